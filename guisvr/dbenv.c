@@ -1,0 +1,466 @@
+/* dbenv.c — guisvr's Berkeley DB transactional environment: directories,
+ * DB_CONFIG, recovery at every open, the records database, event logging and
+ * the background checkpoint thread. */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dbenv.h"
+#include "log.h"
+#include "util.h"
+
+#define DBENV_DIR_MODE 0750
+#define DBENV_FILE_MODE 0640
+#define DBENV_DB_NAME "records.db"
+
+/* Shipped as var/xdb/data/DB_CONFIG too; keep both texts identical. */
+const char dbenv_default_db_config[] =
+"# DB_CONFIG - Berkeley DB settings for the guisvr database environment.\n"
+"#\n"
+"# Berkeley DB reads this file from xdb/data (the environment home) each\n"
+"# time guisvr opens the database. A setting here overrides the value guisvr\n"
+"# would set itself from guiSvr.cfg. guisvr runs recovery at every start,\n"
+"# which rebuilds the shared regions, so a change takes effect at the next\n"
+"# start of guisvr.\n"
+"#\n"
+"# Keep this file when resynchronizing a node: the procedure deletes every\n"
+"# other file in xdb/data and every file in xdb/log and xdb/init.\n"
+"#\n"
+"# Locks: enough for about 64 concurrent transactions, each possibly a large\n"
+"# batch; readers hold a lock only on the page they are reading.\n"
+"set_lk_max_lockers 4000\n"
+"set_lk_max_locks 20000\n"
+"set_lk_max_objects 20000\n"
+"#\n"
+"# Transactions: at most this many active at once.\n"
+"set_tx_max 1024\n"
+"#\n"
+"# Log: 1 MB in-memory buffer, 10 MB log files (a file must be at least four\n"
+"# times the buffer). Old files are removed after checkpoints when\n"
+"# guiSvr.cfg asks for it.\n"
+"set_lg_bsize 1048576\n"
+"set_lg_max 10485760\n"
+"#\n"
+"# Left to guiSvr.cfg on purpose: the cache size, commit durability and the\n"
+"# log and metadata directories. A set_cachesize, set_flags or set_lg_dir\n"
+"# line added here would silently win over guiSvr.cfg.\n";
+
+static const char *const dbenv_event_names[] = {
+	[DB_EVENT_PANIC] = "DB_EVENT_PANIC",
+	[DB_EVENT_REG_ALIVE] = "DB_EVENT_REG_ALIVE",
+	[DB_EVENT_REG_PANIC] = "DB_EVENT_REG_PANIC",
+	[DB_EVENT_REP_CLIENT] = "DB_EVENT_REP_CLIENT",
+	[DB_EVENT_REP_CONNECT_BROKEN] = "DB_EVENT_REP_CONNECT_BROKEN",
+	[DB_EVENT_REP_CONNECT_ESTD] = "DB_EVENT_REP_CONNECT_ESTD",
+	[DB_EVENT_REP_CONNECT_TRY_FAILED] = "DB_EVENT_REP_CONNECT_TRY_FAILED",
+	[DB_EVENT_REP_DUPMASTER] = "DB_EVENT_REP_DUPMASTER",
+	[DB_EVENT_REP_ELECTED] = "DB_EVENT_REP_ELECTED",
+	[DB_EVENT_REP_ELECTION_FAILED] = "DB_EVENT_REP_ELECTION_FAILED",
+	[DB_EVENT_REP_INIT_DONE] = "DB_EVENT_REP_INIT_DONE",
+	[DB_EVENT_REP_JOIN_FAILURE] = "DB_EVENT_REP_JOIN_FAILURE",
+	[DB_EVENT_REP_LOCAL_SITE_REMOVED] = "DB_EVENT_REP_LOCAL_SITE_REMOVED",
+	[DB_EVENT_REP_MASTER] = "DB_EVENT_REP_MASTER",
+	[DB_EVENT_REP_MASTER_FAILURE] = "DB_EVENT_REP_MASTER_FAILURE",
+	[DB_EVENT_REP_NEWMASTER] = "DB_EVENT_REP_NEWMASTER",
+	[DB_EVENT_REP_PERM_FAILED] = "DB_EVENT_REP_PERM_FAILED",
+	[DB_EVENT_REP_SITE_ADDED] = "DB_EVENT_REP_SITE_ADDED",
+	[DB_EVENT_REP_SITE_REMOVED] = "DB_EVENT_REP_SITE_REMOVED",
+	[DB_EVENT_REP_STARTUPDONE] = "DB_EVENT_REP_STARTUPDONE",
+	[DB_EVENT_REP_WOULD_ROLLBACK] = "DB_EVENT_REP_WOULD_ROLLBACK",
+	[DB_EVENT_WRITE_FAILED] = "DB_EVENT_WRITE_FAILED",
+};
+
+const char *
+dbenv_event_name(u_int32_t event)
+{
+	if (event == DB_EVENT_NO_SUCH_EVENT)
+		return "DB_EVENT_NO_SUCH_EVENT";
+	if (event >= sizeof(dbenv_event_names) / sizeof(dbenv_event_names[0]) ||
+	    dbenv_event_names[event] == NULL)
+		return "DB_EVENT_UNKNOWN";
+	return dbenv_event_names[event];
+}
+
+/* Replication (next step) adds DB_INIT_REP here and nothing else changes. */
+static u_int32_t
+dbenv_open_flags(const struct dbenv *e)
+{
+	(void)e;
+	return DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+	    DB_INIT_MPOOL | DB_THREAD | DB_RECOVER;
+}
+
+static void
+dbenv_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	(void)env;
+	(void)pfx;
+	log_warnx("Berkeley DB: %s", msg);
+}
+
+static void
+dbenv_event(DB_ENV *env, u_int32_t event, void *info)
+{
+	struct dbenv *e = env->app_private;
+
+	(void)info;
+	if (event == DB_EVENT_PANIC) {
+		/* Every call after a panic reports it again: act once. */
+		if (e == NULL || __atomic_exchange_n(&e->panicked, 1,
+		    __ATOMIC_SEQ_CST) == 0) {
+			log_errx("get BDB event DB_EVENT_PANIC");
+			if (e != NULL && e->opts.on_panic != NULL)
+				e->opts.on_panic(e->opts.panic_arg);
+		} else
+			log_debug("get BDB event DB_EVENT_PANIC (again)");
+		return;
+	}
+	if (event == DB_EVENT_WRITE_FAILED) {
+		/* a full or failing disk fires this for every write attempt:
+		 * log the first, then at most one summary line a minute */
+		static uint64_t last_ms;
+		static unsigned suppressed;
+		static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+		uint64_t now = util_now_ms();
+		unsigned n = 0;
+		int show = 0;
+
+		pthread_mutex_lock(&mu);
+		if (last_ms == 0 || now - last_ms >= 60000) {
+			show = 1;
+			n = suppressed;
+			suppressed = 0;
+			last_ms = now;
+		} else
+			suppressed++;
+		pthread_mutex_unlock(&mu);
+		if (show && n > 0)
+			log_warnx("get BDB event DB_EVENT_WRITE_FAILED (and %u more in the "
+			    "last minute; check the disk holding %s)", n, e ? e->opts.data_dir : "xdb");
+		else if (show)
+			log_warnx("get BDB event DB_EVENT_WRITE_FAILED (check the disk holding %s)",
+			    e ? e->opts.data_dir : "xdb");
+		return;
+	}
+	log_info("get BDB event %s", dbenv_event_name(event));
+}
+
+/* Creates dir if missing and stores its absolute path in abs. */
+static int
+dbenv_dir(const char *what, const char *dir, char *abs, char *err, size_t errlen)
+{
+	if (dir == NULL || *dir == '\0') {
+		snprintf(err, errlen, "no %s directory given", what);
+		return -1;
+	}
+	if (util_mkdirs(dir, DBENV_DIR_MODE, err, errlen) == -1)
+		return -1;
+	if (realpath(dir, abs) == NULL) {
+		snprintf(err, errlen, "%s directory %s: %s", what, dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes DB_CONFIG only when absent: an admin's edits always win. Written
+ * to a temporary name and renamed so a crash never leaves half a file. */
+static int
+dbenv_write_db_config(const char *home, char *err, size_t errlen)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (util_path_join(path, sizeof(path), home, "DB_CONFIG") == -1 ||
+	    util_path_join(tmp, sizeof(tmp), home, "DB_CONFIG.tmp") == -1) {
+		snprintf(err, errlen, "%s/DB_CONFIG: path too long", home);
+		return -1;
+	}
+	if (stat(path, &st) == 0)
+		return 0;
+	if (errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, DBENV_FILE_MODE);
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (util_write_full(fd, dbenv_default_db_config,
+	    strlen(dbenv_default_db_config)) == -1 || fsync(fd) == -1) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
+		    strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	log_info("wrote default %s", path);
+	return 0;
+}
+
+/* Tells the admin what to do about an environment that will not open. */
+static void
+dbenv_open_error(const char *home, const char *logdir, const char *initdir,
+    int ret, char *err, size_t errlen)
+{
+	if (ret == EACCES || ret == EPERM)
+		snprintf(err, errlen, "cannot open the Berkeley DB environment in "
+		    "%s: %s; the files in %s, %s and %s must belong to the user "
+		    "running guisvr", home, db_strerror(ret), home, logdir, initdir);
+	else if (ret == ENOSPC || ret == EDQUOT)
+		snprintf(err, errlen, "cannot open the Berkeley DB environment in "
+		    "%s: %s; free space on the file systems of %s and %s and "
+		    "start again", home, db_strerror(ret), home, logdir);
+	else
+		snprintf(err, errlen, "cannot open the Berkeley DB environment in "
+		    "%s (logs in %s): %s; normal recovery failed, so the database "
+		    "needs catastrophic recovery or a resync: stop guisvr, delete "
+		    "every file except DB_CONFIG in %s and every file in %s and %s, "
+		    "then start again to get the database from the primary, or "
+		    "restore it from a dump", home, logdir, db_strerror(ret), home,
+		    logdir, initdir);
+}
+
+static void *
+dbenv_ckp_main(void *arg)
+{
+	struct dbenv *e = arg;
+	char err[HASVR_ERRLEN];
+	struct timespec ts;
+
+	pthread_mutex_lock(&e->ckp_mu);
+	while (!e->ckp_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += e->opts.checkpoint_secs;
+		while (!e->ckp_stop &&
+		    pthread_cond_timedwait(&e->ckp_cv, &e->ckp_mu, &ts) != ETIMEDOUT)
+			;
+		if (e->ckp_stop)
+			break;
+		pthread_mutex_unlock(&e->ckp_mu);
+		/* After a panic every call fails; logging that each period helps nobody. */
+		if (!e->panicked && dbenv_checkpoint(e, err, sizeof(err)) == -1)
+			log_warnx("%s", err);
+		pthread_mutex_lock(&e->ckp_mu);
+	}
+	pthread_mutex_unlock(&e->ckp_mu);
+	return NULL;
+}
+
+static int
+dbenv_ckp_start(struct dbenv *e, char *err, size_t errlen)
+{
+	pthread_condattr_t ca;
+	int r;
+
+	e->ckp_stop = 0;
+	e->ckp_running = 0;
+	pthread_mutex_init(&e->ckp_mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->ckp_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (e->opts.checkpoint_secs <= 0)
+		return 0;
+	if ((r = pthread_create(&e->ckp_thread, NULL, dbenv_ckp_main, e)) != 0) {
+		snprintf(err, errlen, "cannot start the checkpoint thread: %s",
+		    strerror(r));
+		return -1;
+	}
+	e->ckp_running = 1;
+	return 0;
+}
+
+static void
+dbenv_ckp_stop(struct dbenv *e)
+{
+	pthread_mutex_lock(&e->ckp_mu);
+	e->ckp_stop = 1;
+	pthread_cond_broadcast(&e->ckp_cv);
+	pthread_mutex_unlock(&e->ckp_mu);
+	if (e->ckp_running) {
+		pthread_join(e->ckp_thread, NULL);
+		e->ckp_running = 0;
+	}
+	pthread_cond_destroy(&e->ckp_cv);
+	pthread_mutex_destroy(&e->ckp_mu);
+}
+
+int
+dbenv_open(struct dbenv *e, const struct dbenv_opts *o, char *err, size_t errlen)
+{
+	char home[PATH_MAX], logdir[PATH_MAX], initdir[PATH_MAX];
+	DB_ENV *env = NULL;
+	DB *db = NULL;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->opts = *o;
+	if (dbenv_dir("data", o->data_dir, home, err, errlen) == -1 ||
+	    dbenv_dir("log", o->log_dir, logdir, err, errlen) == -1 ||
+	    dbenv_dir("init", o->init_dir, initdir, err, errlen) == -1)
+		return -1;
+	if (dbenv_write_db_config(home, err, errlen) == -1)
+		return -1;
+
+	if ((ret = db_env_create(&env, 0)) != 0) {
+		snprintf(err, errlen, "db_env_create: %s", db_strerror(ret));
+		return -1;
+	}
+	env->app_private = e;
+	env->set_errcall(env, dbenv_errcall);
+	if ((ret = env->set_event_notify(env, dbenv_event)) != 0 ||
+	    (ret = env->set_lg_dir(env, logdir)) != 0 ||
+	    (ret = env->set_metadata_dir(env, initdir)) != 0 ||
+	    (ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0) {
+		snprintf(err, errlen, "cannot configure the Berkeley DB "
+		    "environment in %s: %s", home, db_strerror(ret));
+		goto fail;
+	}
+	if (o->cache_bytes > 0 && (ret = env->set_cachesize(env,
+	    (u_int32_t)(o->cache_bytes / (1024UL * 1024 * 1024)),
+	    (u_int32_t)(o->cache_bytes % (1024UL * 1024 * 1024)), 1)) != 0) {
+		snprintf(err, errlen, "cannot set a Berkeley DB cache of %zu "
+		    "bytes: %s", o->cache_bytes, db_strerror(ret));
+		goto fail;
+	}
+	switch (o->sync) {
+	case DBENV_SYNC:
+		e->commit_flags = 0;
+		break;
+	case DBENV_WRITE_NOSYNC:
+		e->commit_flags = DB_TXN_WRITE_NOSYNC;
+		break;
+	case DBENV_NOSYNC:
+		e->commit_flags = DB_TXN_NOSYNC;
+		break;
+	}
+	if (e->commit_flags != 0 &&
+	    (ret = env->set_flags(env, e->commit_flags, 1)) != 0) {
+		snprintf(err, errlen, "cannot set the commit durability: %s",
+		    db_strerror(ret));
+		goto fail;
+	}
+
+	log_info("opening the Berkeley DB environment in %s (normal recovery)",
+	    home);
+	if ((ret = env->open(env, home, dbenv_open_flags(e),
+	    DBENV_FILE_MODE)) != 0) {
+		dbenv_open_error(home, logdir, initdir, ret, err, errlen);
+		goto fail;
+	}
+
+	if ((ret = db_create(&db, env, 0)) != 0) {
+		snprintf(err, errlen, "db_create: %s", db_strerror(ret));
+		goto fail;
+	}
+	/* No DB_MULTIVERSION: under a steady stream of small commits Berkeley
+	 * DB 5.3 keeps the detail (and a mutex) of every committed transaction
+	 * whose page versions are still cached, until the mutex region runs out
+	 * ("unable to allocate memory for mutex") and every later transaction
+	 * fails. Readers use read-committed cursors instead (store.c). */
+	if ((ret = db->open(db, NULL, DBENV_DB_NAME, NULL, DB_BTREE,
+	    DB_AUTO_COMMIT | DB_CREATE | DB_THREAD,
+	    DBENV_FILE_MODE)) != 0) {
+		snprintf(err, errlen, "cannot open %s/%s: %s; if the file is "
+		    "damaged, stop guisvr and resync this node or restore from "
+		    "a dump", home, DBENV_DB_NAME, db_strerror(ret));
+		db->close(db, 0);
+		db = NULL;
+		goto fail;
+	}
+	e->env = env;
+	e->db = db;
+	if (dbenv_ckp_start(e, err, errlen) == -1) {
+		dbenv_ckp_stop(e);
+		goto fail;
+	}
+	return 0;
+
+fail:
+	if (db != NULL)
+		db->close(db, 0);
+	env->close(env, 0);
+	e->env = NULL;
+	e->db = NULL;
+	return -1;
+}
+
+int
+dbenv_checkpoint(struct dbenv *e, char *err, size_t errlen)
+{
+	char **list = NULL, **p;
+	const char *logdir = NULL;
+	int ret, n = 0;
+
+	if (e->env == NULL) {
+		snprintf(err, errlen, "checkpoint: the database is not open");
+		return -1;
+	}
+	if ((ret = e->env->txn_checkpoint(e->env, 0, 0, 0)) != 0) {
+		snprintf(err, errlen, "checkpoint failed: %s", db_strerror(ret));
+		return -1;
+	}
+	if (!e->opts.remove_logs) {
+		log_debug("checkpoint done");
+		return 0;
+	}
+	/* The list is only for the debug line; removal asks again itself. */
+	if (e->env->log_archive(e->env, &list, 0) == 0 && list != NULL) {
+		for (p = list; *p != NULL; p++)
+			n++;
+		free(list);
+	}
+	if ((ret = e->env->log_archive(e->env, NULL, DB_ARCH_REMOVE)) != 0) {
+		e->env->get_lg_dir(e->env, &logdir);
+		snprintf(err, errlen, "checkpoint done, but removing old log "
+		    "files in %s failed: %s", logdir ? logdir : "the log directory",
+		    db_strerror(ret));
+		return -1;
+	}
+	log_debug("checkpoint done, %d old log file%s removed", n,
+	    n == 1 ? "" : "s");
+	return 0;
+}
+
+void
+dbenv_close(struct dbenv *e)
+{
+	char err[HASVR_ERRLEN];
+	char home[PATH_MAX] = "";
+	const char *h = NULL;
+	int ret;
+
+	if (e->env == NULL)
+		return;
+	dbenv_ckp_stop(e);
+	/* A final checkpoint makes the next start's recovery short. */
+	if (!e->panicked && dbenv_checkpoint(e, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	if (e->db != NULL && (ret = e->db->close(e->db, 0)) != 0 && !e->panicked)
+		log_warnx("closing %s: %s", DBENV_DB_NAME, db_strerror(ret));
+	if (e->env->get_home(e->env, &h) == 0 && h != NULL)
+		util_strlcpy(home, h, sizeof(home));
+	if ((ret = e->env->close(e->env, 0)) != 0 && !e->panicked)
+		log_warnx("closing the Berkeley DB environment in %s: %s", home,
+		    db_strerror(ret));
+	e->db = NULL;
+	e->env = NULL;
+}

@@ -1,0 +1,46 @@
+/* store.h — management records in Berkeley DB: one btree keyed by record id
+ * (no NUL), value = record_encode_attrs. Every operation is one transaction,
+ * retried on deadlock; reads that scan (list, count) use a snapshot (MVCC)
+ * so they never block writers and see one consistent state.
+ * Each call returns 0 (XE_OK) or an enum xe_code with err filled. */
+#ifndef GUISVR_STORE_H
+#define GUISVR_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dbenv.h"
+#include "record.h"
+
+struct store {
+	struct dbenv env;
+	size_t max_record;       /* encoded attributes size limit */
+	size_t max_batch_ops;
+	/* Writes are refused with XE_READONLY when readonly_msg[0] != 0
+	 * (set by replication: "this node is secondary; primary is ADDR"). */
+	char readonly_msg[256];
+	pthread_mutex_t ro_mu;
+};
+
+int store_open(struct store *s, const struct dbenv_opts *o, size_t max_record,
+    char *err, size_t errlen);
+void store_close(struct store *s);
+void store_set_readonly(struct store *s, const char *msg);   /* NULL/"" = writable */
+
+int store_get(struct store *s, const char *id, struct record *out, char *err, size_t errlen);
+int store_put(struct store *s, const struct record *r, char *err, size_t errlen);
+int store_set(struct store *s, const struct record *r, char *err, size_t errlen);
+int store_unset(struct store *s, const struct record *r, char *err, size_t errlen);
+int store_del(struct store *s, const char *id, char *err, size_t errlen);
+/* All ops in one transaction: all applied or none. */
+int store_batch(struct store *s, const struct rec_op *ops, size_t n, char *err, size_t errlen);
+int store_count(struct store *s, const char *prefix, uint64_t *count, char *err, size_t errlen);
+/* Calls cb(id, idlen, attrs, attrslen, arg) for each record whose id starts
+ * with prefix, in key order, at most limit (0 = all), from one snapshot.
+ * A non-zero cb return stops the scan (store_list then returns 0).
+ * *count gets the number of records passed to cb. */
+typedef int (*store_list_cb)(const char *id, size_t idlen, const void *attrs, size_t alen,
+    void *arg);
+int store_list(struct store *s, const char *prefix, uint32_t limit, store_list_cb cb,
+    void *arg, uint64_t *count, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,202 @@
+/* proto.c — frames of the client service protocol (see proto.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+/* Smallest encoded batch op: opcode + u16 id length + u32 attribute count. */
+#define BATCH_OP_MIN 7
+
+static const char *const errnames[] = {
+	[XE_OK] = "ok",
+	[XE_NOTFOUND] = "not found",
+	[XE_BADREQ] = "bad request",
+	[XE_TOOBIG] = "too big",
+	[XE_BADID] = "bad id or name",
+	[XE_READONLY] = "read-only (not the primary)",
+	[XE_DB] = "database error",
+	[XE_BUSY] = "busy",
+	[XE_AUTH] = "not allowed",
+	[XE_UNKNOWN] = "unknown request type",
+	[XE_NOTREPL] = "not replicated",
+};
+
+const char *
+proto_errname(int code)
+{
+	if (code == -1)
+		return "transport error";
+	if (code < 0 || (size_t)code >= sizeof(errnames) / sizeof(errnames[0]))
+		return "unknown error";
+	return errnames[code];
+}
+
+const char *
+proto_typename(int type)
+{
+	switch (type) {
+	case XM_GET: return "GET";
+	case XM_PUT: return "PUT";
+	case XM_SET: return "SET";
+	case XM_UNSET: return "UNSET";
+	case XM_DEL: return "DEL";
+	case XM_LIST: return "LIST";
+	case XM_COUNT: return "COUNT";
+	case XM_BATCH: return "BATCH";
+	case XM_STATUS: return "STATUS";
+	case XM_R_OK: return "OK";
+	case XM_R_ERR: return "ERR";
+	case XM_R_RECORD: return "RECORD";
+	case XM_R_ID: return "ID";
+	case XM_R_END: return "END";
+	case XM_R_COUNT: return "COUNT-REPLY";
+	case XM_R_STATUS: return "STATUS-REPLY";
+	}
+	return "?";
+}
+
+static void
+put32(unsigned char *o, uint32_t v)
+{
+	o[0] = v >> 24;
+	o[1] = v >> 16;
+	o[2] = v >> 8;
+	o[3] = v;
+}
+
+static uint32_t
+get32(const unsigned char *i)
+{
+	return ((uint32_t)i[0] << 24) | ((uint32_t)i[1] << 16) | ((uint32_t)i[2] << 8) | i[3];
+}
+
+void
+proto_hdr_encode(const struct frame_hdr *h, unsigned char out[PROTO_HDR_LEN])
+{
+	put32(out, h->len);
+	out[4] = h->type >> 8;
+	out[5] = h->type;
+	out[6] = h->flags >> 8;
+	out[7] = h->flags;
+	put32(out + 8, h->seq);
+}
+
+void
+proto_hdr_decode(const unsigned char in[PROTO_HDR_LEN], struct frame_hdr *h)
+{
+	h->len = get32(in);
+	h->type = (uint16_t)((in[4] << 8) | in[5]);
+	h->flags = (uint16_t)((in[6] << 8) | in[7]);
+	h->seq = get32(in + 8);
+}
+
+void
+proto_begin(struct buf *b, uint16_t type, uint16_t flags, uint32_t seq)
+{
+	struct frame_hdr h = { 0, type, flags, seq };
+	unsigned char hdr[PROTO_HDR_LEN];
+
+	buf_reset(b);
+	proto_hdr_encode(&h, hdr);
+	buf_put(b, hdr, sizeof(hdr));
+}
+
+void
+proto_finish(struct buf *b)
+{
+	size_t len;
+
+	if (b->oom || b->len < PROTO_HDR_LEN)
+		return;
+	len = b->len - PROTO_HDR_LEN;
+	if (len > UINT32_MAX) {
+		b->oom = 1;
+		return;
+	}
+	put32(b->p, (uint32_t)len);
+}
+
+void
+proto_frame(struct buf *b, uint16_t type, uint16_t flags, uint32_t seq,
+    const void *payload, size_t len)
+{
+	proto_begin(b, type, flags, seq);
+	buf_put(b, payload, len);
+	proto_finish(b);
+}
+
+void
+proto_free_ops(struct rec_op *ops, size_t nops)
+{
+	size_t i;
+
+	if (ops == NULL)
+		return;
+	for (i = 0; i < nops; i++)
+		record_free(&ops[i].rec);
+	free(ops);
+}
+
+int
+proto_parse_batch(const void *p, size_t len, struct rec_op **opsp, size_t *nopsp,
+    size_t max_ops, char *err, size_t errlen)
+{
+	struct rec_op *ops = NULL;
+	struct rd rd;
+	uint32_t n, i;
+	char e[512];
+
+	*opsp = NULL;
+	*nopsp = 0;
+	rd_init(&rd, p, len);
+	n = rd_u32(&rd);
+	if (rd.bad) {
+		snprintf(err, errlen, "bad batch: payload of %zu bytes has no operation count", len);
+		return -1;
+	}
+	if (n > max_ops) {
+		snprintf(err, errlen, "batch of %u operations is over the limit of %zu; "
+		    "split it into smaller batches", n, max_ops);
+		return -1;
+	}
+	if (n > (len - rd.off) / BATCH_OP_MIN) {
+		snprintf(err, errlen, "bad batch: %u operations cannot fit in %zu bytes",
+		    n, len - rd.off);
+		return -1;
+	}
+	if (n > 0 && (ops = calloc(n, sizeof(*ops))) == NULL) {
+		snprintf(err, errlen, "out of memory for a batch of %u operations", n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		record_init(&ops[i].rec);
+		ops[i].op = rd_u8(&rd);
+		if (rd.bad) {
+			snprintf(err, errlen, "bad batch: truncated at operation %u of %u",
+			    i + 1, n);
+			goto fail;
+		}
+		if (ops[i].op < REC_OP_PUT || ops[i].op > REC_OP_DEL) {
+			snprintf(err, errlen, "bad batch: operation %u of %u has unknown "
+			    "opcode %u (expected 1..4)", i + 1, n, ops[i].op);
+			goto fail;
+		}
+		if (record_decode_rd(&ops[i].rec, &rd, e, sizeof(e)) == -1) {
+			snprintf(err, errlen, "bad batch: operation %u of %u: %s", i + 1, n, e);
+			goto fail;
+		}
+	}
+	if (!rd_done(&rd)) {
+		snprintf(err, errlen, "bad batch: %zu trailing bytes after %u operations",
+		    rd.len - rd.off, n);
+		goto fail;
+	}
+	*opsp = ops;
+	*nopsp = n;
+	return 0;
+fail:
+	proto_free_ops(ops, n);
+	return -1;
+}

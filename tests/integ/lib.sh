@@ -1,0 +1,376 @@
+# lib.sh — shared helpers for the guisvr integration tests (sourced).
+#
+# A test does:
+#     . "$top_srcdir/tests/integ/lib.sh"
+#     test_init basic             # temp dir, traps, ports
+#     instance a                  # $T/a: config, var dir, socket; sets CFG VAR SOCK LOG
+#     write_cfg "guiSvr.txnSync sync"   # guiSvr.cfg for the current instance
+#     start_guisvr                # foreground (-d) in the background, waits until it serves
+#     xdb -w put 0.x.1 a=b        # the records tool against the current instance
+#     stop_guisvr                 # SIGTERM, waits, checks the exit status
+# Every daemon started here is recorded in $T/<instance>.daemon and killed by
+# PID on exit. On failure the temp dir is kept and the log tails printed.
+#
+# The build tree comes from top_builddir (set by `make check`); run by hand:
+#     top_srcdir=/src top_builddir=/build sh tests/integ/guisvr_basic.sh
+# HASVR_TEST_KEEP=1 keeps the temp dir (logs, dumps) after a passing run.
+
+set -e
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$(pwd)}"
+GUISVR=$top_builddir/guisvr/guisvr
+XDB=$top_builddir/utils/xdb
+XDBGEN=$top_builddir/utils/xdbgen
+TORTURE=$top_builddir/tests/integ/xdbtorture
+
+TEST_NAME=
+T=
+INST=
+CFG='' VAR='' SOCK='' LOG='' PIDFILE='' KEYFILE=''
+_daemon_pid=
+
+# Print a message and exit 1 (the EXIT trap prints the logs).
+fail()
+{
+	echo "FAIL: $TEST_NAME: $*" >&2
+	exit 1
+}
+
+# Exit 77: the test cannot run here (not a failure).
+skip()
+{
+	echo "SKIP: $TEST_NAME: $*" >&2
+	_skipped=1
+	exit 77
+}
+
+note()
+{
+	echo "== $TEST_NAME: $*"
+}
+
+_skipped=0
+_cleanup()
+{
+	rc=$?
+	set +e
+	trap - EXIT INT TERM HUP PIPE
+	for f in "$T"/*.daemon; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			kill -9 "$pid" 2>/dev/null
+		fi
+	done
+	for f in "$T"/*.helper; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	done
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		for f in "$T"/*/var/errorLog/guiDaemon.0 "$T"/*/guisvr.out; do
+			[ -s "$f" ] || continue
+			echo "---- tail of $f" >&2
+			tail -n 30 "$f" >&2
+		done
+		echo "FAIL: $TEST_NAME (exit $rc); files kept in $T" >&2
+	elif [ -n "${HASVR_TEST_KEEP:-}" ]; then
+		echo "$TEST_NAME: files kept in $T (HASVR_TEST_KEEP)"
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+
+# test_init NAME: temp dir, cleanup trap, a port base for this test.
+test_init()
+{
+	TEST_NAME=$1
+	for b in "$GUISVR" "$XDB" "$XDBGEN"; do
+		[ -x "$b" ] || { echo "FAIL: $TEST_NAME: $b not built" >&2; exit 1; }
+	done
+	# Short path: UNIX socket paths are limited to 107 bytes.
+	T=$(mktemp -d "${TMPDIR:-/tmp}/hasvr-$1.XXXXXX")
+	trap _cleanup EXIT
+	trap 'exit 1' INT TERM HUP PIPE
+}
+
+# instance NAME: select (and create) instance NAME under $T.
+instance()
+{
+	INST=$1
+	mkdir -p "$T/$INST"
+	CFG=$T/$INST/guiSvr.cfg
+	VAR=$T/$INST/var
+	SOCK=$T/$INST/var/run/guiSvr.sock
+	LOG=$T/$INST/var/errorLog/guiDaemon.0
+	PIDFILE=$T/$INST/var/run/guiSvr.pid
+	KEYFILE=$T/$INST/client.key
+	_daemon_pid=$(cat "$T/$INST.daemon" 2>/dev/null || true)
+}
+
+# port_free PORT: 0 when nothing listens on 127.0.0.1/any:PORT (TCP, v4/v6).
+port_free()
+{
+	local hex
+	hex=$(printf '%04X' "$1")
+	! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+	    awk '{print $2}' | grep -q ":$hex\$"
+}
+
+# pick_port: a free TCP port, different for tests running in parallel
+# (derived from this shell's PID and probed in /proc/net/tcp).
+_port_next=
+pick_port()
+{
+	local n p
+	if [ -z "$_port_next" ]; then
+		_port_next=$((20000 + ($$ * 37) % 30000))
+	fi
+	n=0
+	while [ $n -lt 200 ]; do
+		p=$_port_next
+		_port_next=$((_port_next + 1))
+		[ $_port_next -lt 60000 ] || _port_next=20000
+		if port_free "$p"; then
+			echo "$p"
+			return 0
+		fi
+		n=$((n + 1))
+	done
+	fail "no free TCP port found"
+}
+
+# write_key [FILE]: a client key (mode 0600) for the current instance.
+write_key()
+{
+	local k
+	k=${1:-$KEYFILE}
+	(umask 077; echo "hasvr-test-client-key-$$-$(date +%s%N)" >"$k")
+}
+
+# write_cfg [LINE...]: the current instance's guiSvr.cfg (mode 0600); each
+# argument is one more "key value" line (keys must not repeat the defaults).
+write_cfg()
+{
+	local l
+	mkdir -p "$VAR"
+	(
+		umask 077
+		cat >"$CFG" <<-EOF
+		# guiSvr.cfg for test $TEST_NAME, instance $INST
+		guiSvr.varDir $VAR
+		guiSvr.clientSocket $SOCK
+		EOF
+		for l in "$@"; do
+			printf '%s\n' "$l" >>"$CFG"
+		done
+	)
+	chmod 600 "$CFG"
+}
+
+# The records tool against the current instance.
+xdb()
+{
+	"$XDB" -f "$CFG" "$@"
+}
+
+# The torture helper against the current instance's socket.
+torture()
+{
+	[ -x "$TORTURE" ] || fail "$TORTURE not built (add tests/integ/xdbtorture to check_PROGRAMS)"
+	"$TORTURE" -s "$SOCK" "$@"
+}
+
+# wait_ready: until `xdb status` answers (bounded ~15 s); fails if the daemon
+# dies first.
+wait_ready()
+{
+	local n
+	n=0
+	while [ $n -lt 150 ]; do
+		if [ -n "$_daemon_pid" ] && ! pid_alive "$_daemon_pid"; then
+			fail "guisvr ($INST) exited during start-up"
+		fi
+		if xdb status >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+	fail "guisvr ($INST) not serving after 15 s"
+}
+
+# start_guisvr [daemon]: start the current instance. Default: -d (foreground)
+# as a background job, output in $T/$INST/guisvr.out. "daemon": let guisvr
+# daemonize and take the PID from var/run/guiSvr.pid.
+start_guisvr()
+{
+	local mode n
+	mode=${1:-fg}
+	if [ "$mode" = daemon ]; then
+		"$GUISVR" -f "$CFG" >"$T/$INST/guisvr.out" 2>&1 ||
+		    fail "guisvr ($INST) failed to start: $(cat "$T/$INST/guisvr.out")"
+		n=0
+		while [ ! -s "$PIDFILE" ] && [ $n -lt 100 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		[ -s "$PIDFILE" ] || fail "no pid file $PIDFILE after start"
+		_daemon_pid=$(cat "$PIDFILE")
+	else
+		"$GUISVR" -f "$CFG" -d >>"$T/$INST/guisvr.out" 2>&1 &
+		_daemon_pid=$!
+	fi
+	echo "$_daemon_pid" >"$T/$INST.daemon"
+	wait_ready
+}
+
+# guisvr_pid: the current instance's daemon PID.
+guisvr_pid()
+{
+	echo "$_daemon_pid"
+}
+
+# pid_alive PID: 0 while PID runs (a zombie, not yet reaped by its parent
+# or a subreaper, counts as gone).
+pid_alive()
+{
+	kill -0 "$1" 2>/dev/null &&
+	    [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]
+}
+
+# _wait_gone PID SECS: 0 once PID has exited.
+_wait_gone()
+{
+	local n
+	n=0
+	while pid_alive "$1" && [ $n -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	! pid_alive "$1"
+}
+
+# stop_guisvr: SIGTERM, wait (bounded 15 s); for a foreground job also check
+# its exit status is 0.
+stop_guisvr()
+{
+	local pid st
+	pid=$_daemon_pid
+	[ -n "$pid" ] || fail "stop_guisvr: no daemon for $INST"
+	kill -TERM "$pid" 2>/dev/null || fail "guisvr ($INST, pid $pid) was not running"
+	_wait_gone "$pid" 15 || { kill -9 "$pid"; fail "guisvr ($INST) ignored SIGTERM for 15 s"; }
+	st=0
+	wait "$pid" 2>/dev/null || st=$?
+	# 127: not our child (daemon mode); then there is no status to check
+	if [ "$st" -ne 0 ] && [ "$st" -ne 127 ]; then
+		fail "guisvr ($INST) exited with status $st after SIGTERM"
+	fi
+	rm -f "$T/$INST.daemon"
+	_daemon_pid=
+}
+
+# kill9_guisvr: SIGKILL the current instance and reap it.
+kill9_guisvr()
+{
+	local pid
+	pid=$_daemon_pid
+	[ -n "$pid" ] || fail "kill9_guisvr: no daemon for $INST"
+	kill -9 "$pid" 2>/dev/null || true
+	_wait_gone "$pid" 10 || fail "guisvr ($INST) survived SIGKILL"
+	wait "$pid" 2>/dev/null || true
+	rm -f "$T/$INST.daemon"
+	_daemon_pid=
+}
+
+# ---- assertions -----------------------------------------------------------
+
+# assert_eq EXPECTED ACTUAL WHAT
+assert_eq()
+{
+	[ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+# run CMD...: runs CMD, output in $T/out and $T/err, status in $RC; never fails.
+RC=0
+run()
+{
+	RC=0
+	"$@" >"$T/out" 2>"$T/err" || RC=$?
+}
+
+# expect_rc CODE CMD...: CMD must exit with CODE (output in $T/out, $T/err).
+expect_rc()
+{
+	local want
+	want=$1
+	shift
+	run "$@"
+	if [ "$RC" -ne "$want" ]; then
+		echo "---- stdout:" >&2; cat "$T/out" >&2
+		echo "---- stderr:" >&2; cat "$T/err" >&2
+		fail "'$*' exited $RC, expected $want"
+	fi
+}
+
+# expect_out EXPECTED CMD...: CMD exits 0 and prints exactly EXPECTED
+# (use a here-document variable with newlines for several lines).
+expect_out()
+{
+	local want
+	want=$1
+	shift
+	expect_rc 0 "$@"
+	printf '%s\n' "$want" >"$T/want"
+	if ! cmp -s "$T/want" "$T/out"; then
+		diff -u "$T/want" "$T/out" >&2 || true
+		fail "unexpected output from '$*'"
+	fi
+}
+
+# assert_grep PATTERN FILE [WHAT]: extended regexp PATTERN occurs in FILE.
+assert_grep()
+{
+	grep -Eq -- "$1" "$2" || {
+		echo "---- $2:" >&2
+		tail -n 20 "$2" >&2
+		fail "${3:-$2 does not match /$1/}"
+	}
+}
+
+assert_no_grep()
+{
+	! grep -Eq -- "$1" "$2" || fail "${3:-$2 matches /$1/}"
+}
+
+# wait_for_log PATTERN [SECS]: until the current log matches (bounded).
+wait_for_log()
+{
+	local n lim
+	n=0
+	lim=$((${2:-10} * 10))
+	while [ $n -lt $lim ]; do
+		grep -Eq -- "$1" "$LOG" 2>/dev/null && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	fail "log $LOG has no line matching /$1/ after ${2:-10} s"
+}
+
+# digest: SHA-256 of the current instance's records (xdb dump without its
+# comment lines), stable across dump/load and restarts.
+digest()
+{
+	xdb dump >"$T/digest.dump" || fail "xdb dump failed"
+	grep -v '^#' "$T/digest.dump" | sha256sum | cut -d' ' -f1
+}
+
+# assert_alive [WHAT]: the daemon still runs and answers status.
+assert_alive()
+{
+	pid_alive "$_daemon_pid" || fail "guisvr ($INST) died${1:+ after $1}"
+	xdb status >/dev/null 2>"$T/err" || fail "xdb status fails${1:+ after $1}: $(cat "$T/err")"
+}

@@ -1,0 +1,54 @@
+/* main.c — CUnit runner for every module's unit tests. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <ftw.h>
+#include <CUnit/Basic.h>
+#include "unit.h"
+
+char *
+unit_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+	char *p;
+
+	if (asprintf(&p, "%s/hasvr-unit-XXXXXX", t && *t ? t : "/tmp") < 0)
+		abort();
+	if (mkdtemp(p) == NULL)
+		abort();
+	return p;
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+void
+unit_rmtree(const char *dir)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(void)
+{
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return CU_get_error();
+	test_cfg_register();
+	test_log_register();
+	test_atomicfile_register();
+	test_record_register();
+	test_proto_register();
+	test_store_register();
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,19 @@
+/* unit.h — each tests/unit/test_<module>.c exposes one register function. */
+#ifndef HASVR_UNIT_H
+#define HASVR_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+void test_cfg_register(void);
+void test_log_register(void);
+void test_atomicfile_register(void);
+void test_record_register(void);
+void test_proto_register(void);
+void test_store_register(void);
+
+/* A fresh temporary directory for a test (mkdtemp under $TMPDIR or /tmp);
+ * unit_rmtree removes it. */
+char *unit_tmpdir(void);
+void unit_rmtree(const char *dir);
+
+#endif
