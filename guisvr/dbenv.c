@@ -21,6 +21,8 @@
 #define DBENV_DIR_MODE 0750
 #define DBENV_FILE_MODE 0640
 #define DBENV_DB_NAME "records.db"
+/* Bytes Berkeley DB sends in one answer to a client's request. */
+#define DBENV_REP_LIMIT (4u * 1024 * 1024)
 
 /* Shipped as var/xdb/data/DB_CONFIG too; keep both texts identical. */
 const char dbenv_default_db_config[] =
@@ -90,14 +92,15 @@ dbenv_event_name(u_int32_t event)
 	return dbenv_event_names[event];
 }
 
-/* Replication (next step) adds DB_INIT_REP here and nothing else changes. */
 static u_int32_t
 dbenv_open_flags(const struct dbenv *e)
 {
-	(void)e;
 	return DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-	    DB_INIT_MPOOL | DB_THREAD | DB_RECOVER;
+	    DB_INIT_MPOOL | DB_THREAD | DB_RECOVER |
+	    (e->opts.replication ? DB_INIT_REP : 0);
 }
+
+static int dbenv_rep_config(DB_ENV *, char *, size_t);
 
 static void
 dbenv_errcall(const DB_ENV *env, const char *pfx, const char *msg)
@@ -107,17 +110,56 @@ dbenv_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 	log_warnx("Berkeley DB: %s", msg);
 }
 
+/* Informational messages (replication sync-up progress, …): without this
+ * Berkeley DB prints them on stdout, which a daemon does not have. */
+static void
+dbenv_msgcall(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	log_info("Berkeley DB: %s", msg);
+}
+
+/* The transport callback Berkeley DB calls; forwards to rep.c's hook. A
+ * message sent while no hook is installed (before rep_start, after
+ * rep_stop) is reported as not sent. */
+static int
+dbenv_rep_send(DB_ENV *env, const DBT *ctrl, const DBT *rec,
+    const DB_LSN *lsnp, int eid, u_int32_t flags)
+{
+	struct dbenv *e = env->app_private;
+	int ret = DB_REP_UNAVAIL;
+
+	if (e == NULL)
+		return ret;
+	pthread_rwlock_rdlock(&e->rep_lk);
+	if (e->rep_send != NULL)
+		ret = e->rep_send(e->rep_arg, ctrl, rec, lsnp, eid, flags);
+	pthread_rwlock_unlock(&e->rep_lk);
+	return ret;
+}
+
+static void
+dbenv_rep_forward(struct dbenv *e, u_int32_t event, void *info)
+{
+	if (e == NULL)
+		return;
+	pthread_rwlock_rdlock(&e->rep_lk);
+	if (e->rep_event != NULL)
+		e->rep_event(e->rep_arg, event, info);
+	pthread_rwlock_unlock(&e->rep_lk);
+}
+
 static void
 dbenv_event(DB_ENV *env, u_int32_t event, void *info)
 {
 	struct dbenv *e = env->app_private;
 
-	(void)info;
 	if (event == DB_EVENT_PANIC) {
 		/* Every call after a panic reports it again: act once. */
 		if (e == NULL || __atomic_exchange_n(&e->panicked, 1,
 		    __ATOMIC_SEQ_CST) == 0) {
 			log_errx("get BDB event DB_EVENT_PANIC");
+			dbenv_rep_forward(e, event, info);
 			if (e != NULL && e->opts.on_panic != NULL)
 				e->opts.on_panic(e->opts.panic_arg);
 		} else
@@ -152,6 +194,9 @@ dbenv_event(DB_ENV *env, u_int32_t event, void *info)
 		return;
 	}
 	log_info("get BDB event %s", dbenv_event_name(event));
+	if (event == DB_EVENT_REP_INIT_DONE && e != NULL)
+		__atomic_store_n(&e->db_stale, 1, __ATOMIC_RELEASE);
+	dbenv_rep_forward(e, event, info);
 }
 
 /* Creates dir if missing and stores its absolute path in abs. */
@@ -255,7 +300,8 @@ dbenv_ckp_main(void *arg)
 		if (e->ckp_stop)
 			break;
 		pthread_mutex_unlock(&e->ckp_mu);
-		/* After a panic every call fails; logging that each period helps nobody. */
+		/* After a panic every call fails; logging that each period helps
+		 * nobody. */
 		if (!e->panicked && dbenv_checkpoint(e, err, sizeof(err)) == -1)
 			log_warnx("%s", err);
 		pthread_mutex_lock(&e->ckp_mu);
@@ -313,6 +359,7 @@ dbenv_open(struct dbenv *e, const struct dbenv_opts *o, char *err, size_t errlen
 
 	memset(e, 0, sizeof(*e));
 	e->opts = *o;
+	pthread_rwlock_init(&e->rep_lk, NULL);
 	if (dbenv_dir("data", o->data_dir, home, err, errlen) == -1 ||
 	    dbenv_dir("log", o->log_dir, logdir, err, errlen) == -1 ||
 	    dbenv_dir("init", o->init_dir, initdir, err, errlen) == -1)
@@ -326,6 +373,7 @@ dbenv_open(struct dbenv *e, const struct dbenv_opts *o, char *err, size_t errlen
 	}
 	env->app_private = e;
 	env->set_errcall(env, dbenv_errcall);
+	env->set_msgcall(env, dbenv_msgcall);
 	if ((ret = env->set_event_notify(env, dbenv_event)) != 0 ||
 	    (ret = env->set_lg_dir(env, logdir)) != 0 ||
 	    (ret = env->set_metadata_dir(env, initdir)) != 0 ||
@@ -366,28 +414,13 @@ dbenv_open(struct dbenv *e, const struct dbenv_opts *o, char *err, size_t errlen
 		dbenv_open_error(home, logdir, initdir, ret, err, errlen);
 		goto fail;
 	}
-
-	if ((ret = db_create(&db, env, 0)) != 0) {
-		snprintf(err, errlen, "db_create: %s", db_strerror(ret));
-		goto fail;
-	}
-	/* No DB_MULTIVERSION: under a steady stream of small commits Berkeley
-	 * DB 5.3 keeps the detail (and a mutex) of every committed transaction
-	 * whose page versions are still cached, until the mutex region runs out
-	 * ("unable to allocate memory for mutex") and every later transaction
-	 * fails. Readers use read-committed cursors instead (store.c). */
-	if ((ret = db->open(db, NULL, DBENV_DB_NAME, NULL, DB_BTREE,
-	    DB_AUTO_COMMIT | DB_CREATE | DB_THREAD,
-	    DBENV_FILE_MODE)) != 0) {
-		snprintf(err, errlen, "cannot open %s/%s: %s; if the file is "
-		    "damaged, stop guisvr and resync this node or restore from "
-		    "a dump", home, DBENV_DB_NAME, db_strerror(ret));
-		db->close(db, 0);
-		db = NULL;
-		goto fail;
-	}
 	e->env = env;
-	e->db = db;
+	if (o->replication) {
+		if (dbenv_rep_config(env, err, errlen) == -1)
+			goto fail;
+	} else if ((ret = dbenv_db_open(e, 1, err, errlen)) != 0)
+		goto fail;
+	db = e->db;
 	if (dbenv_ckp_start(e, err, errlen) == -1) {
 		dbenv_ckp_stop(e);
 		goto fail;
@@ -400,7 +433,119 @@ fail:
 	env->close(env, 0);
 	e->env = NULL;
 	e->db = NULL;
+	pthread_rwlock_destroy(&e->rep_lk);
 	return -1;
+}
+
+/* Replication settings that do not depend on the role. */
+static int
+dbenv_rep_config(DB_ENV *env, char *err, size_t errlen)
+{
+	int ret;
+
+	/* roles come from hasvr, never from an election: priority 0 keeps
+	 * Berkeley DB from ever electing this site by itself */
+	if ((ret = env->rep_set_priority(env, 0)) != 0 ||
+	    /* a fresh or wiped client gets the whole database from the master */
+	    (ret = env->rep_set_config(env, DB_REP_CONF_AUTOINIT, 1)) != 0 ||
+	    /* a worker must not sit for seconds inside Berkeley DB while a
+	     * client syncs up: it gets DB_REP_LOCKOUT and the store retries */
+	    (ret = env->rep_set_config(env, DB_REP_CONF_NOWAIT, 1)) != 0 ||
+	    /* the default delays every master checkpoint (and so guisvr's
+	     * shutdown) by 30 s */
+	    (ret = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, 0)) != 0 ||
+	    /* one answer to a client's request is at most this many bytes, so
+	     * a catching-up client cannot fill the transport's queues at once;
+	     * it asks again for the rest */
+	    (ret = env->rep_set_limit(env, 0, DBENV_REP_LIMIT)) != 0) {
+		snprintf(err, errlen, "cannot configure Berkeley DB replication: %s",
+		    db_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+int
+dbenv_db_open(struct dbenv *e, int create, char *err, size_t errlen)
+{
+	const char *home = NULL;
+	DB *db = NULL;
+	int ret;
+
+	if (e->db != NULL && __atomic_load_n(&e->db_stale, __ATOMIC_ACQUIRE))
+		dbenv_db_close(e);
+	if (e->db != NULL)
+		return 0;
+	if (e->env == NULL) {
+		snprintf(err, errlen, "the database environment is not open");
+		return EINVAL;
+	}
+	(void)e->env->get_home(e->env, &home);
+	if ((ret = db_create(&db, e->env, 0)) != 0) {
+		snprintf(err, errlen, "db_create: %s", db_strerror(ret));
+		return ret;
+	}
+	/* No DB_MULTIVERSION: under a steady stream of small commits Berkeley
+	 * DB 5.3 keeps the detail (and a mutex) of every committed transaction
+	 * whose page versions are still cached, until the mutex region runs out
+	 * ("unable to allocate memory for mutex") and every later transaction
+	 * fails. Readers use read-committed cursors instead (store.c). */
+	if ((ret = db->open(db, NULL, DBENV_DB_NAME, NULL, DB_BTREE,
+	    DB_AUTO_COMMIT | DB_THREAD | (create ? DB_CREATE : 0),
+	    DBENV_FILE_MODE)) != 0) {
+		if (ret == ENOENT && !create)
+			snprintf(err, errlen, "%s/%s does not exist yet: it comes "
+			    "from the primary", home ? home : "xdb/data", DBENV_DB_NAME);
+		else
+			snprintf(err, errlen, "cannot open %s/%s: %s; if the file "
+			    "is damaged, stop guisvr and resync this node or restore "
+			    "from a dump", home ? home : "xdb/data", DBENV_DB_NAME,
+			    db_strerror(ret));
+		db->close(db, DB_NOSYNC);
+		return ret;
+	}
+	e->db = db;
+	return 0;
+}
+
+void
+dbenv_db_close(struct dbenv *e)
+{
+	int ret;
+
+	if (e->db == NULL)
+		return;
+	__atomic_store_n(&e->db_stale, 0, __ATOMIC_RELEASE);
+	/* DB_NOSYNC: the handle may be dead; the log has what matters */
+	if ((ret = e->db->close(e->db, DB_NOSYNC)) != 0 && !e->panicked &&
+	    ret != DB_REP_HANDLE_DEAD)
+		log_warnx("closing %s: %s", DBENV_DB_NAME, db_strerror(ret));
+	e->db = NULL;
+}
+
+int
+dbenv_set_rep(struct dbenv *e, int self_eid, dbenv_rep_send_fn send,
+    dbenv_rep_event_fn event, void *arg, char *err, size_t errlen)
+{
+	int ret;
+
+	if (e->env == NULL || !e->opts.replication) {
+		snprintf(err, errlen, "the database environment was not opened "
+		    "for replication");
+		return -1;
+	}
+	if (send != NULL && (ret = e->env->rep_set_transport(e->env, self_eid,
+	    dbenv_rep_send)) != 0) {
+		snprintf(err, errlen, "cannot set the replication transport: %s",
+		    db_strerror(ret));
+		return -1;
+	}
+	pthread_rwlock_wrlock(&e->rep_lk);
+	e->rep_send = send;
+	e->rep_event = send != NULL ? event : NULL;
+	e->rep_arg = send != NULL ? arg : NULL;
+	pthread_rwlock_unlock(&e->rep_lk);
+	return 0;
 }
 
 int
@@ -415,6 +560,11 @@ dbenv_checkpoint(struct dbenv *e, char *err, size_t errlen)
 		return -1;
 	}
 	if ((ret = e->env->txn_checkpoint(e->env, 0, 0, 0)) != 0) {
+		/* a client syncing up from the master: the next period will do */
+		if (ret == DB_REP_LOCKOUT) {
+			log_debug("checkpoint skipped: replication sync-up in progress");
+			return 0;
+		}
 		snprintf(err, errlen, "checkpoint failed: %s", db_strerror(ret));
 		return -1;
 	}
@@ -428,7 +578,8 @@ dbenv_checkpoint(struct dbenv *e, char *err, size_t errlen)
 			n++;
 		free(list);
 	}
-	if ((ret = e->env->log_archive(e->env, NULL, DB_ARCH_REMOVE)) != 0) {
+	if ((ret = e->env->log_archive(e->env, NULL, DB_ARCH_REMOVE)) != 0 &&
+	    ret != DB_REP_LOCKOUT) {
 		e->env->get_lg_dir(e->env, &logdir);
 		snprintf(err, errlen, "checkpoint done, but removing old log "
 		    "files in %s failed: %s", logdir ? logdir : "the log directory",
@@ -454,7 +605,8 @@ dbenv_close(struct dbenv *e)
 	/* A final checkpoint makes the next start's recovery short. */
 	if (!e->panicked && dbenv_checkpoint(e, err, sizeof(err)) == -1)
 		log_warnx("%s", err);
-	if (e->db != NULL && (ret = e->db->close(e->db, 0)) != 0 && !e->panicked)
+	if (e->db != NULL && (ret = e->db->close(e->db, 0)) != 0 && !e->panicked &&
+	    ret != DB_REP_HANDLE_DEAD)
 		log_warnx("closing %s: %s", DBENV_DB_NAME, db_strerror(ret));
 	if (e->env->get_home(e->env, &h) == 0 && h != NULL)
 		util_strlcpy(home, h, sizeof(home));
@@ -463,4 +615,5 @@ dbenv_close(struct dbenv *e)
 		    db_strerror(ret));
 	e->db = NULL;
 	e->env = NULL;
+	pthread_rwlock_destroy(&e->rep_lk);
 }

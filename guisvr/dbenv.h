@@ -7,7 +7,17 @@
  * nothing that was committed. A background thread checkpoints every
  * checkpoint_secs and removes log files no longer needed.
  * Berkeley DB events are logged as "get BDB event DB_EVENT_…"; on
- * DB_EVENT_PANIC the on_panic hook is called (from a Berkeley DB thread). */
+ * DB_EVENT_PANIC the on_panic hook is called (from a Berkeley DB thread).
+ *
+ * With opts.replication the environment is opened with DB_INIT_REP for the
+ * Base Replication API (rep.c drives it): elections are never used, a fresh
+ * or wiped client is initialized from the master (DB_REP_CONF_AUTOINIT),
+ * and API calls made during a client's sync-up return DB_REP_LOCKOUT at
+ * once instead of blocking a worker (DB_REP_CONF_NOWAIT). The records
+ * database is then not opened here: only a master may create it, and a
+ * client's handle dies when the master re-sends the database, so the store
+ * opens it on first use (dbenv_db_open) and reopens it after
+ * DB_REP_HANDLE_DEAD. */
 #ifndef GUISVR_DBENV_H
 #define GUISVR_DBENV_H
 
@@ -31,11 +41,24 @@ struct dbenv_opts {
 	int remove_logs;           /* remove logs no longer needed after each checkpoint */
 	void (*on_panic)(void *arg);
 	void *panic_arg;
+	int replication;           /* DB_INIT_REP; records.db opened lazily */
 };
+
+/* Replication hooks (rep.c). send runs in the thread that logs (a
+ * committing worker, the apply thread, the checkpoint thread) and must not
+ * call back into Berkeley DB; event runs in a Berkeley DB thread. */
+typedef int (*dbenv_rep_send_fn)(void *arg, const DBT *ctrl, const DBT *rec,
+    const DB_LSN *lsnp, int eid, u_int32_t flags);
+typedef void (*dbenv_rep_event_fn)(void *arg, u_int32_t event, void *info);
 
 struct dbenv {
 	DB_ENV *env;
 	DB *db;                    /* "records.db", btree, DB_MULTIVERSION */
+	/* Set when replication replaced the database files under db (internal
+	 * init): the next user must reopen it. Berkeley DB marks such handles
+	 * dead only by a timestamp in seconds, so a handle opened in the same
+	 * second as the init would go on reading the old pages. */
+	volatile int db_stale;
 	u_int32_t commit_flags;    /* flags for DB_TXN->commit from the sync setting */
 	volatile int panicked;
 	pthread_t ckp_thread;
@@ -44,6 +67,12 @@ struct dbenv {
 	pthread_cond_t ckp_cv;
 	int ckp_stop;
 	struct dbenv_opts opts;
+	/* Set and cleared by dbenv_set_rep; the lock lets dbenv_set_rep(NULL)
+	 * wait for a send or event in progress before its owner goes away. */
+	pthread_rwlock_t rep_lk;
+	dbenv_rep_send_fn rep_send;
+	dbenv_rep_event_fn rep_event;
+	void *rep_arg;
 };
 
 /* Creates missing directories and a default DB_CONFIG, runs recovery, opens
@@ -53,6 +82,18 @@ int dbenv_open(struct dbenv *e, const struct dbenv_opts *o, char *err, size_t er
 void dbenv_close(struct dbenv *e);
 /* Checkpoint now and (if remove_logs) remove unneeded logs. 0 or -1 with err. */
 int dbenv_checkpoint(struct dbenv *e, char *err, size_t errlen);
+/* Opens the records database into e->db if it is not open: create says
+ * whether it may be created (only a master may). Returns 0, ENOENT when it
+ * does not exist and create is 0, or another Berkeley DB error; err filled.
+ * The caller serializes calls and uses of e->db (store.c's db lock). */
+int dbenv_db_open(struct dbenv *e, int create, char *err, size_t errlen);
+/* Closes e->db (after DB_REP_HANDLE_DEAD, say); the next use reopens it. */
+void dbenv_db_close(struct dbenv *e);
+/* Installs the replication hooks and the transport (rep_set_transport with
+ * self_eid), or removes them when send is NULL, waiting for calls in
+ * progress. 0 or -1 with err. */
+int dbenv_set_rep(struct dbenv *e, int self_eid, dbenv_rep_send_fn send,
+    dbenv_rep_event_fn event, void *arg, char *err, size_t errlen);
 /* Name of a Berkeley DB event ("DB_EVENT_PANIC", …). */
 const char *dbenv_event_name(u_int32_t event);
 /* Default DB_CONFIG content written when the file is missing. */

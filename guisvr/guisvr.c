@@ -2,10 +2,13 @@
  *
  * Owns the Berkeley DB environment in var/xdb and serves management records
  * to local tools (UNIX socket) and remote tools (TLS). Start order: parse
- * and check the config, refuse unsafe file modes, drop to guiSvr.setuid,
- * open the log, daemonize, open the environment (recovery), serve. */
+ * and check the config (and haSvr.cfg, when guiSvr.haConfig exists), refuse
+ * unsafe file modes, drop to guiSvr.setuid, open the log, daemonize, open
+ * the environment (recovery), start replication as a client, open the
+ * ha-link through which hasvr gives the role, serve. */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -25,14 +28,24 @@
 #include "client.h"
 #include "guicfg.h"
 #include "guisvr.h"
+#include "hacfg.h"
+#include "halinksvr.h"
 #include "log.h"
+#include "rep.h"
 #include "store.h"
 #include "util.h"
 #include "config.h"
 
+#define SUN_PATH_LEN sizeof(((struct sockaddr_un *)0)->sun_path)
+
 static struct {
 	struct cfg cfg;
 	struct guicfg_paths paths;
+	struct cfg hacfg;          /* haSvr.cfg, when ha_file */
+	int ha_file;               /* guiSvr.haConfig exists */
+	struct hacfg ha;           /* its view, when ha.enabled */
+	char ha_off[600];          /* why HA is off, for the ha-link */
+	struct rep *rep;           /* NULL: standalone */
 	struct store store;
 	struct event_base *base;
 	struct event *panic_ev;
@@ -52,14 +65,79 @@ usage(void)
 	exit(2);
 }
 
+/* The role word of rep's state text ("role primary\n…"). */
+static const char *
+rep_role(char *buf, size_t len)
+{
+	char *p;
+
+	if (g.rep == NULL)
+		return "standalone";
+	buf[0] = '\0';
+	if (rep_state_text(g.rep, buf, len) < 0)
+		return "none";
+	buf[len - 1] = '\0';
+	for (p = buf; *p != '\0'; p += strcspn(p, "\n"), p += *p != '\0') {
+		if (strncmp(p, "role ", 5) != 0)
+			continue;
+		p += 5;
+		p[strcspn(p, " \t\n")] = '\0';
+		return *p != '\0' ? p : "none";
+	}
+	return "none";
+}
+
 int
 guisvr_status_text(char *out, size_t outlen)
 {
+	char state[4096];
+
 	return snprintf(out, outlen,
-	    "server guisvr\nversion %s\npid %ld\nrole standalone\n"
+	    "server guisvr\nversion %s\npid %ld\nrole %s\n"
 	    "uptime %lld\ndbHome %s\ntxnSync %s\n",
-	    PACKAGE_VERSION, (long)getpid(), (long long)(time(NULL) - g.started),
-	    g.paths.data, g.sync_name);
+	    PACKAGE_VERSION, (long)getpid(), rep_role(state, sizeof(state)),
+	    (long long)(time(NULL) - g.started), g.paths.data, g.sync_name);
+}
+
+/* Read haSvr.cfg when guiSvr.haConfig names an existing file: its errors are
+ * added to g.hacfg, reported like those of guiSvr.cfg. No file: standalone. */
+static void
+ha_config_load(void)
+{
+	const char *path = cfg_str(&g.cfg, "guiSvr.haConfig");
+	char err[HASVR_ERRLEN];
+	struct stat st;
+
+	if (stat(path, &st) == -1 && errno == ENOENT) {
+		snprintf(g.ha_off, sizeof(g.ha_off), "no %s (guiSvr.haConfig)",
+		    path);
+		return;
+	}
+	g.ha_file = 1;
+	hacfg_load(&g.hacfg, path);
+	/* it holds highAvail.HMACKey */
+	if (g.hacfg.nerrors == 0 && util_check_private(path, err, sizeof(err)) != 0)
+		cfg_add_error(&g.hacfg, 0, "%s", err);
+	if (g.hacfg.nerrors != 0)
+		return;
+	hacfg_view(&g.hacfg, &g.ha);
+	if (!g.ha.enabled)
+		snprintf(g.ha_off, sizeof(g.ha_off), "highAvail.isHaEnabled is n "
+		    "in %s", path);
+}
+
+static size_t
+config_errors(void)
+{
+	return g.cfg.nerrors + (g.ha_file ? g.hacfg.nerrors : 0);
+}
+
+static void
+config_free(void)
+{
+	cfg_free(&g.cfg);
+	if (g.ha_file)
+		cfg_free(&g.hacfg);
 }
 
 /* Berkeley DB calls this from whichever thread saw the panic. */
@@ -226,6 +304,8 @@ main(int argc, char *argv[])
 	struct dbenv_opts dbo;
 	struct client_opts co;
 	struct clientsvc *cs;
+	struct halinksvr_opts ho;
+	struct halinksvr *hls;
 	struct event *sigs[3];
 	int signos[3] = { SIGTERM, SIGINT, SIGHUP };
 	int i;
@@ -255,20 +335,30 @@ main(int argc, char *argv[])
 	    err, sizeof(err))) == NULL)
 		cfg_add_error(&g.cfg, cfg_get(&g.cfg, "guiSvr.clientKeyFile")->line,
 		    "guiSvr.clientKeyFile: %s", err);
-	if (g.cfg.nerrors || checkonly) {
+	/* the ha-link socket must fit sun_path, like the client socket */
+	if (g.cfg.nerrors == 0 && strlen(g.paths.halink) >= SUN_PATH_LEN)
+		cfg_add_error(&g.cfg, cfg_get(&g.cfg, "guiSvr.varDir")->line,
+		    "UNIX socket path '%s' is too long (%zu characters, at most "
+		    "%zu): use a shorter guiSvr.varDir", g.paths.halink,
+		    strlen(g.paths.halink), SUN_PATH_LEN - 1);
+	if (g.cfg.nerrors == 0)
+		ha_config_load();
+	if (config_errors() || checkonly) {
 		if (secret) {
 			explicit_bzero(secret, strlen(secret));
 			free(secret);
 		}
-		if (g.cfg.nerrors == 0) {
+		if (config_errors() == 0) {
 			printf("configuration OK\n");
-			cfg_free(&g.cfg);
+			config_free();
 			return 0;
 		}
 		if (!checkonly)
 			fprintf(stderr, "guisvr: refusing to start:\n");
 		cfg_print_errors(&g.cfg);
-		cfg_free(&g.cfg);
+		if (g.ha_file)
+			cfg_print_errors(&g.hacfg);
+		config_free();
 		return 1;
 	}
 	if (drop_privileges(cfg_str(&g.cfg, "guiSvr.setuid"), err, sizeof(err)) != 0) {
@@ -295,6 +385,15 @@ main(int argc, char *argv[])
 	g.started = time(NULL);
 	log_info("guisvr %s starting (pid %ld, config %s)", PACKAGE_VERSION,
 	    (long)getpid(), cfgfile);
+	if (g.ha.enabled) {
+		log_info("read highAvail.heartbeatPort; myAddr = %s",
+		    g.ha.nodes[g.ha.self].addr);
+		for (i = 0; i < g.ha.nnodes; i++)
+			if (i != g.ha.self)
+				log_info("read highAvail.heartbeatPort; peerAddr = %s",
+				    g.ha.nodes[i].addr);
+	} else
+		log_info("%s: running standalone", g.ha_off);
 	if (pidfile_claim(err, sizeof(err)) != 0)
 		fatalx("%s", err);
 
@@ -316,6 +415,7 @@ main(int argc, char *argv[])
 	dbo.checkpoint_secs = (int)((cfg_num(&g.cfg, "guiSvr.checkpointInterval") + 999) / 1000);
 	dbo.remove_logs = cfg_bool(&g.cfg, "guiSvr.removeLogs");
 	dbo.on_panic = on_panic;
+	dbo.replication = g.ha.enabled;
 	if (store_open(&g.store, &dbo, (size_t)cfg_num(&g.cfg, "guiSvr.maxRecordSize"),
 	    err, sizeof(err)) != 0) {
 		log_errx("cannot open the database: %s", err);
@@ -325,6 +425,26 @@ main(int argc, char *argv[])
 	g.store.max_batch_ops = 100000;
 	log_info("database environment %s open (recovery done, txnSync %s)",
 	    g.paths.data, g.sync_name);
+	if (g.ha.enabled && (g.rep = rep_start(&g.store, &g.ha, g.paths.xdb,
+	    PACKAGE_VERSION, err, sizeof(err))) == NULL) {
+		log_errx("cannot start replication: %s", err);
+		store_close(&g.store);
+		unlink(g.paths.pidfile);
+		return 1;
+	}
+	/* also standalone: hasvr then learns the role is "standalone" */
+	memset(&ho, 0, sizeof(ho));
+	ho.path = g.paths.halink;
+	ho.rep = g.rep;
+	ho.off_reason = g.ha_off;
+	if ((hls = halinksvr_start(&ho, err, sizeof(err))) == NULL) {
+		log_errx("cannot start the ha-link: %s", err);
+		if (g.rep != NULL)
+			rep_stop(g.rep);
+		store_close(&g.store);
+		unlink(g.paths.pidfile);
+		return 1;
+	}
 
 	memset(&co, 0, sizeof(co));
 	co.sock_path = g.paths.sock;
@@ -338,6 +458,9 @@ main(int argc, char *argv[])
 	co.idle_timeout_secs = (int)(cfg_num(&g.cfg, "guiSvr.idleTimeout") / 1000);
 	if ((cs = client_start(&g.store, &co, err, sizeof(err))) == NULL) {
 		log_errx("cannot start the client service: %s", err);
+		halinksvr_stop(hls);
+		if (g.rep != NULL)
+			rep_stop(g.rep);
 		store_close(&g.store);
 		unlink(g.paths.pidfile);
 		return 1;
@@ -351,6 +474,10 @@ main(int argc, char *argv[])
 	event_base_dispatch(g.base);
 
 	client_stop(cs);
+	halinksvr_stop(hls);
+	if (g.rep != NULL)
+		rep_stop(g.rep);
+	g.rep = NULL;
 	store_close(&g.store);
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);
@@ -363,6 +490,6 @@ main(int argc, char *argv[])
 	unlink(g.paths.pidfile);
 	log_info("guisvr stopped");
 	log_close();
-	cfg_free(&g.cfg);
+	config_free();
 	return 0;
 }

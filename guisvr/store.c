@@ -23,8 +23,15 @@
 /* Deadlocks are resolved by aborting one victim; with up to a few dozen
  * writers on one record a rerun nearly always succeeds within a few tries. */
 #define STORE_MAX_TRIES 100
-/* Internal result of a transaction body: abort and run it again. */
+/* Internal results of a transaction body: abort and run it again; abort,
+ * reopen the dead records.db handle and run it again; abort, wait for a
+ * replication sync-up to end and run it again. */
 #define STORE_RETRY (-1)
+#define STORE_DEAD (-2)
+#define STORE_LOCKOUT (-3)
+/* How long an operation waits out a client's sync-up before XE_BUSY. */
+#define STORE_LOCKOUT_MS 5000
+#define STORE_LOCKOUT_STEP_MS 20
 
 typedef int (*store_body)(struct store *, DB_TXN *, void *, char *, size_t);
 
@@ -67,6 +74,10 @@ store_dberr(int ret, const char *what, const char *id, char *err, size_t errlen)
 {
 	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
 		return STORE_RETRY;
+	if (ret == DB_REP_HANDLE_DEAD)
+		return STORE_DEAD;
+	if (ret == DB_REP_LOCKOUT)
+		return STORE_LOCKOUT;
 	if (id != NULL)
 		snprintf(err, errlen, "%s %s: %s%s", what, id, db_strerror(ret),
 		    store_hint(ret));
@@ -98,46 +109,148 @@ store_check_env(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Takes db_lk for reading with env.db open, opening it first if needed.
+ * 0 (locked), STORE_LOCKOUT or an xe_code (not locked). */
+static int
+store_db_acquire(struct store *s, char *err, size_t errlen)
+{
+	int ret, i;
+
+	for (i = 0; i < 3; i++) {
+		pthread_rwlock_rdlock(&s->db_lk);
+		if (s->env.db != NULL && !__atomic_load_n(&s->env.db_stale,
+		    __ATOMIC_ACQUIRE))
+			return 0;
+		pthread_rwlock_unlock(&s->db_lk);
+		pthread_rwlock_wrlock(&s->db_lk);
+		if (s->env.db != NULL && __atomic_load_n(&s->env.db_stale,
+		    __ATOMIC_ACQUIRE)) {
+			log_info("records.db was replaced by replication; "
+			    "reopening it");
+			s->db_reopens++;
+		}
+		/* dbenv_db_open closes a stale handle first */
+		ret = dbenv_db_open(&s->env, __atomic_load_n(&s->db_create,
+		    __ATOMIC_ACQUIRE), err, errlen);
+		pthread_rwlock_unlock(&s->db_lk);
+		if (ret == ENOENT) {
+			snprintf(err, errlen, "this node has not received the "
+			    "database from the primary yet; retry later");
+			return XE_BUSY;
+		}
+		if (ret == DB_REP_LOCKOUT || ret == DB_LOCK_DEADLOCK)
+			return STORE_LOCKOUT;
+		if (ret != 0 && ret != DB_REP_HANDLE_DEAD)
+			return XE_DB;
+	}
+	snprintf(err, errlen, "cannot open the records database: the handle "
+	    "keeps dying (replication sync-up in progress?); retry later");
+	return XE_BUSY;
+}
+
+/* Replaces a handle Berkeley DB declared dead, unless another thread
+ * already did. */
+static void
+store_db_dead(struct store *s, DB *dead)
+{
+	pthread_rwlock_wrlock(&s->db_lk);
+	if (s->env.db == dead) {
+		log_info("records.db was replaced by replication; reopening it");
+		dbenv_db_close(&s->env);
+		s->db_reopens++;
+	}
+	pthread_rwlock_unlock(&s->db_lk);
+}
+
+/* Waits one step of a sync-up lockout. 0, or XE_BUSY once it lasted too
+ * long. */
+static int
+store_lockout_wait(int *waited_ms, char *err, size_t errlen)
+{
+	struct timespec ts;
+
+	if (*waited_ms >= STORE_LOCKOUT_MS) {
+		snprintf(err, errlen, "this node is synchronizing its database "
+		    "from the primary; retry in a moment");
+		return XE_BUSY;
+	}
+	ts.tv_sec = 0;
+	ts.tv_nsec = STORE_LOCKOUT_STEP_MS * 1000000L;
+	nanosleep(&ts, NULL);
+	*waited_ms += STORE_LOCKOUT_STEP_MS;
+	return 0;
+}
+
 /* Runs body in one transaction, committing on success and rerunning after
- * a deadlock. */
+ * a deadlock, a dead handle or a sync-up lockout. A write that committed
+ * then goes through the commit hook (replication acknowledgements). */
 static int
 store_run(struct store *s, u_int32_t beginflags, int readonly, store_body body,
     void *arg, char *err, size_t errlen)
 {
 	DB_ENV *env = s->env.env;
 	DB_TXN *txn;
-	int ret, rc, try;
+	DB *db;
+	int ret, rc, try = 0, waited = 0, (*hook)(void *, char *, size_t);
 
 	if ((rc = store_check_env(s, err, errlen)) != 0)
 		return rc;
-	for (try = 0; try < STORE_MAX_TRIES; try++) {
-		if (try > 0)
-			store_backoff(try);
+	while (try < STORE_MAX_TRIES) {
+		if ((rc = store_db_acquire(s, err, errlen)) == STORE_LOCKOUT) {
+			if ((rc = store_lockout_wait(&waited, err, errlen)) != 0)
+				return rc;
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+		db = s->env.db;
 		if ((ret = env->txn_begin(env, NULL, &txn, beginflags)) != 0) {
+			pthread_rwlock_unlock(&s->db_lk);
 			rc = store_dberr(ret, "cannot begin a transaction", NULL,
 			    err, errlen);
-			if (rc == STORE_RETRY)
-				continue;
-			return rc;
-		}
-		rc = body(s, txn, arg, err, errlen);
-		if (rc == 0) {
-			/* A read-only commit writes no log: no reason to flush. */
-			ret = txn->commit(txn, readonly ? DB_TXN_NOSYNC :
-			    s->env.commit_flags);
-			if (ret != 0) {
-				snprintf(err, errlen, "commit failed: %s%s",
-				    db_strerror(ret), store_hint(ret));
+		} else {
+			rc = body(s, txn, arg, err, errlen);
+			if (rc == 0) {
+				/* A read-only commit writes no log: no reason to
+				 * flush. */
+				ret = txn->commit(txn, readonly ? DB_TXN_NOSYNC :
+				    __atomic_load_n(&s->env.commit_flags,
+				    __ATOMIC_ACQUIRE));
+				pthread_rwlock_unlock(&s->db_lk);
+				if (ret != 0) {
+					snprintf(err, errlen, "commit failed: %s%s",
+					    db_strerror(ret), store_hint(ret));
+					return XE_DB;
+				}
+				hook = __atomic_load_n(&s->commit_hook,
+				    __ATOMIC_ACQUIRE);
+				if (!readonly && hook != NULL)
+					return hook(__atomic_load_n(&s->commit_arg,
+					    __ATOMIC_ACQUIRE), err, errlen);
+				return 0;
+			}
+			ret = txn->abort(txn);
+			pthread_rwlock_unlock(&s->db_lk);
+			if (ret != 0 && rc != XE_DB) {
+				snprintf(err, errlen, "abort failed: %s",
+				    db_strerror(ret));
 				return XE_DB;
 			}
-			return 0;
 		}
-		if ((ret = txn->abort(txn)) != 0 && rc != XE_DB) {
-			snprintf(err, errlen, "abort failed: %s", db_strerror(ret));
-			return XE_DB;
+		switch (rc) {
+		case STORE_RETRY:
+			store_backoff(++try);
+			continue;
+		case STORE_DEAD:
+			store_db_dead(s, db);
+			try++;
+			continue;
+		case STORE_LOCKOUT:
+			if ((rc = store_lockout_wait(&waited, err, errlen)) != 0)
+				return rc;
+			continue;
 		}
-		if (rc != STORE_RETRY)
-			return rc;
+		return rc;
 	}
 	snprintf(err, errlen, "gave up after %d deadlocks in a row; retry later",
 	    STORE_MAX_TRIES);
@@ -357,11 +470,19 @@ store_open(struct store *s, const struct dbenv_opts *o, size_t max_record,
 	s->max_record = max_record;
 	s->max_batch_ops = 0;
 	s->readonly_msg[0] = '\0';
+	s->commit_hook = NULL;
+	s->commit_arg = NULL;
+	s->db_reopens = 0;
+	/* without replication this node is its own master */
+	s->db_create = !o->replication;
 	pthread_mutex_init(&s->ro_mu, NULL);
+	pthread_rwlock_init(&s->db_lk, NULL);
 	if (dbenv_open(&s->env, o, err, errlen) == -1) {
+		pthread_rwlock_destroy(&s->db_lk);
 		pthread_mutex_destroy(&s->ro_mu);
 		return XE_DB;
 	}
+	s->base_commit_flags = s->env.commit_flags;
 	return 0;
 }
 
@@ -369,7 +490,32 @@ void
 store_close(struct store *s)
 {
 	dbenv_close(&s->env);
+	pthread_rwlock_destroy(&s->db_lk);
 	pthread_mutex_destroy(&s->ro_mu);
+}
+
+int
+store_db_ready(struct store *s, int may_create, char *err, size_t errlen)
+{
+	int ret;
+
+	__atomic_store_n(&s->db_create, may_create, __ATOMIC_RELEASE);
+	if (!may_create)
+		return 0;
+	pthread_rwlock_wrlock(&s->db_lk);
+	ret = dbenv_db_open(&s->env, 1, err, errlen);
+	pthread_rwlock_unlock(&s->db_lk);
+	return ret == 0 ? 0 : XE_DB;
+}
+
+void
+store_set_commit_hook(struct store *s, int (*hook)(void *, char *, size_t),
+    void *arg, int nosync)
+{
+	__atomic_store_n(&s->commit_arg, arg, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->commit_hook, hook, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->env.commit_flags, hook != NULL && nosync ?
+	    DB_TXN_NOSYNC : s->base_commit_flags, __ATOMIC_RELEASE);
 }
 
 void
@@ -505,7 +651,7 @@ store_batch_body(struct store *s, DB_TXN *txn, void *arg, char *err,
 	for (i = 0; i < a->n; i++) {
 		rc = store_apply(s, txn, a->ops[i].op, &a->ops[i].rec, oerr,
 		    sizeof(oerr));
-		if (rc == STORE_RETRY)
+		if (rc < 0)     /* retry, dead handle or lockout */
 			return rc;
 		if (rc != 0) {
 			store_op_err(i, &a->ops[i], oerr, err, errlen);

@@ -12,6 +12,9 @@
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/opt/hasvr/var"
 #endif
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/opt/hasvr/etc"
+#endif
 
 static const char *const txnsync_words[] = {
 	"sync", "writenosync", "nosync", NULL
@@ -30,6 +33,10 @@ const struct cfg_key guicfg_keys[] = {
 	  "When started as root with this set, it drops to that user." },
 	{ "guiSvr.varDir", CFG_PATH, LOCALSTATEDIR, 0, 0, NULL, 0,
 	  "Runtime root: holds xdb/ (database), errorLog/ (guiDaemon.0) and run/." },
+	{ "guiSvr.haConfig", CFG_PATH, SYSCONFDIR "/haSvr.cfg", 0, 0, NULL, 0,
+	  "haSvr.cfg of this node (mode 600: it holds highAvail.HMACKey).\n"
+	  "guisvr reads the node addresses, the replication port and key and\n"
+	  "the durability from it. No such file: guisvr runs standalone." },
 	{ "guiSvr.clientSocket", CFG_PATH, NULL, 0, 0, NULL, 0,
 	  "UNIX socket for local clients such as xdb (at most 107 characters).\n"
 	  "Unset: varDir/run/guiSvr.sock." },
@@ -175,6 +182,8 @@ guicfg_paths(const struct cfg *c, struct guicfg_paths *p, char *err,
 	    join(p->rundir, sizeof(p->rundir), vardir, "run", err,
 	    errlen) == -1 ||
 	    join(p->pidfile, sizeof(p->pidfile), vardir, "run/guiSvr.pid", err,
+	    errlen) == -1 ||
+	    join(p->halink, sizeof(p->halink), vardir, "run/guiSvr.halink", err,
 	    errlen) == -1)
 		return -1;
 	if (sock[0] != '\0') {

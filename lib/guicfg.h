@@ -30,6 +30,8 @@ struct guicfg_paths {
 	char rundir[1024];    /* var/run */
 	char pidfile[1024];   /* var/run/guiSvr.pid */
 	char sock[1024];      /* guiSvr.clientSocket, default var/run/guiSvr.sock */
+	char halink[1024];    /* var/run/guiSvr.halink: the ha-link socket (its
+	                       * length against sun_path is checked by guisvr) */
 };
 int guicfg_paths(const struct cfg *c, struct guicfg_paths *p, char *err, size_t errlen);
 

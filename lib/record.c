@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "util.h"
 
 /* Smallest encoded attribute: u16 name length + 1-byte name + u32 value length. */
 #define ATTR_MIN_ENCODED 7
@@ -791,18 +792,6 @@ record_write_text(const struct record *r, FILE *fp)
 	putc('\n', fp);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 record_parse_attr_line(const char *line, struct record *r, char *err, size_t errlen)
 {
@@ -874,8 +863,8 @@ record_parse_attr_line(const char *line, struct record *r, char *err, size_t err
 		case 'r': out[vlen++] = '\r'; break;
 		case 't': out[vlen++] = '\t'; break;
 		case 'x':
-			if (close - p < 3 || (hi = hexval((unsigned char)p[1])) < 0 ||
-			    (lo = hexval((unsigned char)p[2])) < 0) {
+			if (close - p < 3 || (hi = util_hexval((unsigned char)p[1])) < 0 ||
+			    (lo = util_hexval((unsigned char)p[2])) < 0) {
 				seterr(err, errlen, "bad escape in the value of '%.*s': "
 				    "\\x needs two hex digits", (int)nlen, name);
 				goto done;

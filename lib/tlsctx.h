@@ -29,6 +29,17 @@ SSL_CTX *tlsctx_server_psk(const unsigned char psk[TLSCTX_PSK_LEN], const char *
 SSL_CTX *tlsctx_client_psk(const unsigned char psk[TLSCTX_PSK_LEN], const char *identity,
     char *err, size_t errlen);
 
+/* Certificate contexts (TLS 1.3 only), for links where a cluster-private CA
+ * is preferred to a shared key. Both sides present a certificate from
+ * cert_file (a PEM chain, leaf first) with key_file, and both verify the
+ * other's chain against ca_file: the server requires a client certificate.
+ * No host name is checked, so ca_file must be a CA that signs only this
+ * cluster's nodes. NULL with err filled (naming the file at fault). */
+SSL_CTX *tlsctx_server_cert(const char *ca_file, const char *cert_file, const char *key_file,
+    char *err, size_t errlen);
+SSL_CTX *tlsctx_client_cert(const char *ca_file, const char *cert_file, const char *key_file,
+    char *err, size_t errlen);
+
 /* The last OpenSSL error(s) as text, for log lines ("peer authentication failed
  * from ADDR: reason"). Clears the error queue. */
 void tlsctx_errstr(char *out, size_t outlen);

@@ -47,4 +47,7 @@ int util_parse_size(const char *s, long long *out);
 /* Resident set size of a process in KiB (from /proc/PID/status), -1 on error. */
 long util_rss_kib(pid_t pid);
 
+/* Value of a hex digit, -1 if c is not one. */
+int util_hexval(int c);
+
 #endif

@@ -42,13 +42,14 @@ echo "== loading a sample management database ($N records)"
 xdb -w load "$D/sample.dump"
 echo "== xdb count"; xdb count
 echo "== xdb get 0.shadow_server.2"; xdb get 0.shadow_server.2
-echo "== xdb list 0.admin."; xdb list 0.admin.
+echo "== xdb list 0.shadow_server."; xdb list 0.shadow_server.
+echo "== xdb count 0.admin."; xdb count 0.admin.
 echo "== xdb -w set 0.shadow_server.2 comment='edited by the demo'"
 xdb -w set 0.shadow_server.2 "comment=edited by the demo"
 xdb get 0.shadow_server.2
 echo "== xdb status"; xdb status
-echo "== last lines of $D/var/errorLog/guiDaemon.0"
-tail -n 8 "$D/var/errorLog/guiDaemon.0"
+echo "== $D/var/errorLog/guiDaemon.0 (without debug lines)"
+grep -v ' DEBUG ' "$D/var/errorLog/guiDaemon.0" | tail -n 12
 echo
 echo "guisvr is running (pid $(cat "$D/var/run/guiSvr.pid")). Try:"
 echo "  $B/utils/xdb -f $D/etc/guiSvr.cfg list 0.shadow_server."

@@ -238,18 +238,6 @@ send_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex digits with optional spaces into b. */
 static void
 parse_hex(const char *s, struct buf *b)
@@ -261,7 +249,7 @@ parse_hex(const char *s, struct buf *b)
 
 		if (*s == ' ' || *s == ':' || *s == '\n')
 			continue;
-		if ((v = hexval((unsigned char)*s)) == -1) {
+		if ((v = util_hexval((unsigned char)*s)) == -1) {
 			fprintf(stderr, "xdbtorture: bad hex digit '%c'\n", *s);
 			exit(2);
 		}

@@ -46,6 +46,8 @@ main(void)
 	test_record_register();
 	test_proto_register();
 	test_store_register();
+	test_hacfg_register();
+	test_reptransport_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -1071,6 +1071,357 @@ test_disk_full(void)
 	tdir_free(&t);
 }
 
+/* ---- replication support ----------------------------------------------- */
+
+static int hook_calls;
+
+static int
+count_hook(void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	hook_calls++;
+	return 0;
+}
+
+static int
+notrepl_hook(void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	snprintf(err, errlen, "committed on the primary only");
+	return XE_NOTREPL;
+}
+
+/* Writes go through the commit hook after they commit, reads do not; with
+ * nosync the write commits with DB_TXN_NOSYNC (the hook flushes). */
+static void
+test_commit_hook(void)
+{
+	char err[HASVR_ERRLEN], *v;
+	struct record g;
+	struct store s;
+	struct tdir t;
+
+	tdir_init(&t);
+	CU_ASSERT_FATAL(topen(&s, &t, 0) == 0);
+	CU_ASSERT(s.env.commit_flags == 0);
+	hook_calls = 0;
+	store_set_commit_hook(&s, count_hook, NULL, 1);
+	CU_ASSERT(s.env.commit_flags == DB_TXN_NOSYNC);
+	CU_ASSERT(put1(&s, "0.h.1", "a", "1") == 0);
+	CU_ASSERT(put1(&s, "0.h.2", "a", "2") == 0);
+	CU_ASSERT(hook_calls == 2);
+	CU_ASSERT(store_get(&s, "0.h.1", &g, err, sizeof(err)) == 0);
+	record_free(&g);
+	/* a refused write commits nothing and calls nothing */
+	CU_ASSERT(store_del(&s, "0.h.none", err, sizeof(err)) == XE_NOTFOUND);
+	CU_ASSERT(hook_calls == 2);
+
+	/* the hook's verdict is the writer's, the record is committed */
+	store_set_commit_hook(&s, notrepl_hook, NULL, 1);
+	CU_ASSERT(put1(&s, "0.h.3", "a", "3") == XE_NOTREPL);
+	v = get1(&s, "0.h.3", "a");
+	CU_ASSERT(v != NULL && strcmp(v, "3") == 0);
+	free(v);
+
+	store_set_commit_hook(&s, NULL, NULL, 0);
+	CU_ASSERT(s.env.commit_flags == 0);
+	CU_ASSERT(put1(&s, "0.h.4", "a", "4") == 0);
+	store_close(&s);
+
+	/* NOSYNC commits flushed by nobody are still recovered after a clean
+	 * close (the close checkpoints) */
+	CU_ASSERT_FATAL(topen(&s, &t, 0) == 0);
+	v = get1(&s, "0.h.4", "a");
+	CU_ASSERT(v != NULL && strcmp(v, "4") == 0);
+	free(v);
+	store_close(&s);
+	tdir_free(&t);
+}
+
+/* A closed handle is reopened by the next operation. */
+static void
+test_handle_reopen(void)
+{
+	struct store s;
+	struct tdir t;
+	char *v;
+
+	tdir_init(&t);
+	CU_ASSERT_FATAL(topen(&s, &t, 0) == 0);
+	CU_ASSERT(put1(&s, "0.r.1", "a", "1") == 0);
+	dbenv_db_close(&s.env);
+	CU_ASSERT(s.env.db == NULL);
+	v = get1(&s, "0.r.1", "a");
+	CU_ASSERT(v != NULL && strcmp(v, "1") == 0);
+	free(v);
+	CU_ASSERT(s.env.db != NULL);
+	dbenv_db_close(&s.env);
+	CU_ASSERT(put1(&s, "0.r.2", "a", "2") == 0);
+	store_close(&s);
+	tdir_free(&t);
+}
+
+/* Under replication records.db is not created until this node is told it
+ * is the master; before that an operation answers XE_BUSY. */
+static void
+test_replicated_lazy_open(void)
+{
+	char err[HASVR_ERRLEN], path[PATH_MAX];
+	struct record g;
+	struct store s;
+	struct tdir t;
+	struct stat st;
+	uint64_t n;
+
+	tdir_init(&t);
+	t.o.replication = 1;
+	CU_ASSERT_FATAL(topen(&s, &t, 0) == 0);
+	CU_ASSERT(s.env.db == NULL);
+	snprintf(path, sizeof(path), "%s/records.db", t.data);
+	CU_ASSERT(stat(path, &st) == -1 && errno == ENOENT);
+	CU_ASSERT(store_get(&s, "0.l.1", &g, err, sizeof(err)) == XE_BUSY);
+	CU_ASSERT(strstr(err, "primary") != NULL);
+	record_free(&g);
+	CU_ASSERT(store_count(&s, "", &n, err, sizeof(err)) == XE_BUSY);
+	CU_ASSERT(put1(&s, "0.l.1", "a", "1") == XE_BUSY);
+	CU_ASSERT(stat(path, &st) == -1 && errno == ENOENT);
+	CU_ASSERT(store_db_ready(&s, 1, err, sizeof(err)) == 0);
+	CU_ASSERT(stat(path, &st) == 0);
+	CU_ASSERT(put1(&s, "0.l.1", "a", "1") == 0);
+	CU_ASSERT(store_count(&s, "", &n, err, sizeof(err)) == 0 && n == 1);
+	store_close(&s);
+	tdir_free(&t);
+}
+
+/* Two replicated environments in one process, the messages carried by a
+ * queue that the test pumps: enough to drive a real client through sync-up
+ * and internal initialization. */
+struct tmsg {
+	struct tmsg *next;
+	int from;
+	DBT ctrl, rec;
+};
+
+struct tnode {
+	struct store s;
+	struct tdir t;
+	int eid;
+	struct tmsg *in, **tail;    /* messages for this node */
+	struct tnode *peer;
+	int cut;                    /* drop what is sent to this node */
+};
+
+static int
+tnode_send(void *arg, const DBT *ctrl, const DBT *rec, const DB_LSN *lsnp,
+    int eid, u_int32_t flags)
+{
+	struct tnode *from = arg, *to = from->peer;
+	struct tmsg *m;
+
+	(void)lsnp;
+	(void)flags;
+	(void)eid;
+	if (to->cut)
+		return 0;
+	m = calloc(1, sizeof(*m));
+	m->from = from->eid;
+	m->ctrl.size = ctrl->size;
+	m->ctrl.data = malloc(ctrl->size + 1);
+	memcpy(m->ctrl.data, ctrl->data, ctrl->size);
+	m->rec.size = rec != NULL ? rec->size : 0;
+	m->rec.data = malloc(m->rec.size + 1);
+	if (m->rec.size > 0)
+		memcpy(m->rec.data, rec->data, m->rec.size);
+	*to->tail = m;
+	to->tail = &m->next;
+	return 0;
+}
+
+/* Delivers queued messages both ways until none is left. */
+static void
+tpump(struct tnode *a, struct tnode *b)
+{
+	struct tnode *n;
+	struct tmsg *m;
+	DB_LSN lsn;
+	int i, moved;
+
+	do {
+		moved = 0;
+		for (i = 0; i < 2; i++) {
+			n = i == 0 ? a : b;
+			while ((m = n->in) != NULL) {
+				n->in = m->next;
+				if (n->in == NULL)
+					n->tail = &n->in;
+				(void)n->s.env.env->rep_process_message(n->s.env.env,
+				    &m->ctrl, &m->rec, m->from, &lsn);
+				free(m->ctrl.data);
+				free(m->rec.data);
+				free(m);
+				moved = 1;
+			}
+		}
+	} while (moved);
+}
+
+/* dir: an existing directory (moved into the node), or NULL for a new one. */
+static void
+tnode_open(struct tnode *n, int eid, struct tnode *peer, const char *dbconfig,
+    struct tdir *dir)
+{
+	char err[HASVR_ERRLEN], path[PATH_MAX];
+
+	memset(n, 0, sizeof(*n));
+	if (dir != NULL) {
+		n->t = *dir;
+		n->t.o.data_dir = n->t.data;
+		n->t.o.log_dir = n->t.log;
+		n->t.o.init_dir = n->t.init;
+	} else
+		tdir_init(&n->t);
+	n->t.o.replication = 1;
+	n->eid = eid;
+	n->peer = peer;
+	n->tail = &n->in;
+	CU_ASSERT_FATAL(util_mkdirs(n->t.data, 0750, err, sizeof(err)) == 0);
+	snprintf(path, sizeof(path), "%s/DB_CONFIG", n->t.data);
+	write_file(path, dbconfig);
+	CU_ASSERT_FATAL(topen(&n->s, &n->t, 0) == 0);
+	CU_ASSERT_FATAL(dbenv_set_rep(&n->s.env, eid, tnode_send, NULL, n, err,
+	    sizeof(err)) == 0);
+}
+
+static void
+tnode_close(struct tnode *n)
+{
+	struct tmsg *m;
+
+	(void)dbenv_set_rep(&n->s.env, 0, NULL, NULL, NULL, (char[8]){0}, 8);
+	store_close(&n->s);
+	while ((m = n->in) != NULL) {
+		n->in = m->next;
+		free(m->ctrl.data);
+		free(m->rec.data);
+		free(m);
+	}
+	tdir_free(&n->t);
+}
+
+static void
+test_replicated_rollback(void)
+{
+	char err[HASVR_ERRLEN];
+	struct tnode a, b;
+	DB_ENV *ea, *eb;
+	struct record g;
+	char *v;
+
+	tnode_open(&a, 1, &b, dbenv_default_db_config, NULL);
+	tnode_open(&b, 2, &a, dbenv_default_db_config, NULL);
+	ea = a.s.env.env;
+	eb = b.s.env.env;
+	CU_ASSERT_FATAL(ea->rep_start(ea, NULL, DB_REP_MASTER) == 0);
+	CU_ASSERT_FATAL(store_db_ready(&a.s, 1, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(eb->rep_start(eb, NULL, DB_REP_CLIENT) == 0);
+	tpump(&a, &b);
+	CU_ASSERT(put1(&a.s, "0.rep.1", "a", "first") == 0);
+	tpump(&a, &b);
+
+	/* the client opened records.db by itself, and cannot write */
+	v = get1(&b.s, "0.rep.1", "a");
+	CU_ASSERT(v != NULL && strcmp(v, "first") == 0);
+	free(v);
+	CU_ASSERT_FATAL(b.s.env.db != NULL);
+	CU_ASSERT(put1(&b.s, "0.rep.x", "a", "x") != 0);
+
+	/* split: b becomes the master (a higher generation) and writes; the
+	 * old master a writes what b never gets */
+	a.cut = b.cut = 1;
+	CU_ASSERT_FATAL(eb->rep_start(eb, NULL, DB_REP_MASTER) == 0);
+	CU_ASSERT_FATAL(store_db_ready(&b.s, 1, err, sizeof(err)) == 0);
+	CU_ASSERT(put1(&b.s, "0.rep.b", "a", "b") == 0);
+	CU_ASSERT(put1(&a.s, "0.rep.a", "a", "a") == 0);
+	v = get1(&a.s, "0.rep.a", "a");
+	CU_ASSERT(v != NULL);
+	free(v);
+
+	/* a rejoins as a client: its commit is rolled back, which kills its
+	 * records.db handle; the store reopens it */
+	a.cut = b.cut = 0;
+	CU_ASSERT_FATAL(store_db_ready(&a.s, 0, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(ea->rep_start(ea, NULL, DB_REP_CLIENT) == 0);
+	tpump(&a, &b);
+	CU_ASSERT(put1(&b.s, "0.rep.c", "a", "c") == 0);
+	tpump(&a, &b);
+	v = get1(&a.s, "0.rep.c", "a");
+	CU_ASSERT(v != NULL && strcmp(v, "c") == 0);
+	free(v);
+	CU_ASSERT(store_get(&a.s, "0.rep.a", &g, err, sizeof(err)) == XE_NOTFOUND);
+	record_free(&g);
+	v = get1(&a.s, "0.rep.b", "a");
+	CU_ASSERT(v != NULL && strcmp(v, "b") == 0);
+	free(v);
+
+	tnode_close(&b);
+	tnode_close(&a);
+}
+
+/* A client whose history has nothing in common with the master's is
+ * re-initialized from the master's files: its records.db handle dies and
+ * the store reopens it. */
+static void
+test_replicated_handle_dead(void)
+{
+	char err[HASVR_ERRLEN];
+	struct tnode a, b;
+	DB_ENV *ea, *eb;
+	struct record g;
+	unsigned reopens;
+	uint64_t n;
+	char *v;
+
+	tnode_open(&a, 1, &b, dbenv_default_db_config, NULL);
+	tnode_open(&b, 2, &a, dbenv_default_db_config, NULL);
+	ea = a.s.env.env;
+	eb = b.s.env.env;
+	a.cut = b.cut = 1;
+	/* b: a history of its own, and an open handle on it */
+	CU_ASSERT_FATAL(eb->rep_start(eb, NULL, DB_REP_MASTER) == 0);
+	CU_ASSERT_FATAL(store_db_ready(&b.s, 1, err, sizeof(err)) == 0);
+	CU_ASSERT(put1(&b.s, "0.b.1", "a", "b") == 0);
+	v = get1(&b.s, "0.b.1", "a");
+	CU_ASSERT(v != NULL);
+	free(v);
+	reopens = b.s.db_reopens;
+	/* a: the master, a generation ahead */
+	CU_ASSERT_FATAL(ea->rep_start(ea, NULL, DB_REP_MASTER) == 0);
+	CU_ASSERT_FATAL(ea->rep_start(ea, NULL, DB_REP_CLIENT) == 0);
+	CU_ASSERT_FATAL(ea->rep_start(ea, NULL, DB_REP_MASTER) == 0);
+	CU_ASSERT_FATAL(store_db_ready(&a.s, 1, err, sizeof(err)) == 0);
+	CU_ASSERT(put1(&a.s, "0.a.1", "a", "a") == 0);
+
+	a.cut = b.cut = 0;
+	CU_ASSERT_FATAL(store_db_ready(&b.s, 0, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(eb->rep_start(eb, NULL, DB_REP_CLIENT) == 0);
+	tpump(&a, &b);
+	CU_ASSERT(put1(&a.s, "0.a.2", "a", "a2") == 0);
+	tpump(&a, &b);
+
+	v = get1(&b.s, "0.a.2", "a");
+	CU_ASSERT(v != NULL && strcmp(v, "a2") == 0);
+	free(v);
+	CU_ASSERT(b.s.db_reopens == reopens + 1);
+	CU_ASSERT(store_get(&b.s, "0.b.1", &g, err, sizeof(err)) == XE_NOTFOUND);
+	record_free(&g);
+	CU_ASSERT(store_count(&b.s, "", &n, err, sizeof(err)) == 0 && n == 2);
+
+	tnode_close(&b);
+	tnode_close(&a);
+}
+
 void
 test_store_register(void)
 {
@@ -1095,4 +1446,12 @@ test_store_register(void)
 	CU_add_test(su, "panic hook", test_panic);
 	CU_add_test(su, "full disk", test_disk_full);
 	CU_add_test(su, "100k small commits in a row", test_commit_stream);
+	CU_add_test(su, "commit hook and NOSYNC commits", test_commit_hook);
+	CU_add_test(su, "a closed handle is reopened on use", test_handle_reopen);
+	CU_add_test(su, "replicated: records.db created only by the master",
+	    test_replicated_lazy_open);
+	CU_add_test(su, "replicated: a client rolled back reads the new history",
+	    test_replicated_rollback);
+	CU_add_test(su, "replicated: dead handle after an internal init",
+	    test_replicated_handle_dead);
 }

@@ -10,6 +10,8 @@ void test_atomicfile_register(void);
 void test_record_register(void);
 void test_proto_register(void);
 void test_store_register(void);
+void test_hacfg_register(void);
+void test_reptransport_register(void);
 
 /* A fresh temporary directory for a test (mkdtemp under $TMPDIR or /tmp);
  * unit_rmtree removes it. */

@@ -1,0 +1,704 @@
+/* halinksvr.c — guisvr's end of the ha-link: the local socket through which
+ * hasvr gives roles, asks for the replication state and listens to events
+ * (protocol in lib/halink.h, contract in halinksvr.h).
+ *
+ * One thread polls the listening socket, a wake pipe and at most
+ * HLS_MAX_CONNS connections. Requests are handled on that thread; replies
+ * and events are queued on the connection (under mu, since events arrive
+ * from replication threads) and written as the socket accepts them. */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "halink.h"
+#include "halinksvr.h"
+#include "log.h"
+#include "rep.h"
+#include "util.h"
+
+#define HLS_MAX_CONNS	16
+#define HLS_MAX_REQ	1024            /* request payload; real ones are < 8 */
+#define HLS_MAX_QUEUE	(256 * 1024)    /* unsent bytes per connection */
+#define HLS_STATE_MAX	(64 * 1024)     /* HL_R_STATE text */
+#define HLS_EVENT_MAX	4000            /* one event line */
+
+struct hlconn {
+	int fd;                 /* -1: free slot */
+	int id;                 /* numbers the connection in log lines */
+	int subscribed;
+	int closing;            /* close once the queue is written */
+	int drop;               /* close now: the queue overflowed */
+	unsigned char in[PROTO_HDR_LEN + HLS_MAX_REQ];
+	size_t inlen;
+	struct buf out;         /* queued frames; out.p + outoff is unsent */
+	size_t outoff;
+};
+
+struct halinksvr {
+	int lfd;
+	int wake[2];
+	pthread_t thr;
+	int started;
+	int stop;               /* under mu */
+	pthread_mutex_t mu;     /* conns[].fd, subscribed, drop, out, outoff */
+	struct hlconn conns[HLS_MAX_CONNS];
+	struct rep *rep;
+	int nextid;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char off_reason[512];
+};
+
+static const char *
+type_name(uint16_t t)
+{
+	switch (t) {
+	case HL_ROLE: return "HL_ROLE";
+	case HL_STATE: return "HL_STATE";
+	case HL_SUBSCRIBE: return "HL_SUBSCRIBE";
+	case HL_SYNC: return "HL_SYNC";
+	}
+	return "?";
+}
+
+static void
+wake(struct halinksvr *s)
+{
+	char ch = 'w';
+
+	/* a full pipe already holds a wake-up */
+	while (write(s->wake[1], &ch, 1) == -1 && errno == EINTR)
+		;
+}
+
+/* Append a finished frame to c's queue (mu held). A peer that leaves
+ * HLS_MAX_QUEUE bytes unread is dropped instead of waited for. */
+static void
+queue_locked(struct hlconn *c, const struct buf *f)
+{
+	if (c->fd == -1 || c->drop)
+		return;
+	if (f->oom || c->out.len - c->outoff + f->len > HLS_MAX_QUEUE) {
+		c->drop = 1;
+		return;
+	}
+	if (c->outoff > 0 && c->outoff == c->out.len) {
+		buf_reset(&c->out);
+		c->outoff = 0;
+	}
+	buf_put(&c->out, f->p, f->len);
+	if (c->out.oom)
+		c->drop = 1;
+}
+
+static void
+queue(struct halinksvr *s, struct hlconn *c, const struct buf *f)
+{
+	pthread_mutex_lock(&s->mu);
+	queue_locked(c, f);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+reply_err(struct halinksvr *s, struct hlconn *c, uint32_t seq, int code,
+    const char *msg)
+{
+	struct buf b;
+
+	buf_init(&b);
+	proto_begin(&b, XM_R_ERR, 0, seq);
+	buf_put_u32(&b, (uint32_t)code);
+	buf_put_str16(&b, msg, strnlen(msg, HLS_EVENT_MAX));
+	proto_finish(&b);
+	queue(s, c, &b);
+	buf_free(&b);
+}
+
+static void
+reply_ok(struct halinksvr *s, struct hlconn *c, uint32_t seq)
+{
+	struct buf b;
+
+	buf_init(&b);
+	proto_begin(&b, XM_R_OK, 0, seq);
+	proto_finish(&b);
+	queue(s, c, &b);
+	buf_free(&b);
+}
+
+static int flush_locked(struct hlconn *c);
+
+/* The event sink given to rep: may run on any thread, never blocks. */
+static void
+halinksvr_event(const char *line, void *arg)
+{
+	struct halinksvr *s = arg;
+	struct buf b;
+	int i, any = 0;
+
+	buf_init(&b);
+	proto_begin(&b, HL_R_EVENT, 0, 0);
+	buf_put_str16(&b, line, strnlen(line, HLS_EVENT_MAX));
+	proto_finish(&b);
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < HLS_MAX_CONNS; i++) {
+		struct hlconn *c = &s->conns[i];
+
+		if (c->fd != -1 && c->subscribed && !c->closing) {
+			queue_locked(c, &b);
+			/* deliver now: a request may be keeping the ha-link
+			 * thread busy (rep_set_role) while events happen */
+			if (!c->drop && flush_locked(c) == -1)
+				c->drop = 1;
+			any = 1;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	buf_free(&b);
+	if (any)
+		wake(s);
+}
+
+static int
+payload_len(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
+    uint32_t want, const char *layout)
+{
+	char msg[256];
+
+	if (h->len == want)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s payload is %u bytes, expected %u (%s)",
+	    type_name(h->type), h->len, want, layout);
+	log_warnx("ha-link connection %d: %s", c->id, msg);
+	reply_err(s, c, h->seq, XE_BADREQ, msg);
+	return -1;
+}
+
+static void
+do_role(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
+    const unsigned char *p)
+{
+	char err[HASVR_ERRLEN], msg[HASVR_ERRLEN + 64];
+	uint32_t epoch;
+	struct rd rd;
+	int role, rc;
+
+	if (payload_len(s, c, h, 5, "u8 role, u32 epoch") == -1)
+		return;
+	rd_init(&rd, p, h->len);
+	role = rd_u8(&rd);
+	epoch = rd_u32(&rd);
+	if (role != HL_ROLE_PRIMARY && role != HL_ROLE_SECONDARY &&
+	    role != HL_ROLE_NONE) {
+		snprintf(msg, sizeof(msg), "unknown role %d (none 0, primary 1, "
+		    "secondary 2)", role);
+		log_warnx("ha-link connection %d: %s", c->id, msg);
+		reply_err(s, c, h->seq, XE_BADREQ, msg);
+		return;
+	}
+	if (s->rep == NULL) {
+		log_warnx("ha-link: role %s refused: %s", halink_role_name(role),
+		    s->off_reason);
+		reply_err(s, c, h->seq, XE_BADREQ, s->off_reason);
+		return;
+	}
+	log_info("ha-link: role %s requested (epoch %u)", halink_role_name(role),
+	    epoch);
+	err[0] = '\0';
+	if ((rc = rep_set_role(s->rep, role, epoch, err, sizeof(err))) != 0) {
+		if (err[0] == '\0')
+			util_strlcpy(err, proto_errname(rc), sizeof(err));
+		log_warnx("ha-link: role %s refused: %s", halink_role_name(role),
+		    err);
+		reply_err(s, c, h->seq, rc > 0 ? rc : XE_DB, err);
+		return;
+	}
+	reply_ok(s, c, h->seq);
+}
+
+static void
+do_sync(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
+    const unsigned char *p)
+{
+	char err[HASVR_ERRLEN], msg[HASVR_ERRLEN + 64];
+	int rc;
+
+	if (payload_len(s, c, h, 1, "u8 enable") == -1)
+		return;
+	if (p[0] > 1) {
+		snprintf(msg, sizeof(msg), "HL_SYNC value %u: expected 0 (off) "
+		    "or 1 (on)", p[0]);
+		log_warnx("ha-link connection %d: %s", c->id, msg);
+		reply_err(s, c, h->seq, XE_BADREQ, msg);
+		return;
+	}
+	if (s->rep == NULL) {
+		log_warnx("ha-link: sync %s refused: %s", p[0] ? "on" : "off",
+		    s->off_reason);
+		reply_err(s, c, h->seq, XE_BADREQ, s->off_reason);
+		return;
+	}
+	log_info("ha-link: database sync %s requested", p[0] ? "on" : "off");
+	err[0] = '\0';
+	if ((rc = rep_set_sync(s->rep, p[0], err, sizeof(err))) != 0) {
+		if (err[0] == '\0')
+			util_strlcpy(err, proto_errname(rc), sizeof(err));
+		log_warnx("ha-link: sync %s refused: %s", p[0] ? "on" : "off",
+		    err);
+		reply_err(s, c, h->seq, rc > 0 ? rc : XE_DB, err);
+		return;
+	}
+	reply_ok(s, c, h->seq);
+}
+
+static void
+do_state(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h)
+{
+	struct buf b;
+	char *text;
+	int n;
+
+	if (payload_len(s, c, h, 0, "empty") == -1)
+		return;
+	if ((text = malloc(HLS_STATE_MAX)) == NULL) {
+		reply_err(s, c, h->seq, XE_BUSY, "out of memory");
+		return;
+	}
+	if (s->rep == NULL)
+		n = snprintf(text, HLS_STATE_MAX, "role standalone\n");
+	else {
+		text[0] = '\0';
+		n = rep_state_text(s->rep, text, HLS_STATE_MAX);
+		text[HLS_STATE_MAX - 1] = '\0';
+		if (n < 0 || n >= HLS_STATE_MAX)
+			n = (int)strlen(text);
+	}
+	buf_init(&b);
+	proto_begin(&b, HL_R_STATE, 0, h->seq);
+	buf_put_str32(&b, text, (size_t)n);
+	proto_finish(&b);
+	queue(s, c, &b);
+	buf_free(&b);
+	free(text);
+}
+
+static void
+do_subscribe(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h)
+{
+	struct buf b;
+
+	if (payload_len(s, c, h, 0, "empty") == -1)
+		return;
+	buf_init(&b);
+	proto_begin(&b, XM_R_OK, 0, h->seq);
+	proto_finish(&b);
+	/* OK first, then events: both under one lock */
+	pthread_mutex_lock(&s->mu);
+	queue_locked(c, &b);
+	c->subscribed = 1;
+	pthread_mutex_unlock(&s->mu);
+	buf_free(&b);
+	log_info("ha-link connection %d subscribed to replication events",
+	    c->id);
+}
+
+static void
+handle(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
+    const unsigned char *p)
+{
+	char msg[128];
+
+	switch (h->type) {
+	case HL_ROLE:
+		do_role(s, c, h, p);
+		return;
+	case HL_STATE:
+		do_state(s, c, h);
+		return;
+	case HL_SUBSCRIBE:
+		do_subscribe(s, c, h);
+		return;
+	case HL_SYNC:
+		do_sync(s, c, h, p);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "unknown ha-link request type %u",
+	    h->type);
+	log_warnx("ha-link connection %d: %s; answered with an error", c->id,
+	    msg);
+	reply_err(s, c, h->seq, XE_UNKNOWN, msg);
+}
+
+/* Handle every whole frame in c->in. */
+static void
+process(struct halinksvr *s, struct hlconn *c)
+{
+	struct frame_hdr h;
+	size_t used = 0, flen;
+	char msg[160];
+
+	while (!c->closing && c->inlen - used >= PROTO_HDR_LEN) {
+		proto_hdr_decode(c->in + used, &h);
+		if (h.len > HLS_MAX_REQ) {
+			snprintf(msg, sizeof(msg), "%s request of %u bytes is over "
+			    "the ha-link limit of %d bytes", type_name(h.type),
+			    h.len, HLS_MAX_REQ);
+			log_warnx("ha-link connection %d: %s (type %u); closing",
+			    c->id, msg, h.type);
+			reply_err(s, c, h.seq, XE_TOOBIG, msg);
+			c->closing = 1;
+			used = c->inlen;
+			break;
+		}
+		flen = PROTO_HDR_LEN + h.len;
+		if (c->inlen - used < flen)
+			break;
+		handle(s, c, &h, c->in + used + PROTO_HDR_LEN);
+		used += flen;
+	}
+	if (used > 0) {
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+	}
+}
+
+static void
+conn_close(struct halinksvr *s, struct hlconn *c, const char *why)
+{
+	int fd, id = c->id;
+
+	pthread_mutex_lock(&s->mu);
+	fd = c->fd;
+	c->fd = -1;
+	c->subscribed = c->closing = c->drop = 0;
+	buf_free(&c->out);
+	c->outoff = c->inlen = 0;
+	pthread_mutex_unlock(&s->mu);
+	if (fd != -1)
+		close(fd);
+	log_info("connectionMgr ha-link closed (connection %d%s%s)", id,
+	    why ? ": " : "", why ? why : "");
+}
+
+/* Write what the socket takes, never waiting (mu held). -1 when the peer
+ * is gone. */
+static int
+flush_locked(struct hlconn *c)
+{
+	ssize_t w;
+	int rc = 0;
+
+	if (c->fd == -1)
+		return 0;
+	while (c->outoff < c->out.len) {
+		w = send(c->fd, c->out.p + c->outoff, c->out.len - c->outoff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				rc = -1;
+			break;
+		}
+		c->outoff += (size_t)w;
+	}
+	if (c->outoff == c->out.len) {
+		buf_reset(&c->out);
+		c->outoff = 0;
+	}
+	return rc;
+}
+
+static int
+conn_flush(struct halinksvr *s, struct hlconn *c)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	rc = flush_locked(c);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static void
+conn_read(struct halinksvr *s, struct hlconn *c)
+{
+	ssize_t r;
+
+	if (c->closing)
+		return;
+	r = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	if (r == -1 && (errno == EINTR || errno == EAGAIN ||
+	    errno == EWOULDBLOCK))
+		return;
+	if (r <= 0) {
+		conn_close(s, c, r == 0 ? NULL : strerror(errno));
+		return;
+	}
+	c->inlen += (size_t)r;
+	process(s, c);
+}
+
+static void
+do_accept(struct halinksvr *s)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct hlconn *c = NULL;
+	int fd, i;
+
+	if ((fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("ha-link: accept on %s", s->path);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < HLS_MAX_CONNS; i++)
+		if (s->conns[i].fd == -1) {
+			c = &s->conns[i];
+			c->fd = fd;
+			c->id = ++s->nextid;
+			c->subscribed = c->closing = c->drop = 0;
+			c->inlen = c->outoff = 0;
+			buf_init(&c->out);
+			break;
+		}
+	pthread_mutex_unlock(&s->mu);
+	if (c == NULL) {
+		log_warnx("ha-link: %d connections already open on %s; refusing "
+		    "another", HLS_MAX_CONNS, s->path);
+		close(fd);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		log_info("connectionMgr connected to ha-link (connection %d, "
+		    "pid %ld, uid %ld)", c->id, (long)cred.pid, (long)cred.uid);
+	else
+		log_info("connectionMgr connected to ha-link (connection %d)",
+		    c->id);
+}
+
+static void *
+run(void *arg)
+{
+	struct halinksvr *s = arg;
+	struct pollfd pfd[2 + HLS_MAX_CONNS];
+	struct hlconn *who[2 + HLS_MAX_CONNS];
+	char drain[64];
+	int i, n, stop, drop, pending;
+
+	for (;;) {
+		pfd[0].fd = s->wake[0];
+		pfd[0].events = POLLIN;
+		pfd[1].fd = s->lfd;
+		pfd[1].events = POLLIN;
+		n = 2;
+		pthread_mutex_lock(&s->mu);
+		stop = s->stop;
+		for (i = 0; i < HLS_MAX_CONNS; i++) {
+			struct hlconn *c = &s->conns[i];
+
+			if (c->fd == -1)
+				continue;
+			pfd[n].fd = c->fd;
+			pfd[n].events = c->closing ? 0 : POLLIN;
+			if (c->outoff < c->out.len || c->drop)
+				pfd[n].events |= POLLOUT;
+			who[n++] = c;
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (stop)
+			break;
+		if (poll(pfd, (nfds_t)n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("ha-link: poll");
+			sleep(1);
+			continue;
+		}
+		if (pfd[0].revents & POLLIN)
+			while (read(s->wake[0], drain, sizeof(drain)) > 0)
+				;
+		for (i = 2; i < n; i++) {
+			struct hlconn *c = who[i];
+
+			pthread_mutex_lock(&s->mu);
+			drop = c->drop;
+			pthread_mutex_unlock(&s->mu);
+			if (drop) {
+				log_warnx("ha-link connection %d left %dK of "
+				    "replies and events unread: dropped so that "
+				    "replication never waits for it", c->id,
+				    HLS_MAX_QUEUE / 1024);
+				conn_close(s, c, "dropped, not reading");
+				continue;
+			}
+			if (pfd[i].revents & (POLLOUT | POLLERR | POLLHUP) &&
+			    conn_flush(s, c) == -1) {
+				conn_close(s, c, strerror(errno));
+				continue;
+			}
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				conn_read(s, c);
+			if (c->fd == -1)
+				continue;
+			/* answer at once, without waiting for POLLOUT */
+			if (conn_flush(s, c) == -1) {
+				conn_close(s, c, strerror(errno));
+				continue;
+			}
+			pthread_mutex_lock(&s->mu);
+			pending = c->outoff < c->out.len;
+			pthread_mutex_unlock(&s->mu);
+			if (c->closing && !pending)
+				conn_close(s, c, "after a bad request");
+			else if (c->closing && (pfd[i].revents & (POLLHUP |
+			    POLLERR)))
+				conn_close(s, c, NULL);
+		}
+		if (pfd[1].revents & POLLIN)
+			do_accept(s);
+	}
+	return NULL;
+}
+
+static int
+listen_unix(struct halinksvr *s, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "ha-link socket path %s is too long (%zu "
+		    "characters, at most %zu): use a shorter guiSvr.varDir", path,
+		    strlen(path), sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	/* a socket left by a killed guisvr: remove it only if nobody answers */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(fd);
+			snprintf(err, errlen, "another guisvr is already serving "
+			    "the ha-link %s", path);
+			return -1;
+		}
+		close(fd);
+	}
+	unlink(path);
+	if ((s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(s->lfd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(s->lfd, 8) != 0) {
+		snprintf(err, errlen, "cannot listen on the ha-link %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	util_strlcpy(s->path, path, sizeof(s->path));
+	if (chmod(path, 0660) != 0) {
+		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cleanup(struct halinksvr *s)
+{
+	int i;
+
+	for (i = 0; i < HLS_MAX_CONNS; i++) {
+		if (s->conns[i].fd != -1) {
+			close(s->conns[i].fd);
+			log_info("connectionMgr ha-link closed (connection %d: "
+			    "guisvr stopping)", s->conns[i].id);
+		}
+		buf_free(&s->conns[i].out);
+	}
+	if (s->lfd != -1)
+		close(s->lfd);
+	if (s->path[0] != '\0')
+		unlink(s->path);
+	if (s->wake[0] != -1)
+		close(s->wake[0]);
+	if (s->wake[1] != -1)
+		close(s->wake[1]);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+struct halinksvr *
+halinksvr_start(const struct halinksvr_opts *o, char *err, size_t errlen)
+{
+	struct halinksvr *s;
+	sigset_t all, old;
+	int i, rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->lfd = s->wake[0] = s->wake[1] = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	for (i = 0; i < HLS_MAX_CONNS; i++) {
+		s->conns[i].fd = -1;
+		buf_init(&s->conns[i].out);
+	}
+	s->rep = o->rep;
+	util_strlcpy(s->off_reason, o->off_reason ? o->off_reason :
+	    "high availability is off", sizeof(s->off_reason));
+	if (pipe2(s->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		cleanup(s);
+		return NULL;
+	}
+	if (listen_unix(s, o->path, err, errlen) != 0) {
+		cleanup(s);
+		return NULL;
+	}
+	/* signals belong to the main loop */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&s->thr, NULL, run, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the ha-link thread: %s",
+		    strerror(rc));
+		cleanup(s);
+		return NULL;
+	}
+	s->started = 1;
+	if (s->rep != NULL)
+		rep_set_event_sink(s->rep, halinksvr_event, s);
+	return s;
+}
+
+void
+halinksvr_stop(struct halinksvr *s)
+{
+	if (s == NULL)
+		return;
+	if (s->rep != NULL)
+		rep_set_event_sink(s->rep, NULL, NULL);
+	pthread_mutex_lock(&s->mu);
+	s->stop = 1;
+	pthread_mutex_unlock(&s->mu);
+	wake(s);
+	if (s->started)
+		pthread_join(s->thr, NULL);
+	cleanup(s);
+}

@@ -1,0 +1,54 @@
+/* rep.h — Berkeley DB replication for guisvr, with the Base Replication API
+ * (rep_set_transport, rep_start, rep_process_message) over reptransport.
+ *
+ * Roles come from hasvr over the ha-link: rep_start(DB_REP_MASTER) on the
+ * primary, DB_REP_CLIENT elsewhere; Berkeley DB elections are never used.
+ * Until a role arrives the node runs as a client and refuses writes.
+ *
+ * Durability (highAvail.durability):
+ *   async   commits do not wait for secondaries;
+ *   sync    a commit waits up to highAvail.ackTimeout for every in-sync
+ *           secondary to acknowledge it durable; a secondary that does not
+ *           is marked dirty and writes go on;
+ *   strict  a commit not acknowledged by a secondary in time is reported
+ *           to the writer as XE_NOTREPL (committed on the primary only).
+ * In sync/strict the primary commits with DB_TXN_NOSYNC, flushes its log,
+ * then waits for the ack; secondaries apply with DB_TXN_NOSYNC, flush once
+ * per batch of applied messages and acknowledge the highest DB_REP_ISPERM
+ * LSN — so a group of commits costs one fsync on each side.
+ *
+ * A node whose history diverged (it wrote as primary what the new primary
+ * never got) is not silently rolled back: its environment is copied aside to
+ * var/xdb/diverged-<time>/ first, the number of transactions lost to the
+ * rollback is logged, and it then re-syncs from the primary. */
+#ifndef GUISVR_REP_H
+#define GUISVR_REP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hacfg.h"
+#include "store.h"
+
+struct rep;
+
+/* Sets up replication on an environment that dbenv_open opened with
+ * DB_INIT_REP (see dbenv_opts.replication), starts the transport and the
+ * apply thread, and starts as a client. xdb_dir is var/xdb (for diverged-*
+ * copies). */
+struct rep *rep_start(struct store *s, const struct hacfg *h, const char *xdb_dir,
+    const char *build, char *err, size_t errlen);
+void rep_stop(struct rep *r);
+/* Role change from the ha-link. 0 or an xe_code with err. */
+int rep_set_role(struct rep *r, int role, uint32_t epoch, char *err, size_t errlen);
+/* Enable/disable database replication (MISSION row 22). */
+int rep_set_sync(struct rep *r, int enable, char *err, size_t errlen);
+/* The HL_R_STATE text (see halink.h). Returns its length. */
+int rep_state_text(struct rep *r, char *out, size_t outlen);
+/* Called by the store after each write transaction commits (worker
+ * thread): waits for acknowledgements per the durability mode. Returns 0,
+ * or XE_NOTREPL (strict) with err filled. */
+int rep_commit_wait(struct rep *r, char *err, size_t errlen);
+/* Event sink: every line goes to guiDaemon.0 and to ha-link subscribers. */
+void rep_set_event_sink(struct rep *r, void (*sink)(const char *line, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,374 @@
+/* hacfg.c — the keys of haSvr.cfg, the checks across them, and the node
+ * view (addresses, eids, roles preferred at start) both daemons build from
+ * it. Every node must derive the same eid for the same address, so the node
+ * list is sorted by the canonical address text, never by file order. */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hacfg.h"
+#include "util.h"
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/opt/hasvr/var"
+#endif
+
+/* replicaAddrs holds what primary and secondary leave of HACFG_MAX_NODES */
+#define HACFG_MAX_REPLICAS (HACFG_MAX_NODES - 2)
+
+static const char *const durability_words[] = {
+	"async", "sync", "strict", NULL
+};
+
+#define G	(1024LL * 1024 * 1024)
+
+const struct cfg_key hacfg_keys[] = {
+	{ "highAvail.isHaEnabled", CFG_BOOL, "n", 0, 0, NULL, 0,
+	  "y: this node is part of an HA group (the keys below must be set the\n"
+	  "same on every node, except highAvail.myAddr). n: standalone." },
+	{ "highAvail.myAddr", CFG_ADDR, NULL, 0, 0, NULL, 0,
+	  "This node's own address: one of highAvail.primaryAddr,\n"
+	  "highAvail.secondaryAddr or highAvail.replicaAddrs.\n"
+	  "Required when highAvail.isHaEnabled is y." },
+	{ "highAvail.primaryAddr", CFG_ADDR, NULL, 0, 0, NULL, 0,
+	  "Address of the node preferred as primary at first start.\n"
+	  "Required when highAvail.isHaEnabled is y." },
+	{ "highAvail.secondaryAddr", CFG_ADDR, NULL, 0, 0, NULL, 0,
+	  "Address of the secondary (standby) node.\n"
+	  "Required when highAvail.isHaEnabled is y." },
+	{ "highAvail.replicaAddrs", CFG_STRING, "", 0, 0, NULL, 0,
+	  "Read replicas: up to 6 numeric addresses separated by blanks.\n"
+	  "Empty: primary and secondary only." },
+	{ "highAvail.heartbeatPort", CFG_PORT, "7802", 0, 0, NULL, 0,
+	  "UDP port of the heartbeats, the same on every node." },
+	{ "highAvail.replicationPort", CFG_PORT, "7803", 0, 0, NULL, 0,
+	  "TCP port of database replication (TLS 1.3), the same on every node." },
+	/* max: no value can be too long before the line is, so no error
+	 * message ever quotes the secret */
+	{ "highAvail.HMACKey", CFG_STRING, "", 0, 4095, NULL, 0,
+	  "Shared secret of the HA group (at least 16 characters, the same on\n"
+	  "every node): authenticates heartbeats and replication. Keep this\n"
+	  "file private (chmod 600). Required when highAvail.isHaEnabled is y." },
+	{ "highAvail.durability", CFG_ENUM, "sync", 0, 0, durability_words, 0,
+	  "async: commits do not wait for secondaries. sync: a commit waits up\n"
+	  "to highAvail.ackTimeout for the in-sync secondaries, then marks a\n"
+	  "late one dirty and goes on. strict: a commit not acknowledged in\n"
+	  "time is reported to the writer as not replicated." },
+	{ "highAvail.ackTimeout", CFG_DURATION, "2s", 10, 60000, NULL, 0,
+	  "How long a commit waits for a secondary's acknowledgement\n"
+	  "(durability sync or strict)." },
+	{ "highAvail.replicationBandwidth", CFG_SIZE, "0", 0, 10 * G, NULL, 0,
+	  "Replication traffic limit in bytes per second, so that a full\n"
+	  "re-sync does not starve other traffic. 0: unlimited." },
+	{ "highAvail.tlsCAFile", CFG_PATH, NULL, 0, 0, NULL, 0,
+	  "CA certificate (PEM) that signed every node's certificate. Set the\n"
+	  "three TLS files or none; none: replication uses TLS 1.3 with a key\n"
+	  "derived from highAvail.HMACKey." },
+	{ "highAvail.tlsCertFile", CFG_PATH, NULL, 0, 0, NULL, 0,
+	  "This node's certificate (PEM), signed by highAvail.tlsCAFile." },
+	{ "highAvail.tlsKeyFile", CFG_PATH, NULL, 0, 0, NULL, 0,
+	  "Private key (PEM, mode 600) of highAvail.tlsCertFile." },
+	{ "highAvail.pingableIp", CFG_ADDR, NULL, 0, 0, NULL, 0,
+	  "An address outside the group (e.g. the gateway) that must answer\n"
+	  "before a node takes the primary role: an isolated node never\n"
+	  "promotes itself. Unset: no such check." },
+	{ "highAvail.rsyncUser", CFG_STRING, "", 0, 32, NULL, 0,
+	  "User whose SSH keys log in to the peer without a password to copy\n"
+	  "the non-database files with rsync. Empty: the user hasvr runs as." },
+	{ "highAvail.writetoLog", CFG_BOOL, "y", 0, 0, NULL, 0,
+	  "Write hasvr's events to var/errorLog/ha.log." },
+	{ "highAvail.heartbeatInterval", CFG_DURATION, "200ms", 20, 10000, NULL,
+	  0, "Time between two heartbeats sent to each peer." },
+	{ "highAvail.deadInterval", CFG_DURATION, "1s", 100, 60000, NULL, 0,
+	  "A peer is dead after this long without a valid heartbeat; more than\n"
+	  "twice highAvail.heartbeatInterval." },
+	{ "highAvail.setuid", CFG_STRING, "", 0, 32, NULL, 0,
+	  "User hasvr runs as (the same as guiSvr.setuid, on every node).\n"
+	  "Empty: keep the user that started it." },
+	{ "highAvail.varDir", CFG_PATH, LOCALSTATEDIR, 0, 0, NULL, 0,
+	  "Runtime root of hasvr: errorLog/ha.log, run/ (pid, control socket)." },
+	{ "highAvail.dbSync", CFG_BOOL, "y", 0, 0, NULL, 0,
+	  "Replicate the database. n: HA roles and file sync only (the\n"
+	  "secondary's database is not kept up to date)." },
+	{ "highAvail.fileSync", CFG_BOOL, "y", 0, 0, NULL, 0,
+	  "Copy the non-database files to the peers with rsync over SSH." },
+};
+const size_t hacfg_nkeys = sizeof(hacfg_keys) / sizeof(hacfg_keys[0]);
+
+static int
+key_line(const struct cfg *c, const char *name)
+{
+	return cfg_get(c, name)->line;
+}
+
+/* Canonical text of a numeric address ("0:0::1" -> "::1"), so that every
+ * node compares and sorts the same strings. 0, or -1 if not an address. */
+static int
+addr_canon(const char *s, char *out, size_t outlen)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char tmp[INET6_ADDRSTRLEN];
+	int af;
+
+	if (inet_pton(AF_INET, s, a) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, s, a) == 1)
+		af = AF_INET6;
+	else
+		return -1;
+	if (inet_ntop(af, a, tmp, sizeof(tmp)) == NULL)
+		return -1;
+	if (util_strlcpy(out, tmp, outlen) >= outlen)
+		return -1;
+	return 0;
+}
+
+/* One address of the node list, as written and where. */
+struct slot {
+	char addr[64];          /* canonical */
+	const char *key;        /* the key that names it */
+	int line;
+	int preferred;
+};
+
+/* The node addresses in file order: primary, secondary, replicas. Invalid
+ * replica tokens and those past the limit are reported when c is not NULL
+ * (errors go to cw), and left out. Returns the number of slots. */
+static int
+collect(const struct cfg *c, struct cfg *cw, struct slot *s, int max)
+{
+	static const char *const fixed[] = {
+		"highAvail.primaryAddr", "highAvail.secondaryAddr"
+	};
+	const char *list, *p;
+	char tok[1024];
+	size_t len;
+	int i, n = 0, nrep = 0, line;
+
+	for (i = 0; i < 2; i++) {
+		if (!cfg_isset(c, fixed[i]) || n >= max)
+			continue;
+		if (addr_canon(cfg_str(c, fixed[i]), s[n].addr,
+		    sizeof(s[n].addr)) == -1)
+			continue;
+		s[n].key = fixed[i];
+		s[n].line = key_line(c, fixed[i]);
+		s[n].preferred = i;
+		n++;
+	}
+	list = cfg_str(c, "highAvail.replicaAddrs");
+	line = key_line(c, "highAvail.replicaAddrs");
+	for (p = list; *p != '\0';) {
+		p += strspn(p, " \t");
+		if ((len = strcspn(p, " \t")) == 0)
+			break;
+		snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
+		p += len;
+		if (++nrep > HACFG_MAX_REPLICAS) {
+			if (cw != NULL && nrep == HACFG_MAX_REPLICAS + 1)
+				cfg_add_error(cw, line, "highAvail.replicaAddrs "
+				    "lists more than %d addresses: a group has at "
+				    "most %d nodes (primary, secondary and %d "
+				    "replicas)", HACFG_MAX_REPLICAS,
+				    HACFG_MAX_NODES, HACFG_MAX_REPLICAS);
+			continue;
+		}
+		if (n >= max)
+			continue;
+		if (addr_canon(tok, s[n].addr, sizeof(s[n].addr)) == -1) {
+			if (cw != NULL)
+				cfg_add_error(cw, line, "highAvail.replicaAddrs: "
+				    "'%s' is not a numeric IPv4 or IPv6 address "
+				    "(list the replicas' addresses separated by "
+				    "blanks)", tok);
+			continue;
+		}
+		s[n].key = "highAvail.replicaAddrs";
+		s[n].line = line;
+		s[n].preferred = 2;
+		n++;
+	}
+	return n;
+}
+
+/* Required keys when HA is on, each with what to set it to. */
+static const struct {
+	const char *key, *hint;
+} ha_required[] = {
+	{ "highAvail.myAddr", "this node's own address, one of "
+	  "highAvail.primaryAddr, highAvail.secondaryAddr, "
+	  "highAvail.replicaAddrs" },
+	{ "highAvail.primaryAddr", "the address of the node preferred as "
+	  "primary" },
+	{ "highAvail.secondaryAddr", "the address of the standby node" },
+	{ "highAvail.HMACKey", "a random secret of at least 16 characters, "
+	  "the same on every node" },
+};
+
+static void
+check_tls(struct cfg *c)
+{
+	static const char *const tls[] = {
+		"highAvail.tlsCAFile", "highAvail.tlsCertFile",
+		"highAvail.tlsKeyFile"
+	};
+	char set[256], unset[256];
+	int i, nset = 0, line = 0;
+
+	set[0] = unset[0] = '\0';
+	for (i = 0; i < 3; i++) {
+		char *dst = cfg_isset(c, tls[i]) ? set : unset;
+
+		if (cfg_isset(c, tls[i])) {
+			nset++;
+			if (line == 0)
+				line = key_line(c, tls[i]);
+		}
+		snprintf(dst + strlen(dst), 256 - strlen(dst), "%s%s",
+		    dst[0] ? " and " : "", tls[i]);
+	}
+	if (nset == 0 || nset == 3)
+		return;
+	cfg_add_error(c, line, "%s %s set but %s %s not: set all three TLS "
+	    "files, or none (replication then uses a key derived from "
+	    "highAvail.HMACKey)", set, nset == 1 ? "is" : "are", unset,
+	    nset == 2 ? "is" : "are");
+}
+
+int
+hacfg_check(struct cfg *c)
+{
+	struct slot s[HACFG_MAX_NODES + 2];
+	char me[64];
+	size_t i, klen;
+	long long hb, dead;
+	int n, j, k, enabled, line;
+
+	enabled = cfg_bool(c, "highAvail.isHaEnabled");
+
+	/* checks of values that are wrong whether HA is on or not */
+	n = collect(c, c, s, HACFG_MAX_NODES);
+	check_tls(c);
+	hb = cfg_num(c, "highAvail.heartbeatInterval");
+	dead = cfg_num(c, "highAvail.deadInterval");
+	if (dead <= 2 * hb) {
+		line = key_line(c, "highAvail.deadInterval");
+		if (line == 0)
+			line = key_line(c, "highAvail.heartbeatInterval");
+		cfg_add_error(c, line, "highAvail.deadInterval (%s) must be more "
+		    "than twice highAvail.heartbeatInterval (%s): raise "
+		    "highAvail.deadInterval above %lldms or lower "
+		    "highAvail.heartbeatInterval",
+		    cfg_str(c, "highAvail.deadInterval"),
+		    cfg_str(c, "highAvail.heartbeatInterval"), 2 * hb);
+	}
+	if (!enabled)
+		return (int)c->nerrors;
+
+	for (i = 0; i < sizeof(ha_required) / sizeof(ha_required[0]); i++)
+		if (!cfg_isset(c, ha_required[i].key) ||
+		    cfg_str(c, ha_required[i].key)[0] == '\0')
+			cfg_add_error(c, 0, "%s is required when "
+			    "highAvail.isHaEnabled is y: set it to %s",
+			    ha_required[i].key, ha_required[i].hint);
+	if (cfg_isset(c, "highAvail.HMACKey") &&
+	    (klen = strlen(cfg_str(c, "highAvail.HMACKey"))) > 0 &&
+	    klen < HACFG_MIN_KEY)
+		cfg_add_error(c, key_line(c, "highAvail.HMACKey"),
+		    "highAvail.HMACKey is too short (%zu characters, at least "
+		    "%d): use a random secret, the same on every node", klen,
+		    HACFG_MIN_KEY);
+
+	/* each node its own address: the later key is the one to fix */
+	for (j = 1; j < n; j++)
+		for (k = 0; k < j; k++)
+			if (strcmp(s[j].addr, s[k].addr) == 0) {
+				cfg_add_error(c, s[j].line, "%s: address %s is "
+				    "also given by %s%s (line %d): each node "
+				    "needs its own address", s[j].key, s[j].addr,
+				    s[k].key == s[j].key ? "an earlier entry of " :
+				    "", s[k].key, s[k].line);
+				break;
+			}
+
+	if (cfg_isset(c, "highAvail.myAddr") &&
+	    addr_canon(cfg_str(c, "highAvail.myAddr"), me, sizeof(me)) == 0) {
+		for (j = 0; j < n; j++)
+			if (strcmp(s[j].addr, me) == 0)
+				break;
+		if (j == n)
+			cfg_add_error(c, key_line(c, "highAvail.myAddr"),
+			    "highAvail.myAddr %s is not one of the nodes "
+			    "(highAvail.primaryAddr, highAvail.secondaryAddr, "
+			    "highAvail.replicaAddrs): set it to this node's own "
+			    "address", cfg_str(c, "highAvail.myAddr"));
+	}
+	return (int)c->nerrors;
+}
+
+int
+hacfg_load(struct cfg *c, const char *path)
+{
+	cfg_init(c, hacfg_keys, hacfg_nkeys);
+	cfg_parse_file(c, path);
+	return hacfg_check(c);
+}
+
+static int
+node_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct hacfg_node *)a)->addr,
+	    ((const struct hacfg_node *)b)->addr);
+}
+
+static const char *
+str_or_null(const struct cfg *c, const char *name)
+{
+	return cfg_isset(c, name) ? cfg_str(c, name) : NULL;
+}
+
+void
+hacfg_view(const struct cfg *c, struct hacfg *h)
+{
+	struct slot s[HACFG_MAX_NODES];
+	char me[64];
+	int i, j, n;
+
+	memset(h, 0, sizeof(*h));
+	h->self = -1;
+	h->enabled = cfg_bool(c, "highAvail.isHaEnabled");
+	n = collect(c, NULL, s, HACFG_MAX_NODES);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < h->nnodes; j++)
+			if (strcmp(h->nodes[j].addr, s[i].addr) == 0)
+				break;
+		if (j < h->nnodes)
+			continue;       /* a duplicate: hacfg_check refused it */
+		util_strlcpy(h->nodes[h->nnodes].addr, s[i].addr,
+		    sizeof(h->nodes[0].addr));
+		h->nodes[h->nnodes].preferred = s[i].preferred;
+		h->nnodes++;
+	}
+	qsort(h->nodes, (size_t)h->nnodes, sizeof(h->nodes[0]), node_cmp);
+	if (addr_canon(cfg_str(c, "highAvail.myAddr"), me, sizeof(me)) == -1)
+		me[0] = '\0';
+	for (i = 0; i < h->nnodes; i++) {
+		h->nodes[i].eid = i + 1;
+		if (me[0] != '\0' && strcmp(h->nodes[i].addr, me) == 0)
+			h->self = i;
+	}
+	h->heartbeat_port = (int)cfg_num(c, "highAvail.heartbeatPort");
+	h->replication_port = (int)cfg_num(c, "highAvail.replicationPort");
+	h->hmac_key = cfg_get(c, "highAvail.HMACKey")->str;
+	h->durability = (enum ha_durability)cfg_num(c, "highAvail.durability");
+	h->ack_timeout_ms = cfg_num(c, "highAvail.ackTimeout");
+	h->bandwidth = cfg_num(c, "highAvail.replicationBandwidth");
+	h->tls_ca = str_or_null(c, "highAvail.tlsCAFile");
+	h->tls_cert = str_or_null(c, "highAvail.tlsCertFile");
+	h->tls_key = str_or_null(c, "highAvail.tlsKeyFile");
+}

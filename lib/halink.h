@@ -1,0 +1,55 @@
+/* halink.h — the ha-link: hasvr's local control channel to guisvr.
+ *
+ * guisvr listens on a UNIX socket (var/run/guiSvr.halink, mode 0660, same
+ * user as the daemons). hasvr — or, until it runs, the halinkctl tool or a
+ * test — connects and sends requests; frames and header are those of
+ * proto.h (12-byte header, big-endian), with these types:
+ *
+ *   HL_ROLE      u8 role (enum hl_role), u32 epoch        -> OK | ERR
+ *                primary: rep_start as master, accept writes;
+ *                secondary: rep_start as client, refuse writes.
+ *   HL_STATE     (empty)                                  -> HL_R_STATE
+ *   HL_SUBSCRIBE (empty) -> OK, then HL_R_EVENT frames on this connection
+ *                as things happen, until it closes.
+ *   HL_SYNC      u8 enable (database replication on/off)  -> OK | ERR
+ *
+ *   HL_R_STATE   str32 text: "key value\n" lines:
+ *                  role primary|secondary|none   epoch N   gen N
+ *                  lsn FILE/OFFSET   startupDone 0|1   durability sync
+ *                  state in-sync|dirty|alone   sync on|off
+ *                  peer EID ADDR connected|down lsn F/O acked F/O
+ *                       behindBytes N behindCommits N in-sync|dirty
+ *   HL_R_EVENT   str16 text, e.g. "get BDB event DB_EVENT_REP_MASTER",
+ *                  "state dirty peer 127.0.0.2: ack timeout", "diverged …"
+ *   OK / ERR are proto.h's XM_R_OK / XM_R_ERR.
+ * guisvr logs "connectionMgr connected to ha-link" when hasvr connects. */
+#ifndef HASVR_HALINK_H
+#define HASVR_HALINK_H
+
+#include <stdint.h>
+#include "proto.h"
+
+enum hl_type {
+	HL_ROLE = 200, HL_STATE, HL_SUBSCRIBE, HL_SYNC,
+	HL_R_STATE = 250, HL_R_EVENT,
+};
+
+enum hl_role { HL_ROLE_NONE = 0, HL_ROLE_PRIMARY = 1, HL_ROLE_SECONDARY = 2 };
+
+const char *halink_role_name(int role);    /* "primary", "secondary", "none" */
+int halink_role_parse(const char *s);       /* -1 if unknown */
+
+/* Blocking client side (hasvr, halinkctl, tests). Each returns 0, an
+ * xe_code from an ERR reply, or -1 with err filled (transport). */
+struct hlc;
+struct hlc *halink_connect(const char *path, char *err, size_t errlen);
+void halink_close(struct hlc *h);
+int halink_role(struct hlc *h, int role, uint32_t epoch, char *err, size_t errlen);
+int halink_state(struct hlc *h, char **text, char *err, size_t errlen);
+int halink_sync(struct hlc *h, int enable, char *err, size_t errlen);
+int halink_subscribe(struct hlc *h, char *err, size_t errlen);
+/* Next event line (after subscribe); timeout_ms < 0 waits forever.
+ * 1 got one (malloc'ed *text), 0 timeout, -1 closed/error. */
+int halink_next_event(struct hlc *h, int timeout_ms, char **text, char *err, size_t errlen);
+
+#endif
