@@ -66,6 +66,7 @@
 #define RT_MSG_HDR              21      /* type + 5 u32 */
 #define RT_HELLO_HDR            11      /* type + eid + version + u16 build length */
 #define RT_BUILD_MAX            255
+#define RT_COALESCE_MAX         16384   /* one TLS record's worth */
 
 /* One log line per kind and peer per RT_RATELIMIT_MS; the rest are counted
  * and reported with the next line (or by the tick once the period ends), so
@@ -128,6 +129,7 @@ struct reptransport {
 	int send_timeout_ms;
 	void (*on_message)(const struct rt_msg *, void *);
 	void (*on_peer)(int, int, void *);
+	void (*on_batch)(void *);
 	void *arg;
 
 	struct rt_peer peers[RT_MAXPEERS];
@@ -149,6 +151,7 @@ struct reptransport {
 	pthread_cond_t cond;            /* a queue drained, a peer went down, stop */
 	int nwaiters;
 	int stopping;
+	int wake_pending;               /* wake_ev activated, not yet run */
 };
 
 static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
@@ -323,33 +326,6 @@ on_io_thread(struct reptransport *rt)
 }
 
 /* ---- frames ------------------------------------------------------------- */
-
-/* Appends m's frame to b; the frame's size, or 0 when m cannot be sent. */
-static size_t
-frame_build(struct evbuffer *b, const struct rt_msg *m)
-{
-	unsigned char h[4 + RT_MSG_HDR];
-
-	if (m->type == RT_ACK) {
-		put32(h, 9);
-		h[4] = RT_ACK;
-		put32(h + 5, m->lsn.file);
-		put32(h + 9, m->lsn.offset);
-		return evbuffer_add(b, h, 13) == 0 ? 13 : 0;
-	}
-	put32(h, RT_MSG_HDR + m->ctrl_len + m->rec_len);
-	h[4] = RT_MSG;
-	put32(h + 5, m->ctrl_len);
-	put32(h + 9, m->rec_len);
-	put32(h + 13, m->lsn.file);
-	put32(h + 17, m->lsn.offset);
-	put32(h + 21, m->flags);
-	if (evbuffer_add(b, h, sizeof(h)) != 0 ||
-	    (m->ctrl_len > 0 && evbuffer_add(b, m->ctrl, m->ctrl_len) != 0) ||
-	    (m->rec_len > 0 && evbuffer_add(b, m->rec, m->rec_len) != 0))
-		return 0;
-	return sizeof(h) + m->ctrl_len + m->rec_len;
-}
 
 /* I/O thread: queue bytes on a connection directly (HELLO, PING). */
 static void
@@ -544,36 +520,41 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	unsigned char hdr[4], *f;
 	uint32_t len;
 	size_t avail;
+	int n = 0;
 
 	for (;;) {
 		avail = evbuffer_get_length(in);
 		if (avail < 4)
-			return;
+			break;
 		evbuffer_copyout(in, hdr, 4);
 		len = get32(hdr);
 		/* Checked before buffering the body: a bogus length costs nothing. */
 		if (len == 0) {
 			conn_bad(c, "empty frame");
-			return;
+			break;
 		}
 		if (len > rt->max_frame) {
 			conn_bad(c, "length %u over the limit of %zu bytes", len, rt->max_frame);
-			return;
+			break;
 		}
 		if (avail - 4 < len)
-			return;
+			break;
 		if ((f = evbuffer_pullup(in, (ev_ssize_t)len + 4)) == NULL) {
 			conn_close(c, "out of memory for a frame");
-			return;
+			break;
 		}
 		c->last_rx_ms = util_now_ms();
 		pthread_mutex_lock(&rt->mu);
 		c->peer->st.bytes_received += 4 + (uint64_t)len;
 		pthread_mutex_unlock(&rt->mu);
+		n++;
 		if (frame_handle(c, f + 4, len) != 0)
-			return;
+			break;
 		evbuffer_drain(in, (size_t)len + 4);
 	}
+	/* c may be gone here; rt is not */
+	if (n > 0 && rt->on_batch != NULL)
+		rt->on_batch(rt->arg);
 }
 
 /* The output buffer drained: wake senders waiting for room. */
@@ -923,16 +904,29 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 
 /* ---- the loop's own events ---------------------------------------------- */
 
-/* Move what rt_send queued into the connections. */
+/* Move what rt_send queued into the connections.
+ *
+ * Everything a peer has pending goes into its bufferevent as one contiguous
+ * piece when small: libevent's TLS bufferevent makes one SSL_write, and so
+ * one TLS record and one write(2), per contiguous piece of its output, and
+ * the receiver pays two read(2)s per record. A transaction's log records
+ * (three messages for a one-put commit) then cost one record, not three.
+ * With lazy messages (rt_send) and rep.c's one wake-up per read batch this
+ * measured sync/sync 5.5k -> 6.7k commits/s at 8 writers, 1.64k -> 1.79k
+ * at 1 writer (2 cores, both nodes on one host). */
 static void
 wake_cb(evutil_socket_t unused, short what, void *arg)
 {
 	struct reptransport *rt = arg;
 	struct rt_conn *c;
+	unsigned char *data;
 	size_t n;
-	int i;
+	int i, rc;
 
 	(void)unused; (void)what;
+	pthread_mutex_lock(&rt->mu);
+	rt->wake_pending = 0;
+	pthread_mutex_unlock(&rt->mu);
 	for (i = 0; i < rt->npeers; i++) {
 		struct rt_peer *p = &rt->peers[i];
 
@@ -946,7 +940,15 @@ wake_cb(evutil_socket_t unused, short what, void *arg)
 		p->pend_len = 0;
 		c->out_len += n;
 		pthread_mutex_unlock(&rt->mu);
-		if (bufferevent_write_buffer(c->bev, rt->scratch) != 0) {
+		/* copied into the output's last chunk when it has room, so
+		 * frames queued while a write waits join the same record */
+		if (n <= RT_COALESCE_MAX &&
+		    (data = evbuffer_pullup(rt->scratch, -1)) != NULL) {
+			rc = bufferevent_write(c->bev, data, n);
+			evbuffer_drain(rt->scratch, n);
+		} else
+			rc = bufferevent_write_buffer(c->bev, rt->scratch);
+		if (rc != 0) {
 			evbuffer_drain(rt->scratch, evbuffer_get_length(rt->scratch));
 			conn_close(c, "out of memory for the send queue");
 			continue;
@@ -964,6 +966,8 @@ tick_cb(evutil_socket_t unused, short what, void *arg)
 	int i;
 
 	(void)unused; (void)what;
+	/* lazy messages nobody followed up (an aborted transaction) */
+	wake_cb(-1, 0, rt);
 	for (c = TAILQ_FIRST(&rt->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->state == CS_TLS || c->state == CS_HELLO) {
@@ -1179,6 +1183,7 @@ rt_start(const struct rt_opts *o, char *err, size_t errlen)
 	    RT_DEFAULT_TIMEOUT_MS;
 	rt->on_message = o->on_message;
 	rt->on_peer = o->on_peer;
+	rt->on_batch = o->on_batch;
 	rt->arg = o->arg;
 	if ((rt->build = strdup(o->build != NULL ? o->build : "")) == NULL) {
 		snprintf(err, errlen, "replication: out of memory");
@@ -1269,15 +1274,36 @@ rt_stop(struct reptransport *rt)
 	rt_free(rt);
 }
 
-/* Queue one frame for p, waiting until [now, deadline) for room. Called
- * with rt->mu held; b holds the frame and is emptied on success. */
+/* Appends m's frame to p's pending queue, waiting until deadline for room.
+ * Called with rt->mu held. The frame goes straight into the queue (no
+ * buffer of its own per message): a commit's messages end up side by side
+ * in one chunk, which wake_cb hands to TLS as one record. */
 static int
-peer_enqueue(struct reptransport *rt, struct rt_peer *p, struct evbuffer *b, size_t len,
+peer_enqueue(struct reptransport *rt, struct rt_peer *p, const struct rt_msg *m,
     const struct timespec *deadline, int may_wait)
 {
-	size_t q;
+	unsigned char h[4 + RT_MSG_HDR];
+	struct evbuffer_iovec v;
+	size_t q, len, hlen;
 	int rc;
 
+	if (m->type == RT_ACK) {
+		put32(h, 9);
+		h[4] = RT_ACK;
+		put32(h + 5, m->lsn.file);
+		put32(h + 9, m->lsn.offset);
+		hlen = len = 13;
+	} else {
+		put32(h, RT_MSG_HDR + m->ctrl_len + m->rec_len);
+		h[4] = RT_MSG;
+		put32(h + 5, m->ctrl_len);
+		put32(h + 9, m->rec_len);
+		put32(h + 13, m->lsn.file);
+		put32(h + 17, m->lsn.offset);
+		put32(h + 21, m->flags);
+		hlen = sizeof(h);
+		len = hlen + m->ctrl_len + m->rec_len;
+	}
 	for (;;) {
 		if (rt->stopping || p->up == NULL)
 			return -1;
@@ -1304,7 +1330,22 @@ peer_enqueue(struct reptransport *rt, struct rt_peer *p, struct evbuffer *b, siz
 			return -1;
 		}
 	}
-	evbuffer_add_buffer(p->pending, b);
+	/* the whole frame or nothing: a half-queued frame would desynchronise
+	 * the stream */
+	if (evbuffer_reserve_space(p->pending, (ev_ssize_t)len, &v, 1) != 1 ||
+	    v.iov_len < len)
+		return -1;
+	memcpy(v.iov_base, h, hlen);
+	if (m->type == RT_MSG) {
+		if (m->ctrl_len > 0)
+			memcpy((unsigned char *)v.iov_base + hlen, m->ctrl, m->ctrl_len);
+		if (m->rec_len > 0)
+			memcpy((unsigned char *)v.iov_base + hlen + m->ctrl_len, m->rec,
+			    m->rec_len);
+	}
+	v.iov_len = len;
+	if (evbuffer_commit_space(p->pending, &v, 1) != 0)
+		return -1;
 	p->pend_len += len;
 	return 0;
 }
@@ -1312,11 +1353,9 @@ peer_enqueue(struct reptransport *rt, struct rt_peer *p, struct evbuffer *b, siz
 int
 rt_send(struct reptransport *rt, int eid, const struct rt_msg *m)
 {
-	struct evbuffer *b;
 	struct timespec deadline;
-	size_t len;
 	uint64_t flen;
-	int i, rc = -1, sent = 0, failed = 0, may_wait;
+	int i, rc = -1, sent = 0, failed = 0, may_wait, wake = 0;
 
 	if (rt == NULL || m == NULL || (m->type != RT_MSG && m->type != RT_ACK))
 		return -1;
@@ -1331,8 +1370,6 @@ rt_send(struct reptransport *rt, int eid, const struct rt_msg *m)
 			return -1;
 		}
 	}
-	if ((b = evbuffer_new()) == NULL)
-		return -1;
 	/* The loop thread cannot wait for itself to drain a queue. */
 	may_wait = !on_io_thread(rt);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -1342,30 +1379,29 @@ rt_send(struct reptransport *rt, int eid, const struct rt_msg *m)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
+	pthread_mutex_lock(&rt->mu);
 	for (i = 0; i < rt->npeers; i++) {
 		struct rt_peer *p = &rt->peers[i];
 
 		if (eid != RT_EID_BROADCAST && p->eid != eid)
 			continue;
-		if ((len = frame_build(b, m)) == 0) {
-			failed++;
-			break;
-		}
-		pthread_mutex_lock(&rt->mu);
-		if (eid == RT_EID_BROADCAST && p->up == NULL) {
-			pthread_mutex_unlock(&rt->mu);
-			evbuffer_drain(b, evbuffer_get_length(b));
+		if (eid == RT_EID_BROADCAST && p->up == NULL)
 			continue;
-		}
-		if (peer_enqueue(rt, p, b, len, &deadline, may_wait) == 0)
+		if (peer_enqueue(rt, p, m, &deadline, may_wait) == 0)
 			sent++;
 		else
 			failed++;
-		pthread_mutex_unlock(&rt->mu);
-		evbuffer_drain(b, evbuffer_get_length(b));
 	}
-	evbuffer_free(b);
-	if (sent > 0)
+	/* One wake-up per batch: the loop takes everything pending when it
+	 * runs. A lazy message waits for the next one that is not (or the
+	 * tick). The loop thread queues from its own callbacks and is
+	 * woken the same way. */
+	if (sent > 0 && !m->lazy && !rt->wake_pending) {
+		rt->wake_pending = 1;
+		wake = 1;
+	}
+	pthread_mutex_unlock(&rt->mu);
+	if (wake)
 		event_active(rt->wake_ev, EV_TIMEOUT, 0);
 	/* Broadcast: every connected peer got it, and there was at least one. */
 	if (sent > 0 && failed == 0)

@@ -51,6 +51,10 @@ struct rt_msg {
 	uint32_t rec_len;
 	struct rt_lsn lsn;
 	uint32_t flags;
+	/* rt_send only: the message may wait in the queue until a later
+	 * non-lazy one (or the next tick, at most RT_TICK_MS) wakes the I/O
+	 * thread, so that the messages of one transaction leave together. */
+	int lazy;
 };
 
 struct rt_peer_cfg {
@@ -76,6 +80,10 @@ struct rt_opts {
 	void (*on_message)(const struct rt_msg *m, void *arg);
 	/* A peer's connection came up (1) or went down (0). I/O thread. */
 	void (*on_peer)(int eid, int up, void *arg);
+	/* Optional, I/O thread: every whole frame read so far from a peer
+	 * has been passed to on_message (lets the receiver wake its consumer
+	 * once per batch rather than once per message). */
+	void (*on_batch)(void *arg);
 	void *arg;
 };
 

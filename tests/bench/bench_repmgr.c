@@ -82,6 +82,8 @@ struct worker {
 	pthread_t tid;
 };
 
+static void remove_dir(void);
+
 static void
 usage(void)
 {
@@ -93,12 +95,25 @@ usage(void)
 	exit(2);
 }
 
+/* Exits 1; the master first stops the client and removes the environments. */
+static void
+bail(void)
+{
+	if (B.child == 0)
+		_exit(1);
+	kill(B.child, SIGKILL);
+	waitpid(B.child, NULL, 0);
+	B.child = 0;
+	remove_dir();
+	exit(1);
+}
+
 static void
 die(const char *what, int ret)
 {
 	fprintf(stderr, "bench_repmgr[%s]: %s: %s\n", B.child == 0 ? "client" : "master",
 	    what, ret > 0 ? strerror(ret) : db_strerror(ret));
-	exit(1);
+	bail();
 }
 
 static int
@@ -118,15 +133,18 @@ remove_dir(void)
 		nftw(B.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* The watchdog: the whole run is bounded. Async-signal-safe only. */
+/* The watchdog (the whole run is bounded) and SIGINT/SIGTERM/SIGHUP: stop
+ * the client, remove the environments. Async-signal-safe only. */
 static void
 on_alarm(int sig)
 {
-	static const char msg[] = "bench_repmgr: timed out; stopping\n";
+	static const char tmsg[] = "bench_repmgr: timed out; stopping\n";
+	static const char imsg[] = "bench_repmgr: interrupted; stopping\n";
+	const char *msg = sig == SIGALRM ? tmsg : imsg;
+	size_t len = sig == SIGALRM ? sizeof(tmsg) - 1 : sizeof(imsg) - 1;
 	pid_t p;
 
-	(void)sig;
-	if (write(2, msg, sizeof(msg) - 1) < 0) {
+	if (write(2, msg, len) < 0) {
 		/* nothing more to do */
 	}
 	if (B.child > 0) {
@@ -228,7 +246,9 @@ site_open(const char *name, int master)
 	    (ret = B.env->repmgr_set_ack_policy(B.env,
 	    B.acks_all ? DB_REPMGR_ACKS_ALL : DB_REPMGR_ACKS_NONE)) != 0 ||
 	    (ret = B.env->rep_set_timeout(B.env, DB_REP_ACK_TIMEOUT, 1000000)) != 0 ||
-	    (ret = B.env->rep_set_timeout(B.env, DB_REP_CONNECTION_RETRY, 200000)) != 0)
+	    (ret = B.env->rep_set_timeout(B.env, DB_REP_CONNECTION_RETRY, 200000)) != 0 ||
+	    /* a master's checkpoint otherwise sleeps 30 s for its clients */
+	    (ret = B.env->rep_set_timeout(B.env, DB_REP_CHECKPOINT_DELAY, 0)) != 0)
 		die("environment settings", ret);
 	if ((ret = B.env->repmgr_site(B.env, "127.0.0.1", (u_int)(master ? B.port : B.port + 1),
 	    &site, 0)) != 0 ||
@@ -383,7 +403,7 @@ load_records(void)
 			ret = record_read_text(fp, &r, &lineno, err, sizeof(err));
 			if (ret == -1) {
 				fprintf(stderr, "bench_repmgr: %s: %s\n", B.dump, err);
-				exit(1);
+				bail();
 			}
 			if (ret == 0) {
 				record_free(&r);
@@ -462,7 +482,7 @@ write_all(int fd, const char *s)
 		if (w <= 0) {
 			if (w < 0 && errno == EINTR)
 				continue;
-			_exit(1);
+			bail();
 		}
 		s += w;
 		len -= (size_t)w;
@@ -671,6 +691,9 @@ main(int argc, char **argv)
 	close(from_child[1]);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
+	signal(SIGINT, on_alarm);
+	signal(SIGTERM, on_alarm);
+	signal(SIGHUP, on_alarm);
 	alarm((unsigned)(B.wait_secs * 3 + 30));
 
 	site_open("master", 1);
@@ -720,7 +743,7 @@ main(int argc, char **argv)
 		w[i].count = i == B.threads - 1 ? B.commits - per * i : per;
 		if (pthread_create(&w[i].tid, NULL, writer, &w[i]) != 0) {
 			fprintf(stderr, "bench_repmgr: pthread_create failed\n");
-			exit(1);
+			bail();
 		}
 	}
 	for (i = 0; i < B.threads; i++) {

@@ -24,11 +24,12 @@ GUISVR=$top_builddir/guisvr/guisvr
 XDB=$top_builddir/utils/xdb
 XDBGEN=$top_builddir/utils/xdbgen
 TORTURE=$top_builddir/tests/integ/xdbtorture
+HALINKCTL=$top_builddir/utils/halinkctl
 
 TEST_NAME=
 T=
 INST=
-CFG='' VAR='' SOCK='' LOG='' PIDFILE='' KEYFILE=''
+CFG='' VAR='' SOCK='' LOG='' PIDFILE='' KEYFILE='' HACFG='' ADDR=''
 _daemon_pid=
 
 # Print a message and exit 1 (the EXIT trap prints the logs).
@@ -108,6 +109,8 @@ instance()
 	LOG=$T/$INST/var/errorLog/guiDaemon.0
 	PIDFILE=$T/$INST/var/run/guiSvr.pid
 	KEYFILE=$T/$INST/client.key
+	HACFG=$T/$INST/haSvr.cfg
+	ADDR=$(cat "$T/$INST/addr" 2>/dev/null || true)
 	_daemon_pid=$(cat "$T/$INST.daemon" 2>/dev/null || true)
 }
 
@@ -373,4 +376,195 @@ assert_alive()
 {
 	pid_alive "$_daemon_pid" || fail "guisvr ($INST) died${1:+ after $1}"
 	xdb status >/dev/null 2>"$T/err" || fail "xdb status fails${1:+ after $1}: $(cat "$T/err")"
+}
+
+# ---- replication: 2–3 guisvr nodes on 127.0.0.x ----------------------------
+#
+#     ha_init                        # key and ports for this test
+#     ha_node a 127.0.0.1            # instance a: haSvr.cfg + guiSvr.cfg
+#     start_guisvr
+#     set_role primary 1
+#     ha_node b 127.0.0.2; start_guisvr; set_role secondary 1
+#     wait_state '^startupDone 1$' 30
+#     wait_converged a b 30
+#     on a xdb count                 # any command with another instance selected
+# Every node binds HA_RPORT on its own address. The haSvr.cfg written by
+# ha_node comes from HA_PRIMARY, HA_SECONDARY, HA_REPLICAS, HA_DURABILITY,
+# HA_ACKTIMEOUT, HA_KEY, plus one line per element of HA_EXTRA (newline
+# separated); extra guiSvr.cfg lines are ha_node's further arguments.
+
+HA_PRIMARY=127.0.0.1
+HA_SECONDARY=127.0.0.2
+HA_REPLICAS=
+HA_DURABILITY=async
+HA_ACKTIMEOUT=500ms
+HA_KEY=
+HA_EXTRA=
+HA_RPORT=
+HA_HPORT=
+
+# ha_init: the shared HMAC key and the two ports of this test (free on every
+# 127.0.0.x: the probe ignores the address).
+ha_init()
+{
+	[ -x "$HALINKCTL" ] || fail "$HALINKCTL not built"
+	HA_KEY="hasvr-rep-test-$$-$(date +%s)-0123456789abcdef"
+	HA_RPORT=$(pick_port)
+	HA_HPORT=$(pick_port)
+}
+
+# write_hacfg [FILE]: haSvr.cfg (mode 0600) for the current instance at $ADDR.
+write_hacfg()
+{
+	local f
+	f=${1:-$HACFG}
+	(
+		umask 077
+		cat >"$f" <<-EOF
+		# haSvr.cfg for test $TEST_NAME, instance $INST
+		highAvail.isHaEnabled y
+		highAvail.myAddr $ADDR
+		highAvail.primaryAddr $HA_PRIMARY
+		highAvail.secondaryAddr $HA_SECONDARY
+		highAvail.replicationPort $HA_RPORT
+		highAvail.heartbeatPort $HA_HPORT
+		highAvail.HMACKey $HA_KEY
+		highAvail.durability $HA_DURABILITY
+		highAvail.ackTimeout $HA_ACKTIMEOUT
+		EOF
+		[ -z "$HA_REPLICAS" ] || printf 'highAvail.replicaAddrs %s\n' "$HA_REPLICAS" >>"$f"
+		[ -z "$HA_EXTRA" ] || printf '%s\n' "$HA_EXTRA" >>"$f"
+	)
+	chmod 600 "$f"
+}
+
+# ha_node NAME ADDR [guiSvr.cfg LINE...]: select instance NAME, a node at
+# ADDR; writes its haSvr.cfg and its guiSvr.cfg (pointing at it).
+ha_node()
+{
+	local name addr
+	name=$1
+	addr=$2
+	shift 2
+	instance "$name"
+	echo "$addr" >"$T/$name/addr"
+	ADDR=$addr
+	write_cfg "guiSvr.haConfig $HACFG" "$@"
+	write_hacfg
+}
+
+# on NAME CMD...: run CMD with instance NAME selected, then select the
+# previous instance again (CMD's status is returned).
+on()
+{
+	local prev st
+	prev=$INST
+	instance "$1"
+	shift
+	st=0
+	"$@" || st=$?
+	instance "$prev"
+	return $st
+}
+
+# The ha-link tool against the current instance.
+halinkctl()
+{
+	"$HALINKCTL" -f "$CFG" "$@"
+}
+
+# set_role primary|secondary [EPOCH]: hasvr's role order, must be accepted.
+set_role()
+{
+	halinkctl role "$1" -e "${2:-1}" >"$T/role.out" 2>&1 ||
+	    fail "role $1 refused by $INST: $(cat "$T/role.out")"
+}
+
+# ha_state: the current instance's `halinkctl state` (also in $T/state).
+ha_state()
+{
+	halinkctl state >"$T/state" 2>&1 || fail "halinkctl state ($INST): $(cat "$T/state")"
+	cat "$T/state"
+}
+
+# state_value KEY: the value of the "KEY value" line of the state.
+state_value()
+{
+	ha_state | awk -v k="$1" '$1 == k { print $2; exit }'
+}
+
+# peer_value ADDR FIELD: FIELD (lsn, acked, behindBytes, behindCommits) of
+# the state's "peer EID ADDR …" line; "connected"/"down" for FIELD link and
+# "in-sync"/"dirty" for FIELD sync.
+peer_value()
+{
+	ha_state | awk -v a="$1" -v f="$2" '
+	    $1 == "peer" && $3 == a {
+		if (f == "link") { print $4; exit }
+		if (f == "sync") { print $NF; exit }
+		for (i = 5; i < NF; i++) if ($i == f) { print $(i + 1); exit }
+	    }'
+}
+
+# wait_state ERE [SECS]: until a line of the current instance's state matches.
+wait_state()
+{
+	local n lim
+	n=0
+	lim=$((${2:-10} * 10))
+	while [ $n -lt $lim ]; do
+		if halinkctl state >"$T/state" 2>&1 && grep -Eq -- "$1" "$T/state"; then
+			return 0
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+	echo "---- halinkctl state ($INST):" >&2
+	cat "$T/state" >&2
+	fail "state of $INST has no line matching /$1/ after ${2:-10} s"
+}
+
+# wait_count N [SECS]: until the current instance holds N records.
+wait_count()
+{
+	local n lim c
+	n=0
+	lim=$((${2:-10} * 10))
+	c=
+	while [ $n -lt $lim ]; do
+		c=$(xdb count 2>/dev/null || true)
+		[ "$c" = "$1" ] && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	fail "$INST holds '$c' records, not $1, after ${2:-10} s"
+}
+
+# wait_converged A B [SECS]: until instances A and B have the same records
+# (digests equal; bounded); prints the digest.
+wait_converged()
+{
+	local n lim da db
+	n=0
+	lim=${3:-20}
+	da= db=
+	while [ $n -lt "$lim" ]; do
+		da=$(on "$1" digest)
+		db=$(on "$2" digest)
+		if [ "$da" = "$db" ]; then
+			echo "$da"
+			return 0
+		fi
+		sleep 1
+		n=$((n + 1))
+	done
+	on "$1" xdb count >&2 || true
+	on "$2" xdb count >&2 || true
+	fail "$1 and $2 differ after ${3:-20} s (digests $da / $db)"
+}
+
+# log_of NAME: the guisvr log file of instance NAME.
+log_of()
+{
+	echo "$T/$1/var/errorLog/guiDaemon.0"
 }
