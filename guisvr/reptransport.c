@@ -53,7 +53,7 @@
 #define RT_VERSION              1
 #define RT_IDENTITY             "hasvr-rep"
 #define RT_BACKOFF_MIN_MS       100
-#define RT_BACKOFF_MAX_MS       5000
+#define RT_BACKOFF_MAX_MS       1000    /* a rejoining peer waits at most this */
 #define RT_PING_MS              1000
 #define RT_SILENT_MS            5000
 #define RT_HANDSHAKE_MS         5000    /* TCP connect, TLS and HELLO each */

@@ -6,8 +6,9 @@
  *
  * Who connects: the node with the smaller eid dials the larger one, so a
  * pair has exactly one connection; the dialer reconnects with backoff
- * (100 ms doubling to 5 s). TCP_NODELAY and TCP keepalive on every socket;
- * a PING frame every second and a peer silent for 5 s is dropped.
+ * (100 ms doubling to 1 s, so a restarted peer is back within a second).
+ * TCP_NODELAY and TCP keepalive on every socket; a PING frame every second
+ * and a peer silent for 5 s is dropped.
  *
  * Threads: one I/O thread (its own libevent loop) owns every socket and SSL
  * object. rt_send may be called from any thread: it queues the frame on the

@@ -70,6 +70,7 @@ _cleanup()
 		pid=$(cat "$f")
 		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	done
+	[ -f "$T/watchdog.msg" ] && cat "$T/watchdog.msg" >&2
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		for f in "$T"/*/var/errorLog/guiDaemon.0 "$T"/*/guisvr.out; do
 			[ -s "$f" ] || continue
@@ -96,6 +97,30 @@ test_init()
 	T=$(mktemp -d "${TMPDIR:-/tmp}/hasvr-$1.XXXXXX")
 	trap _cleanup EXIT
 	trap 'exit 1' INT TERM HUP PIPE
+	_watchdog_start
+}
+
+# A test that hangs must not hang make check: after HASVR_TEST_TIMEOUT
+# seconds (default 300) the watchdog stops this shell's children and the
+# shell itself (all by PID); the EXIT trap then stops the daemons as usual.
+# Its output goes to a file so that no stray process holds the test's
+# stdout open.
+_watchdog_start()
+{
+	_wd_secs=${HASVR_TEST_TIMEOUT:-300}
+	(
+		sleep "$_wd_secs" &
+		echo $! > "$T/watchdog-sleep.helper"
+		wait $! || exit 0
+		echo "FAIL: $TEST_NAME: still running after ${_wd_secs}s; stopped by the watchdog" \
+		    > "$T/watchdog.msg"
+		_wd_self=$(sh -c 'echo $PPID')
+		for _wd_c in $(cat /proc/$$/task/*/children 2>/dev/null); do
+			[ "$_wd_c" = "$_wd_self" ] || kill -TERM "$_wd_c" 2>/dev/null
+		done
+		kill -TERM $$ 2>/dev/null
+	) </dev/null >/dev/null 2>&1 &
+	echo $! > "$T/watchdog.helper"
 }
 
 # instance NAME: select (and create) instance NAME under $T.
