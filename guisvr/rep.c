@@ -1181,9 +1181,8 @@ rep_apply_main(void *arg)
 
 		if (!rep_lsn_zero(&perm)) {
 			/* one fsync for the whole batch, then the ack: the
-			 * environment runs DB_TXN_NOSYNC in sync/strict mode */
-			if (r->dur != HA_ASYNC &&
-			    (ret = r->env->log_flush(r->env, NULL)) != 0)
+			 * environment runs DB_TXN_NOSYNC in every mode */
+			if ((ret = r->env->log_flush(r->env, NULL)) != 0)
 				log_warnx("replication: flushing the log: %s",
 				    db_strerror(ret));
 			else
@@ -1223,16 +1222,17 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 	has = rep_tls_has_perm;
 	lsn = rep_tls_perm;
 	rep_tls_has_perm = 0;
-	if (r->dur == HA_ASYNC)
-		return 0;            /* the commit itself honoured txnSync */
-	/* local durability first: the commit ran DB_TXN_NOSYNC; flushing up
-	 * to this commit's LSN lets concurrent committers share one fsync */
-	if ((ret = r->env->log_flush(r->env, has ? &lsn : NULL)) != 0) {
+	/* local durability first, as guiSvr.txnSync asks: the commit ran
+	 * DB_TXN_NOSYNC; flushing up to this commit's LSN lets concurrent
+	 * committers share one fsync. With txnSync nosync or writenosync the
+	 * primary does not fsync (durable on the secondaries only). */
+	if (r->s->base_commit_flags == 0 &&
+	    (ret = r->env->log_flush(r->env, has ? &lsn : NULL)) != 0) {
 		snprintf(err, errlen, "committed, but flushing the log failed: "
 		    "%s; check the disk holding xdb/log", db_strerror(ret));
 		return XE_DB;
 	}
-	if (!has)
+	if (!has || r->dur == HA_ASYNC)
 		return 0;
 
 	deadline = util_now_ms() + (uint64_t)r->ack_timeout_ms;
@@ -1393,14 +1393,19 @@ rep_start(struct store *s, const struct hacfg *h, const char *xdb_dir,
 	if (dbenv_set_rep(&s->env, r->self_eid, rep_send, rep_db_event, r, err,
 	    errlen) == -1)
 		goto fail;
-	/* sync/strict: one fsync per group of commits on each side (rep.h) */
-	if (r->dur != HA_ASYNC &&
-	    (ret = r->env->set_flags(r->env, DB_TXN_NOSYNC, 1)) != 0) {
+	/* Every mode: one fsync per group of commits on each side (rep.h).
+	 * A commit made with a sync flush marks its log record so that every
+	 * secondary must fsync it alone; committing without and flushing
+	 * right after (rep_commit_wait) keeps the primary just as durable and
+	 * lets the secondaries flush once per batch. In async mode this took
+	 * the secondary from one fsync per commit (falling ever further
+	 * behind, and competing for the disk) to one per batch. */
+	if ((ret = r->env->set_flags(r->env, DB_TXN_NOSYNC, 1)) != 0) {
 		snprintf(err, errlen, "cannot set DB_TXN_NOSYNC: %s",
 		    db_strerror(ret));
 		goto fail_hooks;
 	}
-	store_set_commit_hook(s, rep_commit_hook, r, r->dur != HA_ASYNC);
+	store_set_commit_hook(s, rep_commit_hook, r, 1);
 	(void)store_db_ready(s, 0, err, errlen);
 
 	/* An old primary about to sync as a client may be rolled back: keep

@@ -12,10 +12,11 @@
  *           is marked dirty and writes go on;
  *   strict  a commit not acknowledged by a secondary in time is reported
  *           to the writer as XE_NOTREPL (committed on the primary only).
- * In sync/strict the primary commits with DB_TXN_NOSYNC, flushes its log,
- * then waits for the ack; secondaries apply with DB_TXN_NOSYNC, flush once
- * per batch of applied messages and acknowledge the highest DB_REP_ISPERM
- * LSN — so a group of commits costs one fsync on each side.
+ * In every mode the primary commits with DB_TXN_NOSYNC and then flushes its
+ * log (when guiSvr.txnSync is sync), then, in sync/strict, waits for the
+ * ack; secondaries apply with DB_TXN_NOSYNC, flush once per batch of
+ * applied messages and acknowledge the highest DB_REP_ISPERM LSN — so a
+ * group of commits costs one fsync on each side.
  *
  * A node whose history diverged (it wrote as primary what the new primary
  * never got) is not silently rolled back: its environment is copied aside to
