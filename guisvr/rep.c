@@ -1331,6 +1331,22 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 
 /* ---- the API ---------------------------------------------------------- */
 
+/* The teardown shared by a failed rep_start and rep_stop. */
+static void
+rep_free(struct rep *r)
+{
+	rep_div_free(r->div);
+	pthread_cond_destroy(&r->ack_cv);
+	pthread_condattr_destroy(&r->cattr);
+	pthread_cond_destroy(&r->q_cv);
+	pthread_cond_destroy(&r->space_cv);
+	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->role_mu);
+	pthread_mutex_destroy(&r->sink_mu);
+	free(r->ring);
+	free(r);
+}
+
 struct rep *
 rep_start(struct store *s, const struct hacfg *h, const char *xdb_dir,
     const char *build, char *err, size_t errlen)
@@ -1467,16 +1483,7 @@ fail_hooks:
 	(void)dbenv_set_rep(&s->env, 0, NULL, NULL, NULL, (char[8]){0}, 8);
 fail:
 	store_set_commit_hook(s, NULL, NULL, 0);
-	rep_div_free(r->div);
-	pthread_cond_destroy(&r->ack_cv);
-	pthread_condattr_destroy(&r->cattr);
-	pthread_cond_destroy(&r->q_cv);
-	pthread_cond_destroy(&r->space_cv);
-	pthread_mutex_destroy(&r->mu);
-	pthread_mutex_destroy(&r->role_mu);
-	pthread_mutex_destroy(&r->sink_mu);
-	free(r->ring);
-	free(r);
+	rep_free(r);
 	return NULL;
 }
 
@@ -1514,16 +1521,7 @@ rep_stop(struct rep *r)
 	if (r->div != NULL)
 		log_info("replication stopped before the divergence check; this "
 		    "node's old database stays preserved in %s", r->div->dir);
-	rep_div_free(r->div);
-	pthread_cond_destroy(&r->ack_cv);
-	pthread_condattr_destroy(&r->cattr);
-	pthread_cond_destroy(&r->q_cv);
-	pthread_cond_destroy(&r->space_cv);
-	pthread_mutex_destroy(&r->mu);
-	pthread_mutex_destroy(&r->role_mu);
-	pthread_mutex_destroy(&r->sink_mu);
-	free(r->ring);
-	free(r);
+	rep_free(r);
 }
 
 int
