@@ -65,7 +65,8 @@ _cleanup()
 			kill -9 "$pid" 2>/dev/null
 		fi
 	done
-	for f in "$T"/*.helper; do
+	# the watchdog's pids are not *.helper: tests clear those themselves
+	for f in "$T"/watchdog.pid "$T"/watchdog-sleep.pid "$T"/*.helper; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")
 		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
@@ -110,7 +111,7 @@ _watchdog_start()
 	_wd_secs=${HASVR_TEST_TIMEOUT:-300}
 	(
 		sleep "$_wd_secs" &
-		echo $! > "$T/watchdog-sleep.helper"
+		echo $! > "$T/watchdog-sleep.pid"
 		wait $! || exit 0
 		echo "FAIL: $TEST_NAME: still running after ${_wd_secs}s; stopped by the watchdog" \
 		    > "$T/watchdog.msg"
@@ -120,7 +121,7 @@ _watchdog_start()
 		done
 		kill -TERM $$ 2>/dev/null
 	) </dev/null >/dev/null 2>&1 &
-	echo $! > "$T/watchdog.helper"
+	echo $! > "$T/watchdog.pid"
 }
 
 # instance NAME: select (and create) instance NAME under $T.
