@@ -12,6 +12,8 @@ void test_proto_register(void);
 void test_store_register(void);
 void test_hacfg_register(void);
 void test_reptransport_register(void);
+void test_heartbeat_register(void);
+void test_role_register(void);
 
 /* A fresh temporary directory for a test (mkdtemp under $TMPDIR or /tmp);
  * unit_rmtree removes it. */

@@ -1,0 +1,926 @@
+/* role.c — hasvr's role decisions (see role.h for the rules and terms).
+ * Nothing here reads a clock or touches the network: every input arrives
+ * with its time, so the unit tests replay any history deterministically. */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomicfile.h"
+#include "log.h"
+#include "util.h"
+#include "role.h"
+
+#define ROLE_FILE_MAX   4096
+
+struct role_peer {
+	int eid, pref;
+	int heard;                      /* a heartbeat arrived since start */
+	uint64_t last_ms;               /* when the latest one arrived */
+	struct role_peer_info info;
+};
+
+struct role_ctx {
+	int self_eid, self_pref;
+	uint64_t dead_ms, start_wait_ms;
+	char path[PATH_MAX];
+	uint64_t start_ms;
+
+	enum role_state role;
+	enum role_state last_role;      /* from the state file, for the record */
+	uint32_t epoch;                 /* the term we are in */
+	uint32_t max_epoch;             /* the highest epoch seen anywhere */
+	int primary_eid;                /* the primary we follow, 0 none */
+	int following;                  /* syncing from a primary in this run */
+
+	uint32_t gen;
+	struct role_lsn lsn;
+	int startup_done;
+
+	int ping_ok;
+	uint64_t ping_since;            /* last change of ping_ok */
+
+	int handoff_eid;                /* switchover successor, 0 none */
+	uint64_t handoff_ms;
+
+	int req_switch_eid;             /* accepted requests, for the next tick */
+	int req_promote, req_force;
+
+	struct role_peer peers[ROLE_MAX_NODES];
+	int npeers;
+};
+
+/* Who should be primary: the key of the candidate order in role.h. */
+struct role_cand {
+	int eid, pref;
+	uint32_t epoch, gen;
+	struct role_lsn lsn;
+};
+
+static const char *const role_names[ROLE_NSTATES] = {
+	[ROLE_STARTING] = "STARTING",
+	[ROLE_SECONDARY] = "SECONDARY",
+	[ROLE_PRIMARY] = "PRIMARY",
+};
+
+const char *
+role_name(int role)
+{
+	if (role < 0 || role >= ROLE_NSTATES)
+		return "UNKNOWN";
+	return role_names[role];
+}
+
+/* The state file's spelling, also halink's. */
+static const char *
+role_file_name(enum role_state r)
+{
+	return r == ROLE_PRIMARY ? "primary" : "secondary";
+}
+
+static uint64_t
+elapsed(uint64_t now, uint64_t since)
+{
+	/* a clock that goes back must not make a silent peer look dead */
+	return now > since ? now - since : 0;
+}
+
+static int
+peer_live(const struct role_ctx *ctx, const struct role_peer *p, uint64_t now)
+{
+	return p->heard && elapsed(now, p->last_ms) < ctx->dead_ms;
+}
+
+static struct role_peer *
+peer_find(const struct role_ctx *ctx, int eid)
+{
+	int i;
+
+	for (i = 0; i < ctx->npeers; i++)
+		if (ctx->peers[i].eid == eid)
+			return (struct role_peer *)&ctx->peers[i];
+	return NULL;
+}
+
+static int
+lsn_cmp(struct role_lsn a, struct role_lsn b)
+{
+	if (a.file != b.file)
+		return a.file < b.file ? -1 : 1;
+	if (a.offset != b.offset)
+		return a.offset < b.offset ? -1 : 1;
+	return 0;
+}
+
+/* (generation, LSN): how far a database has got. */
+static int
+db_cmp(uint32_t ga, struct role_lsn la, uint32_t gb, struct role_lsn lb)
+{
+	if (ga != gb)
+		return ga < gb ? -1 : 1;
+	return lsn_cmp(la, lb);
+}
+
+static int
+cand_better(const struct role_cand *a, const struct role_cand *b)
+{
+	int c;
+
+	if (a->epoch != b->epoch)
+		return a->epoch > b->epoch;
+	if ((c = db_cmp(a->gen, a->lsn, b->gen, b->lsn)) != 0)
+		return c > 0;
+	if (a->pref != b->pref)
+		return a->pref < b->pref;
+	return a->eid < b->eid;
+}
+
+static void
+cand_self(const struct role_ctx *ctx, struct role_cand *c)
+{
+	c->eid = ctx->self_eid;
+	c->pref = ctx->self_pref;
+	c->epoch = ctx->epoch;
+	c->gen = ctx->gen;
+	c->lsn = ctx->lsn;
+}
+
+static void
+cand_peer(const struct role_peer *p, struct role_cand *c)
+{
+	c->eid = p->eid;
+	c->pref = p->pref;
+	c->epoch = p->info.epoch;
+	c->gen = p->info.gen;
+	c->lsn = p->info.lsn;
+}
+
+static void
+cand_fmt(const struct role_cand *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "epoch %u, gen %u, lsn %u/%u, preference %d",
+	    c->epoch, c->gen, c->lsn.file, c->lsn.offset, c->pref);
+}
+
+int
+role_db_ready(const struct role_ctx *ctx)
+{
+	/* a node that syncs from a primary holds a usable copy only once
+	 * its startup sync is done; otherwise it has what recovery gave */
+	return !ctx->following || ctx->startup_done;
+}
+
+static int
+self_able(const struct role_ctx *ctx)
+{
+	return role_db_ready(ctx) && ctx->ping_ok;
+}
+
+static uint32_t
+next_epoch(const struct role_ctx *ctx)
+{
+	uint32_t m = ctx->max_epoch > ctx->epoch ? ctx->max_epoch : ctx->epoch;
+
+	return m + 1;
+}
+
+/* The live peer claiming PRIMARY that wins among several: higher epoch,
+ * then better preference, then lower eid (the two-primaries order). */
+static const struct role_peer *
+live_primary(const struct role_ctx *ctx, uint64_t now)
+{
+	const struct role_peer *p, *best = NULL;
+	int i;
+
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (!peer_live(ctx, p, now) || p->info.role != ROLE_PRIMARY)
+			continue;
+		if (best == NULL || p->info.epoch > best->info.epoch ||
+		    (p->info.epoch == best->info.epoch &&
+		    (p->pref < best->pref ||
+		    (p->pref == best->pref && p->eid < best->eid))))
+			best = p;
+	}
+	return best;
+}
+
+static int
+handoff_active(const struct role_ctx *ctx, uint64_t now)
+{
+	return ctx->handoff_eid != 0 &&
+	    elapsed(now, ctx->handoff_ms) < ctx->dead_ms;
+}
+
+struct role_ctx *
+role_new(const struct role_config *cfg, uint64_t now_ms, char *err,
+    size_t errlen)
+{
+	struct role_ctx *ctx;
+	const struct role_node *n;
+	int i, j, rc;
+
+	if (cfg->nnodes < 1 || cfg->nnodes > ROLE_MAX_NODES ||
+	    cfg->self < 0 || cfg->self >= cfg->nnodes) {
+		snprintf(err, errlen, "role: bad node list (%d nodes, self %d)",
+		    cfg->nnodes, cfg->self);
+		return NULL;
+	}
+	if (cfg->dead_ms == 0) {
+		snprintf(err, errlen, "role: deadInterval must be positive");
+		return NULL;
+	}
+	if (cfg->state_path == NULL ||
+	    strlen(cfg->state_path) >= sizeof(ctx->path)) {
+		snprintf(err, errlen, "role: state file path missing or too long");
+		return NULL;
+	}
+	for (i = 0; i < cfg->nnodes; i++)
+		for (j = i + 1; j < cfg->nnodes; j++)
+			if (cfg->nodes[i].eid == cfg->nodes[j].eid) {
+				snprintf(err, errlen, "role: eid %d appears twice "
+				    "in the node list", cfg->nodes[i].eid);
+				return NULL;
+			}
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
+		snprintf(err, errlen, "role: out of memory");
+		return NULL;
+	}
+	ctx->self_eid = cfg->nodes[cfg->self].eid;
+	ctx->self_pref = cfg->nodes[cfg->self].pref;
+	ctx->dead_ms = cfg->dead_ms;
+	ctx->start_wait_ms = cfg->start_wait_ms;
+	util_strlcpy(ctx->path, cfg->state_path, sizeof(ctx->path));
+	ctx->start_ms = now_ms;
+	ctx->ping_since = now_ms;
+	ctx->role = ROLE_STARTING;
+	for (i = 0; i < cfg->nnodes; i++) {
+		if (i == cfg->self)
+			continue;
+		n = &cfg->nodes[i];
+		ctx->peers[ctx->npeers].eid = n->eid;
+		ctx->peers[ctx->npeers].pref = n->pref;
+		ctx->npeers++;
+	}
+	rc = role_load(ctx->path, &ctx->epoch, &ctx->last_role, err, errlen);
+	if (rc == -1) {
+		free(ctx);
+		return NULL;
+	}
+	ctx->max_epoch = ctx->epoch;
+	if (rc == 1)
+		log_info("role state %s: epoch %u, last role %s", ctx->path,
+		    ctx->epoch, role_name(ctx->last_role));
+	else
+		log_info("role state %s: none yet, starting at epoch 0",
+		    ctx->path);
+	return ctx;
+}
+
+void
+role_free(struct role_ctx *ctx)
+{
+	free(ctx);
+}
+
+static int
+load_fail(char *err, size_t errlen, const char *path, int line,
+    const char *what)
+{
+	snprintf(err, errlen, "role state %s line %d: %s; expected the two "
+	    "lines \"epoch N\" and \"role primary|secondary\" — fix or remove "
+	    "the file (the node then starts at epoch 0 and learns the epoch "
+	    "from its peers)", path, line, what);
+	return -1;
+}
+
+int
+role_load(const char *path, uint32_t *epoch, enum role_state *last,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf, *line, *next, *val, *end, what[128];
+	size_t len;
+	unsigned long long v;
+	int lineno = 0, have_epoch = 0, have_role = 0;
+
+	*epoch = 0;
+	*last = ROLE_STARTING;
+	if (stat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;       /* first start: nothing to remember */
+		snprintf(err, errlen, "role state %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if ((buf = util_read_file(path, ROLE_FILE_MAX, &len, err,
+	    errlen)) == NULL)
+		return -1;
+	if (strlen(buf) != len) {
+		free(buf);
+		return load_fail(err, errlen, path, 1, "NUL byte in the file");
+	}
+	for (line = buf; *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if ((val = strchr(line, ' ')) == NULL) {
+			snprintf(what, sizeof(what), "\"%.40s\" is not \"key "
+			    "value\"", line);
+			goto bad;
+		}
+		*val++ = '\0';
+		if (strcmp(line, "epoch") == 0) {
+			if (have_epoch++) {
+				util_strlcpy(what, "epoch given twice",
+				    sizeof(what));
+				goto bad;
+			}
+			errno = 0;
+			v = strtoull(val, &end, 10);
+			if (*val < '0' || *val > '9' || *end != '\0' ||
+			    errno != 0 || v > UINT32_MAX) {
+				snprintf(what, sizeof(what), "epoch \"%.40s\" is "
+				    "not a number from 0 to %u", val,
+				    UINT32_MAX);
+				goto bad;
+			}
+			*epoch = (uint32_t)v;
+		} else if (strcmp(line, "role") == 0) {
+			if (have_role++) {
+				util_strlcpy(what, "role given twice",
+				    sizeof(what));
+				goto bad;
+			}
+			if (strcmp(val, "primary") == 0)
+				*last = ROLE_PRIMARY;
+			else if (strcmp(val, "secondary") == 0)
+				*last = ROLE_SECONDARY;
+			else {
+				snprintf(what, sizeof(what), "unknown role "
+				    "\"%.40s\"", val);
+				goto bad;
+			}
+		} else {
+			snprintf(what, sizeof(what), "unknown key \"%.40s\"",
+			    line);
+			goto bad;
+		}
+	}
+	free(buf);
+	if (!have_epoch || !have_role)
+		return load_fail(err, errlen, path, lineno + 1,
+		    have_epoch ? "role missing" : "epoch missing");
+	return 1;
+bad:
+	free(buf);
+	*epoch = 0;
+	*last = ROLE_STARTING;
+	return load_fail(err, errlen, path, lineno, what);
+}
+
+int
+role_peer_heard(struct role_ctx *ctx, int eid, uint64_t now_ms,
+    const struct role_peer_info *pi, char *err, size_t errlen)
+{
+	struct role_peer *p;
+
+	if ((p = peer_find(ctx, eid)) == NULL) {
+		snprintf(err, errlen, "heartbeat from eid %d, which is not a "
+		    "configured peer of node %d", eid, ctx->self_eid);
+		return -1;
+	}
+	if ((int)pi->role < 0 || pi->role >= ROLE_NSTATES) {
+		snprintf(err, errlen, "heartbeat from peer %d: unknown role %d",
+		    eid, (int)pi->role);
+		return -1;
+	}
+	p->heard = 1;
+	p->last_ms = now_ms;
+	p->info = *pi;
+	/* every epoch seen counts: a new term must be above all of them */
+	if (pi->epoch > ctx->max_epoch)
+		ctx->max_epoch = pi->epoch;
+	return 0;
+}
+
+void
+role_local_db(struct role_ctx *ctx, uint32_t gen, struct role_lsn lsn,
+    int startup_done)
+{
+	ctx->gen = gen;
+	ctx->lsn = lsn;
+	ctx->startup_done = startup_done != 0;
+}
+
+void
+role_pingable(struct role_ctx *ctx, int reachable, uint64_t now_ms)
+{
+	reachable = reachable != 0;
+	if (reachable != ctx->ping_ok) {
+		ctx->ping_ok = reachable;
+		ctx->ping_since = now_ms;
+	}
+}
+
+/* The best able live secondary, or the one named; NULL and why not. */
+static const struct role_peer *
+switch_target(const struct role_ctx *ctx, int eid, uint64_t now, char *why,
+    size_t whylen)
+{
+	const struct role_peer *p, *best = NULL;
+	struct role_cand a, b;
+	int i;
+
+	snprintf(why, whylen, "no peer heard for %llu ms",
+	    (unsigned long long)ctx->dead_ms);
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (eid != 0 && p->eid != eid)
+			continue;
+		if (!peer_live(ctx, p, now)) {
+			if (eid != 0)
+				snprintf(why, whylen, "peer %d is not alive "
+				    "(no heartbeat for %llu ms)", p->eid,
+				    (unsigned long long)ctx->dead_ms);
+			continue;
+		}
+		if (p->info.role != ROLE_SECONDARY)
+			snprintf(why, whylen, "peer %d is %s, not SECONDARY",
+			    p->eid, role_name(p->info.role));
+		else if (!p->info.build_match)
+			snprintf(why, whylen, "peer %d runs a different "
+			    "software build", p->eid);
+		else if (!p->info.startup_done)
+			snprintf(why, whylen, "peer %d has not finished its "
+			    "startup sync", p->eid);
+		else if (!p->info.pingable)
+			snprintf(why, whylen, "peer %d cannot reach the "
+			    "pingable IP", p->eid);
+		else {
+			cand_peer(p, &a);
+			if (best != NULL)
+				cand_peer(best, &b);
+			if (best == NULL || cand_better(&a, &b))
+				best = p;
+		}
+	}
+	if (eid != 0 && peer_find(ctx, eid) == NULL)
+		snprintf(why, whylen, "eid %d is not a configured peer", eid);
+	return best;
+}
+
+int
+role_request_switchover(struct role_ctx *ctx, int target_eid,
+    uint64_t now_ms, char *msg, size_t msglen)
+{
+	const struct role_peer *p;
+	char why[160];
+
+	if (ctx->role != ROLE_PRIMARY) {
+		if (ctx->primary_eid != 0)
+			snprintf(msg, msglen, "switchover refused: this node "
+			    "is %s; run it on the primary (peer %d)",
+			    role_name(ctx->role), ctx->primary_eid);
+		else
+			snprintf(msg, msglen, "switchover refused: this node "
+			    "is %s and no primary is known; use promote if "
+			    "the primary is dead", role_name(ctx->role));
+		return 0;
+	}
+	if (ctx->req_switch_eid != 0) {
+		snprintf(msg, msglen, "switchover refused: a switchover to "
+		    "peer %d is already under way", ctx->req_switch_eid);
+		return 0;
+	}
+	if ((p = switch_target(ctx, target_eid, now_ms, why,
+	    sizeof(why))) == NULL) {
+		snprintf(msg, msglen, "switchover refused: %s; nothing "
+		    "changed, this node stays PRIMARY", why);
+		return 0;
+	}
+	ctx->req_switch_eid = p->eid;
+	snprintf(msg, msglen, "switchover accepted: this node stops writes "
+	    "and becomes SECONDARY; peer %d takes over as PRIMARY with epoch "
+	    "%u once it has caught up", p->eid, next_epoch(ctx));
+	return 1;
+}
+
+int
+role_request_promote(struct role_ctx *ctx, int force, uint64_t now_ms,
+    char *msg, size_t msglen)
+{
+	const struct role_peer *pp;
+
+	if (ctx->role == ROLE_PRIMARY) {
+		snprintf(msg, msglen, "promote refused: this node is already "
+		    "PRIMARY (epoch %u)", ctx->epoch);
+		return 0;
+	}
+	pp = live_primary(ctx, now_ms);
+	if (!force) {
+		if (pp != NULL) {
+			snprintf(msg, msglen, "promote refused: peer %d is "
+			    "PRIMARY and its heartbeat is alive (last heard "
+			    "%llu ms ago); promote is for a dead primary — use "
+			    "switchover, or force", pp->eid,
+			    (unsigned long long)elapsed(now_ms, pp->last_ms));
+			return 0;
+		}
+		if (!role_db_ready(ctx)) {
+			snprintf(msg, msglen, "promote refused: the database "
+			    "has not finished its startup sync from the "
+			    "primary, so it may be incomplete; force promotes "
+			    "anyway");
+			return 0;
+		}
+		if (!ctx->ping_ok) {
+			snprintf(msg, msglen, "promote refused: the pingable "
+			    "IP does not answer, this node may be isolated; "
+			    "force promotes anyway");
+			return 0;
+		}
+	}
+	ctx->req_promote = 1;
+	ctx->req_force = force != 0;
+	if (pp != NULL)
+		snprintf(msg, msglen, "forced promote accepted: this node "
+		    "becomes PRIMARY with epoch %u; peer %d, still PRIMARY with "
+		    "epoch %u, will step down when it hears us",
+		    next_epoch(ctx), pp->eid, pp->info.epoch);
+	else
+		snprintf(msg, msglen, "%spromote accepted: this node becomes "
+		    "PRIMARY with epoch %u (no primary heard for %llu ms)",
+		    force ? "forced " : "", next_epoch(ctx),
+		    (unsigned long long)ctx->dead_ms);
+	return 1;
+}
+
+static void
+decide(struct role_decision *out, enum role_action act, enum role_state to,
+    uint32_t epoch, int primary_eid, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void
+decide(struct role_decision *out, enum role_action act, enum role_state to,
+    uint32_t epoch, int primary_eid, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->action = act;
+	out->to = to;
+	out->epoch = epoch;
+	out->primary_eid = primary_eid;
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
+}
+
+static void
+tick_primary(const struct role_ctx *ctx, uint64_t now,
+    struct role_decision *out)
+{
+	const struct role_peer *pp, *p;
+	int i, any_live = 0;
+
+	if ((pp = live_primary(ctx, now)) != NULL) {
+		/* two primaries: the higher epoch wins, then preference */
+		if (pp->info.epoch > ctx->epoch) {
+			decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY,
+			    pp->info.epoch, pp->eid, "two primaries: peer %d "
+			    "has epoch %u", pp->eid, pp->info.epoch);
+			return;
+		}
+		if (pp->info.epoch == ctx->epoch && (pp->pref < ctx->self_pref ||
+		    (pp->pref == ctx->self_pref && pp->eid < ctx->self_eid))) {
+			decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY,
+			    pp->info.epoch, pp->eid, "two primaries: peer %d "
+			    "has epoch %u too and wins on preference (%d "
+			    "against our %d, then lower eid)", pp->eid,
+			    pp->info.epoch, pp->pref, ctx->self_pref);
+			return;
+		}
+		/* we win: the peer steps down when it hears us */
+	}
+	if (ctx->req_switch_eid != 0) {
+		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
+		    "switchover to peer %d requested by the administrator",
+		    ctx->req_switch_eid);
+		out->handoff_eid = ctx->req_switch_eid;
+		return;
+	}
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (peer_live(ctx, p, now))
+			any_live = 1;
+	}
+	/* a primary that reaches nobody may be the one cut off: step down
+	 * rather than risk living on beside a new primary */
+	if (!any_live && !ctx->ping_ok &&
+	    elapsed(now, ctx->ping_since) >= ctx->dead_ms) {
+		uint64_t last = 0;
+		int heard = 0;
+
+		for (i = 0; i < ctx->npeers; i++) {
+			p = &ctx->peers[i];
+			if (p->heard && (!heard || p->last_ms > last)) {
+				last = p->last_ms;
+				heard = 1;
+			}
+		}
+		if (!heard)
+			last = ctx->start_ms;
+		decide(out, ROLE_ACT_STEPDOWN, ROLE_SECONDARY, ctx->epoch, 0,
+		    "isolated: no peer heard for %llu ms and pingable IP "
+		    "unreachable for %llu ms (deadInterval %llu ms)",
+		    (unsigned long long)elapsed(now, last),
+		    (unsigned long long)elapsed(now, ctx->ping_since),
+		    (unsigned long long)ctx->dead_ms);
+	}
+}
+
+/* Early at start, before startWait: is the best of all live nodes, able
+ * or not, able? If not, deciding now could pass over the freshest data
+ * only because its first ping has not answered yet. */
+static int
+best_is_able(const struct role_ctx *ctx, uint64_t now,
+    const struct role_cand *self)
+{
+	const struct role_peer *p, *bestp = NULL;
+	struct role_cand best = *self, c;
+	int i;
+
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (!peer_live(ctx, p, now))
+			continue;
+		cand_peer(p, &c);
+		if (cand_better(&c, &best)) {
+			best = c;
+			bestp = p;
+		}
+	}
+	if (bestp == NULL)
+		return self_able(ctx);
+	return bestp->info.startup_done && bestp->info.pingable;
+}
+
+static void
+tick_standby(const struct role_ctx *ctx, uint64_t now,
+    struct role_decision *out)
+{
+	const struct role_peer *pp, *p, *bestp = NULL, *old;
+	struct role_cand self, c, best;
+	char cbuf[96], sbuf[96];
+	int i, nlive = 0, have_best = 0;
+	uint32_t ep = next_epoch(ctx);
+
+	pp = live_primary(ctx, now);
+	if (ctx->req_promote) {
+		if (pp != NULL)
+			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			    "forced promote requested by the administrator "
+			    "(peer %d still PRIMARY with epoch %u); epoch %u",
+			    pp->eid, pp->info.epoch, ep);
+		else
+			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			    "%spromote requested by the administrator; epoch %u",
+			    ctx->req_force ? "forced " : "", ep);
+		return;
+	}
+	if (pp != NULL) {
+		if (ctx->role == ROLE_STARTING)
+			decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY,
+			    pp->info.epoch, pp->eid, "peer %d is PRIMARY "
+			    "(epoch %u)", pp->eid, pp->info.epoch);
+		else if (pp->eid != ctx->primary_eid ||
+		    pp->info.epoch != ctx->epoch)
+			decide(out, ROLE_ACT_FOLLOW, ROLE_SECONDARY,
+			    pp->info.epoch, pp->eid, "peer %d is PRIMARY "
+			    "(epoch %u)", pp->eid, pp->info.epoch);
+		return;
+	}
+
+	/* no live primary */
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (!peer_live(ctx, p, now))
+			continue;
+		nlive++;
+		if (p->info.handoff_eid == ctx->self_eid) {
+			/* planned switchover: take over once nothing the old
+			 * primary wrote is missing here */
+			if (!self_able(ctx) || db_cmp(ctx->gen, ctx->lsn,
+			    p->info.gen, p->info.lsn) < 0)
+				return;
+			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			    "switchover: peer %d handed over at lsn %u/%u; "
+			    "epoch %u", p->eid, p->info.lsn.file,
+			    p->info.lsn.offset, ep);
+			return;
+		}
+		if (p->info.handoff_eid != 0)
+			return;         /* a switchover to another node */
+	}
+	if (handoff_active(ctx, now))
+		return;                 /* our successor is taking over */
+	if (ctx->role == ROLE_STARTING && nlive < ctx->npeers &&
+	    elapsed(now, ctx->start_ms) < ctx->start_wait_ms)
+		return;                 /* give the peers startWait to appear */
+
+	cand_self(ctx, &self);
+	if (ctx->role == ROLE_STARTING &&
+	    elapsed(now, ctx->start_ms) < ctx->start_wait_ms &&
+	    !best_is_able(ctx, now, &self))
+		return;                 /* the best node may not have pinged yet */
+	if (self_able(ctx)) {
+		best = self;
+		have_best = 1;
+	}
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		/* only nodes that would promote count, or we wait forever */
+		if (!peer_live(ctx, p, now) || !p->info.startup_done ||
+		    !p->info.pingable)
+			continue;
+		cand_peer(p, &c);
+		if (!have_best || cand_better(&c, &best)) {
+			best = c;
+			bestp = p;
+			have_best = 1;
+		}
+	}
+	cand_fmt(&self, sbuf, sizeof(sbuf));
+	if (have_best && bestp == NULL) {
+		old = ctx->primary_eid ? peer_find(ctx, ctx->primary_eid) : NULL;
+		if (ctx->role == ROLE_STARTING && nlive == 0)
+			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			    "no peer heard within startWait (%llu ms), pingable "
+			    "IP answers; epoch %u",
+			    (unsigned long long)ctx->start_wait_ms, ep);
+		else if (old != NULL && !peer_live(ctx, old, now))
+			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			    "primary peer %d silent for %llu ms (deadInterval "
+			    "%llu ms), database startup done, pingable IP "
+			    "answers, best of %d live node%s; epoch %u",
+			    old->eid,
+			    (unsigned long long)elapsed(now, old->last_ms),
+			    (unsigned long long)ctx->dead_ms, nlive + 1,
+			    nlive ? "s" : "", ep);
+		else
+			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			    "no live primary; best candidate of %d live node%s "
+			    "(%s), pingable IP answers; epoch %u", nlive + 1,
+			    nlive ? "s" : "", sbuf, ep);
+		return;
+	}
+	if (ctx->role != ROLE_STARTING)
+		return;                 /* a secondary keeps waiting */
+	if (have_best) {
+		cand_fmt(&best, cbuf, sizeof(cbuf));
+		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
+		    "peer %d is the better candidate (%s; ours %s)",
+		    bestp->eid, cbuf, sbuf);
+	} else if (!ctx->ping_ok)
+		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
+		    "pingable IP does not answer and no other node can take "
+		    "over; isolated nodes never promote");
+	else
+		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
+		    "database not ready and no other node can take over");
+}
+
+void
+role_tick(const struct role_ctx *ctx, uint64_t now_ms,
+    struct role_decision *out)
+{
+	const struct role_peer *p;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->action = ROLE_ACT_NONE;
+	out->from = out->to = ctx->role;
+	out->epoch = ctx->epoch;
+	out->primary_eid = ctx->primary_eid;
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (peer_live(ctx, p, now_ms) && !p->info.build_match) {
+			out->sync_refused = 1;
+			out->mismatch_eid = p->eid;
+			break;
+		}
+	}
+	if (ctx->role == ROLE_PRIMARY)
+		tick_primary(ctx, now_ms, out);
+	else
+		tick_standby(ctx, now_ms, out);
+	if (out->action == ROLE_ACT_NONE) {
+		out->to = ctx->role;
+		out->epoch = ctx->epoch;
+		out->primary_eid = ctx->primary_eid;
+	} else if (out->sync_refused) {
+		size_t n = strlen(out->reason);
+
+		snprintf(out->reason + n, sizeof(out->reason) - n,
+		    "; database sync refused: peer %d runs a different build",
+		    out->mismatch_eid);
+	}
+}
+
+int
+role_commit(struct role_ctx *ctx, const struct role_decision *d,
+    uint64_t now_ms, char *err, size_t errlen)
+{
+	enum role_state from = ctx->role;
+	char buf[64];
+	int n;
+
+	switch (d->action) {
+	case ROLE_ACT_NONE:
+		return 0;
+	case ROLE_ACT_PRIMARY:
+		ctx->role = ROLE_PRIMARY;
+		ctx->primary_eid = 0;
+		ctx->following = 0;
+		ctx->handoff_eid = 0;
+		break;
+	case ROLE_ACT_SECONDARY:
+		ctx->role = ROLE_SECONDARY;
+		ctx->primary_eid = d->primary_eid;
+		/* a loser of two primaries must resync before it may lead */
+		ctx->following = d->primary_eid != 0;
+		ctx->handoff_eid = d->handoff_eid;
+		ctx->handoff_ms = now_ms;
+		break;
+	case ROLE_ACT_STEPDOWN:
+		ctx->role = ROLE_SECONDARY;
+		ctx->primary_eid = 0;
+		ctx->following = 0;
+		ctx->handoff_eid = 0;
+		break;
+	case ROLE_ACT_FOLLOW:
+		ctx->role = ROLE_SECONDARY;
+		ctx->primary_eid = d->primary_eid;
+		ctx->following = 1;
+		ctx->handoff_eid = 0;
+		break;
+	default:
+		snprintf(err, errlen, "role: unknown action %d", (int)d->action);
+		return -1;
+	}
+	ctx->epoch = d->epoch;
+	if (d->epoch > ctx->max_epoch)
+		ctx->max_epoch = d->epoch;
+	ctx->req_switch_eid = 0;
+	ctx->req_promote = ctx->req_force = 0;
+	ctx->last_role = ctx->role;
+
+	if (d->action == ROLE_ACT_FOLLOW)
+		log_info("following primary peer %d (epoch %u), reason: %s",
+		    d->primary_eid, d->epoch, d->reason);
+	else
+		log_notice("role change %s -> %s, reason: %s", role_name(from),
+		    role_name(ctx->role), d->reason);
+
+	n = snprintf(buf, sizeof(buf), "epoch %u\nrole %s\n", ctx->epoch,
+	    role_file_name(ctx->role));
+	if (atomicfile_write(ctx->path, buf, (size_t)n, 0600, err,
+	    errlen) == -1)
+		return -1;
+	return 0;
+}
+
+void
+role_advertise(const struct role_ctx *ctx, uint64_t now_ms,
+    struct role_peer_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->role = ctx->role;
+	out->epoch = ctx->epoch;
+	out->gen = ctx->gen;
+	out->lsn = ctx->lsn;
+	out->build_match = 1;
+	out->startup_done = role_db_ready(ctx);
+	out->pingable = ctx->ping_ok;
+	if (ctx->role != ROLE_PRIMARY && handoff_active(ctx, now_ms))
+		out->handoff_eid = ctx->handoff_eid;
+}
+
+enum role_state
+role_current(const struct role_ctx *ctx)
+{
+	return ctx->role;
+}
+
+uint32_t
+role_epoch(const struct role_ctx *ctx)
+{
+	return ctx->epoch;
+}

@@ -1,0 +1,194 @@
+/* role.h — hasvr's role decisions: who is primary, when to fail over, when
+ * to step down. A pure, deterministic core: no sockets, no timers, no clock.
+ * The daemon feeds it what it hears (heartbeats, the local database state,
+ * the pingable IP, admin requests) with the current CLOCK_MONOTONIC time in
+ * milliseconds, asks role_tick what to do, applies that (tells guisvr over
+ * the ha-link) and then calls role_commit, which persists the epoch and the
+ * role and logs the transition once:
+ *
+ *     role change SECONDARY -> PRIMARY, reason: …
+ *
+ * Terms.
+ *   epoch   the number of a primary's term. A node's epoch is the term it is
+ *           in: as primary its own, as secondary its primary's. A new primary
+ *           always takes max(every epoch this node has seen, its own) + 1.
+ *   live    a peer heard within deadInterval (now - last heard < deadInterval).
+ *   ready   a node's database is usable as a primary: either it is not
+ *           syncing from anyone in this run (it starts from what is on disk,
+ *           or was primary), or its startup sync has finished
+ *           (DB_EVENT_REP_STARTUPDONE). Heartbeats carry it as startup_done.
+ *   able    ready and its pingable IP answers: the only nodes that may
+ *           become primary on their own (isolated nodes never promote).
+ *
+ * Candidate order (who should be primary), best first:
+ *   1. higher epoch (it knows the most recent term),
+ *   2. more up-to-date database: higher replication generation, then higher
+ *      LSN (file, then offset),
+ *   3. better configured preference (lower rank: 0 primaryAddr,
+ *      1 secondaryAddr, 2 replicas),
+ *   4. lower eid.
+ *
+ * Rules, in the order role_tick applies them.
+ *   PRIMARY
+ *   - Two primaries: a live peer that also claims PRIMARY wins on higher
+ *     epoch; on equal epochs the better preference wins, then the lower eid.
+ *     The loser becomes SECONDARY of the winner ("two primaries: peer E has
+ *     epoch N"); guisvr preserves its diverged data.
+ *   - Switchover accepted by role_request_switchover: become SECONDARY and
+ *     name the target as successor in the heartbeat (role_advertise's
+ *     handoff_eid) for deadInterval; the target promotes once it has caught
+ *     up with our LSN.
+ *   - Isolated: no peer heard for deadInterval AND the pingable IP
+ *     unreachable (or never reported) for deadInterval: step down to
+ *     SECONDARY, so an isolated primary never lives on beside a new one.
+ *   STARTING and SECONDARY
+ *   - Promote accepted by role_request_promote: become PRIMARY.
+ *   - A live peer claims PRIMARY (the best one if several): follow it
+ *     (STARTING -> SECONDARY, or, when already secondary of another primary
+ *     or epoch, ROLE_ACT_FOLLOW which is not a role change).
+ *   - No live primary, and a live peer handed over to us: become PRIMARY
+ *     when able and our (generation, LSN) has reached the peer's; a handoff
+ *     to another node makes us wait for it.
+ *   - STARTING waits until startWait has passed since role_new or every
+ *     configured peer is live, whichever comes first.
+ *   - Election: the best of the able nodes among ourselves and the live
+ *     non-primary peers becomes PRIMARY; with several secondaries only the
+ *     most up-to-date live one promotes and the others follow it once they
+ *     hear it. A secondary that followed a primary therefore promotes only
+ *     after that primary was silent for deadInterval, with startup done and
+ *     the pingable IP answering. A STARTING node that does not win becomes
+ *     SECONDARY and keeps electing.
+ *   Builds: a live peer whose software build differs from ours is reported in
+ *   every decision (sync_refused, mismatch_eid): the daemon turns database
+ *   sync off (HL_SYNC 0) and reports it. Such a peer still takes part in the
+ *   election (one primary matters more), but a secondary that cannot sync
+ *   never gets startup done and so never promotes itself.
+ *
+ * The state file (written with lib/atomicfile, mode 0600) holds exactly
+ *     epoch N
+ *     role primary|secondary
+ */
+#ifndef HASVR_ROLE_H
+#define HASVR_ROLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ROLE_MAX_NODES  8
+#define ROLE_REASONLEN  256
+
+enum role_state {
+	ROLE_STARTING = 0,      /* waiting for peers (startWait); no writes */
+	ROLE_SECONDARY,         /* refuses writes, follows a primary if any */
+	ROLE_PRIMARY,           /* accepts writes */
+	ROLE_NSTATES
+};
+
+/* "STARTING" "SECONDARY" "PRIMARY"; "UNKNOWN" outside the enum. */
+const char *role_name(int role);
+
+struct role_lsn {
+	uint32_t file, offset;
+};
+
+struct role_node {
+	int eid;                /* 1-based, the same on every node */
+	int pref;               /* preference rank, lower wins: 0 primaryAddr,
+				 * 1 secondaryAddr, 2 replicas */
+};
+
+struct role_config {
+	struct role_node nodes[ROLE_MAX_NODES];  /* every node, this one too */
+	int nnodes;
+	int self;               /* index of this node in nodes */
+	uint64_t dead_ms;       /* deadInterval: a silent peer is dead */
+	uint64_t start_wait_ms; /* startWait: the longest wait for peers */
+	const char *state_path; /* epoch and last role (copied) */
+};
+
+/* What a heartbeat says about a node; role_advertise fills it for this one. */
+struct role_peer_info {
+	enum role_state role;
+	uint32_t epoch;
+	uint32_t gen;           /* Berkeley DB replication generation */
+	struct role_lsn lsn;    /* end of its log */
+	int build_match;        /* same software build as ours (receiver sets it) */
+	int startup_done;       /* ready: see above (role_db_ready) */
+	int pingable;           /* its pingable IP answers */
+	int handoff_eid;        /* a stepped-down primary's successor, or 0 */
+};
+
+enum role_action {
+	ROLE_ACT_NONE = 0,
+	ROLE_ACT_PRIMARY,       /* become primary with epoch */
+	ROLE_ACT_SECONDARY,     /* become secondary (of primary_eid, if not 0) */
+	ROLE_ACT_STEPDOWN,      /* isolated primary: become secondary, no primary */
+	ROLE_ACT_FOLLOW,        /* stay secondary, follow a new primary/epoch */
+};
+
+struct role_decision {
+	enum role_action action;
+	enum role_state from, to;
+	uint32_t epoch;         /* PRIMARY: the new epoch; else the term followed */
+	int primary_eid;        /* the primary to follow, 0 none (or us) */
+	int handoff_eid;        /* switchover: the successor we hand over to */
+	int sync_refused;       /* a live peer runs another build: no DB sync */
+	int mismatch_eid;       /* the first such peer */
+	char reason[ROLE_REASONLEN];
+};
+
+struct role_ctx;
+
+/* Reads the state file (missing: epoch 0, never had a role). NULL with err
+ * filled on a corrupt state file or a bad config. now starts startWait. */
+struct role_ctx *role_new(const struct role_config *cfg, uint64_t now_ms,
+    char *err, size_t errlen);
+void role_free(struct role_ctx *ctx);
+
+/* 1 loaded, 0 no file (epoch 0, last role STARTING), -1 with err filled when
+ * the file cannot be read or is not exactly the two lines above. */
+int role_load(const char *path, uint32_t *epoch, enum role_state *last,
+    char *err, size_t errlen);
+
+/* Inputs. role_peer_heard: an authenticated heartbeat from eid; -1 (err
+ * filled) for an eid that is not a configured peer or an unknown role.
+ * role_local_db: this node's database (from guisvr's HL_R_STATE; call on
+ * every poll). role_pingable: the latest ping result. Feed both before the
+ * first role_tick: until then gen/LSN are 0 and the pingable IP counts as
+ * unreachable. */
+int role_peer_heard(struct role_ctx *ctx, int eid, uint64_t now_ms,
+    const struct role_peer_info *pi, char *err, size_t errlen);
+void role_local_db(struct role_ctx *ctx, uint32_t gen, struct role_lsn lsn,
+    int startup_done);
+void role_pingable(struct role_ctx *ctx, int reachable, uint64_t now_ms);
+
+/* Admin requests. Return 1 accepted (acted on by the next role_tick), 0
+ * refused; msg says what will happen or why not and what to do.
+ * switchover (on the primary, both alive): target_eid 0 picks the best
+ * able live secondary. promote (on a secondary, primary dead): refused
+ * while a primary's heartbeat is alive, before startup done or with the
+ * pingable IP down, unless force. */
+int role_request_switchover(struct role_ctx *ctx, int target_eid,
+    uint64_t now_ms, char *msg, size_t msglen);
+int role_request_promote(struct role_ctx *ctx, int force, uint64_t now_ms,
+    char *msg, size_t msglen);
+
+/* The transition to make now (out->action NONE: nothing). Changes nothing:
+ * calling it twice gives the same answer. */
+void role_tick(const struct role_ctx *ctx, uint64_t now_ms,
+    struct role_decision *out);
+/* After applying d: update the state, persist epoch and role atomically and
+ * log the transition once (log_notice; FOLLOW logs at info). The state is
+ * updated even when the file cannot be written (guisvr already has the
+ * role); then -1 with err filled, which the daemon must report. */
+int role_commit(struct role_ctx *ctx, const struct role_decision *d,
+    uint64_t now_ms, char *err, size_t errlen);
+
+/* This node as its heartbeat should describe it (build_match set to 1). */
+void role_advertise(const struct role_ctx *ctx, uint64_t now_ms,
+    struct role_peer_info *out);
+enum role_state role_current(const struct role_ctx *ctx);
+uint32_t role_epoch(const struct role_ctx *ctx);
+int role_db_ready(const struct role_ctx *ctx);
+
+#endif

@@ -1,0 +1,935 @@
+/* test_role.c — hasvr's role decisions (hasvr/role.c) on simulated time.
+ *
+ * A small simulator plays the daemon: every step each running node hears
+ * every node it is linked to (role_advertise -> role_peer_heard), gets its
+ * database state and ping result, ticks and commits what it is told. Each
+ * simulation logs to its own file, so every commit can be matched with
+ * exactly one log line. */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "log.h"
+#include "util.h"
+#include "role.h"
+
+#define DEAD    1000
+#define WAIT    2000
+#define STEP    100
+#define MAXN    4
+
+struct sim {
+	int n;
+	char *dir;
+	char logpath[512];
+	struct role_config cfg[MAXN];
+	char path[MAXN][512];
+	struct role_ctx *ctx[MAXN];
+	int up[MAXN];                   /* process running */
+	int link[MAXN][MAXN];           /* i hears j */
+	int ping[MAXN];
+	int build[MAXN];
+	uint32_t gen[MAXN];
+	struct role_lsn lsn[MAXN];
+	int startup[MAXN];
+	int commits;                    /* decisions applied */
+	int refused_seen[MAXN];         /* a decision flagged sync_refused */
+	struct role_decision last[MAXN];
+	enum log_level saved_lvl;
+};
+
+static char *
+slurp(const char *path)
+{
+	char err[512];
+
+	return util_read_file(path, 1 << 20, NULL, err, sizeof(err));
+}
+
+static int
+count_str(const char *s, const char *needle)
+{
+	int n = 0;
+
+	if (s == NULL)
+		return -1;
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+/* n nodes, eid i+1, preference i (node 0 is primaryAddr). */
+static struct sim *
+sim_new(int n)
+{
+	struct sim *s;
+	struct log_opts o;
+	char err[512];
+	int i, j;
+
+	s = calloc(1, sizeof(*s));
+	CU_ASSERT_FATAL(s != NULL);
+	s->n = n;
+	s->dir = unit_tmpdir();
+	snprintf(s->logpath, sizeof(s->logpath), "%s/ha.log", s->dir);
+	s->saved_lvl = log_get_level();
+	memset(&o, 0, sizeof(o));
+	o.path = s->logpath;
+	o.ident = "unit";
+	o.level = LOG_LVL_INFO;
+	CU_ASSERT_FATAL(log_open(&o, err, sizeof(err)) == 0);
+	for (i = 0; i < n; i++) {
+		snprintf(s->path[i], sizeof(s->path[i]), "%s/role.%d", s->dir,
+		    i + 1);
+		for (j = 0; j < n; j++) {
+			s->cfg[i].nodes[j].eid = j + 1;
+			s->cfg[i].nodes[j].pref = j < 2 ? j : 2;
+			s->link[i][j] = i != j;
+		}
+		s->cfg[i].nnodes = n;
+		s->cfg[i].self = i;
+		s->cfg[i].dead_ms = DEAD;
+		s->cfg[i].start_wait_ms = WAIT;
+		s->cfg[i].state_path = s->path[i];
+		s->ping[i] = 1;
+		s->build[i] = 1;
+		s->gen[i] = 1;
+		s->lsn[i].file = 1;
+		s->lsn[i].offset = 100;
+		s->startup[i] = 1;
+	}
+	return s;
+}
+
+static void
+sim_start(struct sim *s, int i, uint64_t now)
+{
+	char err[512];
+
+	s->ctx[i] = role_new(&s->cfg[i], now, err, sizeof(err));
+	if (s->ctx[i] == NULL)
+		fprintf(stderr, "\n%s\n", err);
+	CU_ASSERT_FATAL(s->ctx[i] != NULL);
+	s->up[i] = 1;
+}
+
+static void
+sim_kill(struct sim *s, int i)
+{
+	role_free(s->ctx[i]);
+	s->ctx[i] = NULL;
+	s->up[i] = 0;
+}
+
+/* Every running node hears its linked peers and learns its own state. */
+static void
+sim_feed(struct sim *s, uint64_t now)
+{
+	struct role_peer_info pi;
+	char err[512];
+	int i, j;
+
+	for (i = 0; i < s->n; i++) {
+		if (!s->up[i])
+			continue;
+		role_local_db(s->ctx[i], s->gen[i], s->lsn[i], s->startup[i]);
+		role_pingable(s->ctx[i], s->ping[i], now);
+	}
+	for (i = 0; i < s->n; i++) {
+		for (j = 0; j < s->n; j++) {
+			if (!s->up[i] || !s->up[j] || !s->link[i][j])
+				continue;
+			role_advertise(s->ctx[j], now, &pi);
+			pi.build_match = s->build[i] == s->build[j];
+			CU_ASSERT(role_peer_heard(s->ctx[i], j + 1, now, &pi,
+			    err, sizeof(err)) == 0);
+		}
+	}
+}
+
+/* Tick and commit every running node once. */
+static void
+sim_decide(struct sim *s, uint64_t now)
+{
+	struct role_decision d, again;
+	char err[512];
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		if (!s->up[i])
+			continue;
+		role_tick(s->ctx[i], now, &d);
+		/* role_tick changes nothing: the same question, the same answer */
+		role_tick(s->ctx[i], now, &again);
+		CU_ASSERT(memcmp(&d, &again, sizeof(d)) == 0);
+		if (d.sync_refused)
+			s->refused_seen[i] = 1;
+		if (d.action == ROLE_ACT_NONE)
+			continue;
+		s->last[i] = d;
+		CU_ASSERT(role_commit(s->ctx[i], &d, now, err,
+		    sizeof(err)) == 0);
+		s->commits++;
+	}
+}
+
+static void
+sim_run(struct sim *s, uint64_t from, uint64_t to)
+{
+	uint64_t t;
+
+	for (t = from; t <= to; t += STEP) {
+		sim_feed(s, t);
+		sim_decide(s, t);
+	}
+}
+
+static int
+nprimaries(const struct sim *s)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		if (s->up[i] && role_current(s->ctx[i]) == ROLE_PRIMARY)
+			n++;
+	return n;
+}
+
+/* Every commit logged exactly one line: a role change or a follow. */
+static void
+sim_free(struct sim *s)
+{
+	char *log;
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->up[i])
+			role_free(s->ctx[i]);
+	log_close();
+	log_set_level(s->saved_lvl);
+	log = slurp(s->logpath);
+	CU_ASSERT_PTR_NOT_NULL(log);
+	CU_ASSERT_EQUAL(count_str(log, "role change ") +
+	    count_str(log, "following primary peer "), s->commits);
+	free(log);
+	unit_rmtree(s->dir);
+	free(s->dir);
+	free(s);
+}
+
+static int
+log_has(const struct sim *s, const char *line)
+{
+	char *log = slurp(s->logpath);
+	int n = count_str(log, line);
+
+	free(log);
+	return n;
+}
+
+static void
+test_names(void)
+{
+	CU_ASSERT_STRING_EQUAL(role_name(ROLE_STARTING), "STARTING");
+	CU_ASSERT_STRING_EQUAL(role_name(ROLE_SECONDARY), "SECONDARY");
+	CU_ASSERT_STRING_EQUAL(role_name(ROLE_PRIMARY), "PRIMARY");
+	CU_ASSERT_STRING_EQUAL(role_name(ROLE_NSTATES), "UNKNOWN");
+	CU_ASSERT_STRING_EQUAL(role_name(-1), "UNKNOWN");
+}
+
+static void
+test_start_alone(void)
+{
+	struct sim *s = sim_new(2);
+	struct role_decision d;
+
+	sim_start(s, 0, 0);
+	sim_run(s, 0, WAIT - STEP);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_STARTING);
+	role_tick(s->ctx[0], WAIT - 1, &d);
+	CU_ASSERT_EQUAL(d.action, ROLE_ACT_NONE);
+	sim_run(s, WAIT, WAIT);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 1);
+	CU_ASSERT_EQUAL(s->commits, 1);
+	CU_ASSERT_EQUAL(log_has(s, "role change STARTING -> PRIMARY, reason: "
+	    "no peer heard within startWait (2000 ms), pingable IP answers; "
+	    "epoch 1\n"), 1);
+	/* nothing more to do while alone and reachable */
+	sim_run(s, WAIT + STEP, 10000);
+	CU_ASSERT_EQUAL(s->commits, 1);
+	sim_free(s);
+}
+
+static void
+test_start_alone_isolated(void)
+{
+	struct sim *s = sim_new(2);
+
+	s->ping[0] = 0;
+	sim_start(s, 0, 0);
+	sim_run(s, 0, WAIT);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s->last[0].reason,
+	    "isolated nodes never promote"));
+	/* isolated nodes never promote, however long they wait */
+	sim_run(s, WAIT + STEP, 20000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 0);
+	CU_ASSERT_EQUAL(s->commits, 1);
+	/* once the pingable IP answers the lone node takes the role */
+	s->ping[0] = 1;
+	sim_run(s, 20100, 20100);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 1);
+	sim_free(s);
+}
+
+static void
+test_two_start(void)
+{
+	struct sim *s;
+	int i;
+
+	/* equal databases: the preferred node (eid 1) */
+	s = sim_new(2);
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_run(s, 0, 500);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 1);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
+	CU_ASSERT_EQUAL(log_has(s, "role change STARTING -> SECONDARY, reason: "
+	    "peer 1 is the better candidate"), 1);
+	CU_ASSERT_EQUAL(log_has(s, "following primary peer 1 (epoch 1)"), 1);
+	sim_run(s, 600, 10000);
+	CU_ASSERT_EQUAL(s->commits, 3);
+	sim_free(s);
+
+	/* the more up-to-date database wins over preference */
+	for (i = 0; i < 2; i++) {
+		s = sim_new(2);
+		if (i == 0)
+			s->lsn[1].offset = 200;
+		else
+			s->gen[1] = 2;
+		sim_start(s, 0, 0);
+		sim_start(s, 1, 300);
+		sim_run(s, 0, 1000);
+		CU_ASSERT_EQUAL(nprimaries(s), 1);
+		CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+		CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+		sim_free(s);
+	}
+
+	/* the fresher node has not pinged yet: wait for it within startWait */
+	s = sim_new(2);
+	s->lsn[1].offset = 200;
+	s->ping[1] = 0;
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_run(s, 0, 500);
+	CU_ASSERT_EQUAL(s->commits, 0);
+	s->ping[1] = 1;
+	sim_run(s, 600, 1000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	sim_free(s);
+	/* ... but not beyond: it stays isolated, the other one serves */
+	s = sim_new(2);
+	s->lsn[1].offset = 200;
+	s->ping[1] = 0;
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_run(s, 0, WAIT - STEP);
+	CU_ASSERT_EQUAL(s->commits, 0);
+	sim_run(s, WAIT, WAIT + STEP);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	sim_free(s);
+
+	/* a node that starts beside a primary follows it */
+	s = sim_new(2);
+	sim_start(s, 0, 0);
+	sim_run(s, 0, 3000);
+	s->lsn[1].offset = 999;         /* better data does not matter now */
+	sim_start(s, 1, 3000);
+	sim_run(s, 3000, 3000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
+	CU_ASSERT_EQUAL(log_has(s, "role change STARTING -> SECONDARY, reason: "
+	    "peer 1 is PRIMARY (epoch 1)\n"), 1);
+	sim_free(s);
+}
+
+/* Node 0 primary, node 1 its secondary, from t=0 to 1000. */
+static struct sim *
+sim_pair(void)
+{
+	struct sim *s = sim_new(2);
+
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_run(s, 0, 1000);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	return s;
+}
+
+static void
+test_failover(void)
+{
+	struct sim *s;
+	struct role_decision d;
+
+	/* last heartbeat at 1000: dead from 2000 on, not before */
+	s = sim_pair();
+	sim_kill(s, 0);
+	role_tick(s->ctx[1], 1000 + DEAD - 1, &d);
+	CU_ASSERT_EQUAL(d.action, ROLE_ACT_NONE);
+	sim_run(s, 1100, 1900);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	sim_run(s, 2000, 2000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
+	CU_ASSERT_EQUAL(log_has(s, "role change SECONDARY -> PRIMARY, reason: "
+	    "primary peer 1 silent for 1000 ms (deadInterval 1000 ms), "
+	    "database startup done, pingable IP answers, best of 1 live "
+	    "node; epoch 2\n"), 1);
+	/* the old primary comes back and follows the new term */
+	sim_start(s, 0, 5000);
+	sim_run(s, 5000, 6000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 2);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	sim_free(s);
+
+	/* startup sync not done: never */
+	s = sim_pair();
+	s->startup[1] = 0;
+	sim_kill(s, 0);
+	sim_run(s, 1100, 20000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	/* ... until it is */
+	s->startup[1] = 1;
+	sim_run(s, 20100, 20100);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	sim_free(s);
+
+	/* pingable IP down: never */
+	s = sim_pair();
+	s->ping[1] = 0;
+	sim_kill(s, 0);
+	sim_run(s, 1100, 20000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
+	sim_free(s);
+
+	/* a link cut is not a death while the heartbeat still arrives late */
+	s = sim_pair();
+	s->link[1][0] = 0;
+	sim_run(s, 1100, 1900);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	s->link[1][0] = 1;
+	sim_run(s, 2000, 8000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	sim_free(s);
+}
+
+static void
+test_stepdown(void)
+{
+	struct sim *s;
+	struct role_decision d;
+
+	/* isolated: peer dead since 1000, pingable down from 3000 */
+	s = sim_pair();
+	sim_kill(s, 1);
+	sim_run(s, 1100, 2900);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	s->ping[0] = 0;
+	sim_run(s, 3000, 3900);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	role_tick(s->ctx[0], 3000 + DEAD - 1, &d);
+	CU_ASSERT_EQUAL(d.action, ROLE_ACT_NONE);
+	sim_run(s, 4000, 4000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(s->last[0].action, ROLE_ACT_STEPDOWN);
+	CU_ASSERT_EQUAL(log_has(s, "role change PRIMARY -> SECONDARY, reason: "
+	    "isolated: no peer heard for 3000 ms and pingable IP unreachable "
+	    "for 1000 ms (deadInterval 1000 ms)\n"), 1);
+	/* the file says secondary now; the epoch stays */
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 1);
+	sim_free(s);
+
+	/* pingable down but the peer still heard: keep the role */
+	s = sim_pair();
+	s->ping[0] = 0;
+	sim_run(s, 1100, 20000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	/* peer dead but pingable answers: keep the role too */
+	s->ping[0] = 1;
+	sim_kill(s, 1);
+	sim_run(s, 20100, 40000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	sim_free(s);
+}
+
+static void
+test_two_primaries(void)
+{
+	struct sim *s;
+	FILE *f;
+
+	/* a partition: the secondary promotes (epoch 2); the old primary
+	 * still reaches the pingable IP and stays. Healed: epoch 2 wins. */
+	s = sim_pair();
+	s->link[0][1] = s->link[1][0] = 0;
+	sim_run(s, 1100, 3000);
+	CU_ASSERT_EQUAL(nprimaries(s), 2);
+	s->link[0][1] = s->link[1][0] = 1;
+	sim_run(s, 3100, 3100);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 2);
+	CU_ASSERT_EQUAL(log_has(s, "role change PRIMARY -> SECONDARY, reason: "
+	    "two primaries: peer 2 has epoch 2\n"), 1);
+	/* the loser must resync before it may lead again */
+	CU_ASSERT_EQUAL(role_db_ready(s->ctx[0]), s->startup[0]);
+	sim_run(s, 3200, 6000);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	sim_free(s);
+
+	/* the other way: node 0 (preferred) remembers epoch 7 */
+	s = sim_new(2);
+	f = fopen(s->path[0], "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs("epoch 7\nrole primary\n", f);
+	fclose(f);
+	s->link[0][1] = s->link[1][0] = 0;
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_run(s, 0, 3000);
+	CU_ASSERT_EQUAL(nprimaries(s), 2);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 8);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
+	s->link[0][1] = s->link[1][0] = 1;
+	sim_run(s, 3100, 4000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(log_has(s, "two primaries: peer 1 has epoch 8\n"), 1);
+	sim_free(s);
+
+	/* equal epochs: the better preference wins */
+	s = sim_new(2);
+	s->link[0][1] = s->link[1][0] = 0;
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_run(s, 0, 3000);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 1);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
+	s->link[0][1] = s->link[1][0] = 1;
+	sim_run(s, 3100, 4000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(log_has(s, "two primaries: peer 1 has epoch 1 too and "
+	    "wins on preference (0 against our 1, then lower eid)"), 1);
+	sim_free(s);
+}
+
+static void
+test_persist(void)
+{
+	struct sim *s;
+	enum role_state last;
+	uint32_t ep;
+	char err[512], *text;
+
+	s = sim_pair();
+	CU_ASSERT_EQUAL(role_load(s->path[0], &ep, &last, err, sizeof(err)), 1);
+	CU_ASSERT_EQUAL(ep, 1);
+	CU_ASSERT_EQUAL(last, ROLE_PRIMARY);
+	text = slurp(s->path[0]);
+	CU_ASSERT_STRING_EQUAL(text, "epoch 1\nrole primary\n");
+	free(text);
+	CU_ASSERT_EQUAL(role_load(s->path[1], &ep, &last, err, sizeof(err)), 1);
+	CU_ASSERT_EQUAL(ep, 1);
+	CU_ASSERT_EQUAL(last, ROLE_SECONDARY);
+
+	/* failover: epoch 2 persisted by the new primary */
+	sim_kill(s, 0);
+	sim_run(s, 1100, 2500);
+	CU_ASSERT_EQUAL(role_load(s->path[1], &ep, &last, err, sizeof(err)), 1);
+	CU_ASSERT_EQUAL(ep, 2);
+	CU_ASSERT_EQUAL(last, ROLE_PRIMARY);
+
+	/* a restart remembers the epoch and the next term is above it */
+	sim_kill(s, 1);
+	sim_start(s, 1, 10000);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_STARTING);
+	sim_run(s, 10000, 10000 + WAIT);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 3);
+
+	/* missing file: epoch 0, no error */
+	CU_ASSERT_EQUAL(role_load("/nonexistent/role", &ep, &last, err,
+	    sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ep, 0);
+	CU_ASSERT_EQUAL(last, ROLE_STARTING);
+	sim_free(s);
+}
+
+static void
+corrupt_case(const char *dir, const char *content, const char *expect)
+{
+	struct role_config cfg;
+	enum role_state last;
+	uint32_t ep;
+	char path[512], err[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/role.state", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(content, f);
+	fclose(f);
+	err[0] = '\0';
+	CU_ASSERT_EQUAL(role_load(path, &ep, &last, err, sizeof(err)), -1);
+	if (strstr(err, expect) == NULL || strstr(err, path) == NULL)
+		fprintf(stderr, "\nunexpected error for %s: %s\n", expect, err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, expect));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "fix or remove the file"));
+	/* the daemon refuses to start on it */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nnodes = 1;
+	cfg.nodes[0].eid = 1;
+	cfg.dead_ms = DEAD;
+	cfg.state_path = path;
+	CU_ASSERT_PTR_NULL(role_new(&cfg, 0, err, sizeof(err)));
+}
+
+static void
+test_corrupt(void)
+{
+	char *dir = unit_tmpdir();
+
+	corrupt_case(dir, "epoch x\nrole primary\n", "line 1: epoch \"x\"");
+	corrupt_case(dir, "epoch 1\nrole boss\n", "line 2: unknown role \"boss\"");
+	corrupt_case(dir, "epoch 4294967296\nrole primary\n", "line 1: epoch");
+	corrupt_case(dir, "epoch -1\nrole primary\n", "line 1: epoch");
+	corrupt_case(dir, "role primary\n", "epoch missing");
+	corrupt_case(dir, "epoch 3\n", "role missing");
+	corrupt_case(dir, "", "epoch missing");
+	corrupt_case(dir, "epoch 1\nepoch 2\nrole primary\n",
+	    "line 2: epoch given twice");
+	corrupt_case(dir, "epoch 1\ncolour blue\n", "line 2: unknown key");
+	corrupt_case(dir, "\n", "line 1: \"\" is not");
+	corrupt_case(dir, "garbage\n", "line 1: \"garbage\" is not");
+	unit_rmtree(dir);
+	free(dir);
+}
+
+static void
+test_switchover(void)
+{
+	struct sim *s;
+	char msg[512];
+
+	s = sim_pair();
+	/* on the secondary: refused, pointing at the primary */
+	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[1], 0, 1000, msg,
+	    sizeof(msg)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "run it on the primary (peer 1)"));
+	/* on the primary */
+	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[0], 0, 1000, msg,
+	    sizeof(msg)), 1);
+	CU_ASSERT_STRING_EQUAL(msg, "switchover accepted: this node stops "
+	    "writes and becomes SECONDARY; peer 2 takes over as PRIMARY with "
+	    "epoch 2 once it has caught up");
+	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[0], 0, 1000, msg,
+	    sizeof(msg)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "already under way"));
+	/* the secondary lags: it waits until it has caught up */
+	s->lsn[0].offset = 500;
+	sim_run(s, 1100, 1100);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(log_has(s, "role change PRIMARY -> SECONDARY, reason: "
+	    "switchover to peer 2 requested by the administrator\n"), 1);
+	sim_run(s, 1200, 1500);
+	CU_ASSERT_EQUAL(nprimaries(s), 0);
+	s->lsn[1].offset = 500;
+	sim_run(s, 1600, 1600);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
+	CU_ASSERT_EQUAL(log_has(s, "role change SECONDARY -> PRIMARY, reason: "
+	    "switchover: peer 1 handed over at lsn 1/500; epoch 2\n"), 1);
+	sim_run(s, 1700, 1700);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 2);
+	CU_ASSERT_EQUAL(log_has(s, "following primary peer 2 (epoch 2)"), 1);
+	sim_run(s, 1800, 8000);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(s->commits, 6);
+	sim_free(s);
+
+	/* the target loses the pingable IP after the handoff: it does not
+	 * take over; when the handoff expires the old primary is the best
+	 * able node again and resumes with a new epoch */
+	s = sim_pair();
+	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[0], 2, 1000, msg,
+	    sizeof(msg)), 1);
+	s->ping[1] = 0;
+	sim_run(s, 1100, 1100 + DEAD - STEP);
+	CU_ASSERT_EQUAL(nprimaries(s), 0);
+	sim_run(s, 1100 + DEAD, 1100 + DEAD);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 2);
+	sim_run(s, 1100 + DEAD + STEP, 1100 + DEAD + STEP);
+	CU_ASSERT_EQUAL(log_has(s, "following primary peer 1 (epoch 2)"), 1);
+	sim_free(s);
+
+	/* three nodes, from eid 2 to the replica: eid 1, preferred and as
+	 * up to date, stands aside while the handoff lasts */
+	s = sim_new(3);
+	s->lsn[1].offset = 200;
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_start(s, 2, 0);
+	sim_run(s, 0, 1000);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[1], 3, 1000, msg,
+	    sizeof(msg)), 1);
+	s->lsn[0].offset = 400;         /* the replica catches up last */
+	s->lsn[1].offset = 400;
+	sim_run(s, 1100, 1500);
+	CU_ASSERT_EQUAL(nprimaries(s), 0);
+	s->lsn[2].offset = 400;
+	sim_run(s, 1600, 3000);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(role_current(s->ctx[2]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 2);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
+	sim_free(s);
+
+	/* no secondary able to take over: refused, nothing changes */
+	s = sim_pair();
+	s->startup[1] = 0;
+	sim_run(s, 1100, 1100);
+	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[0], 0, 1100, msg,
+	    sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "switchover refused: peer 2 has not "
+	    "finished its startup sync; nothing changed, this node stays "
+	    "PRIMARY");
+	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[0], 5, 1100, msg,
+	    sizeof(msg)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "eid 5 is not a configured peer"));
+	sim_kill(s, 1);
+	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[0], 2, 5000, msg,
+	    sizeof(msg)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "peer 2 is not alive"));
+	sim_run(s, 1200, 1200);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	sim_free(s);
+}
+
+static void
+test_promote(void)
+{
+	struct sim *s;
+	char msg[512];
+
+	s = sim_pair();
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[0], 0, 1000, msg,
+	    sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "promote refused: this node is already "
+	    "PRIMARY (epoch 1)");
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 0, 1050, msg,
+	    sizeof(msg)), 0);
+	CU_ASSERT_STRING_EQUAL(msg, "promote refused: peer 1 is PRIMARY and "
+	    "its heartbeat is alive (last heard 50 ms ago); promote is for a "
+	    "dead primary — use switchover, or force");
+	sim_run(s, 1100, 1100);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	/* forced: this node takes epoch 2, the old primary steps down */
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 1, 1100, msg,
+	    sizeof(msg)), 1);
+	CU_ASSERT_STRING_EQUAL(msg, "forced promote accepted: this node "
+	    "becomes PRIMARY with epoch 2; peer 1, still PRIMARY with epoch 1, "
+	    "will step down when it hears us");
+	sim_run(s, 1200, 1300);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(log_has(s, "role change SECONDARY -> PRIMARY, reason: "
+	    "forced promote requested by the administrator (peer 1 still "
+	    "PRIMARY with epoch 1); epoch 2\n"), 1);
+	CU_ASSERT_EQUAL(log_has(s, "two primaries: peer 2 has epoch 2"), 1);
+	sim_free(s);
+
+	/* primary dead, but the automatic failover cannot run (pingable
+	 * down): the admin promotes; unforced it names the reason */
+	s = sim_pair();
+	s->ping[1] = 0;
+	sim_kill(s, 0);
+	sim_run(s, 1100, 3000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 0, 3000, msg,
+	    sizeof(msg)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "pingable IP does not answer"));
+	s->startup[1] = 0;
+	sim_run(s, 3100, 3100);
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 0, 3100, msg,
+	    sizeof(msg)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "has not finished its startup sync"));
+	s->startup[1] = 1;
+	s->ping[1] = 1;
+	sim_feed(s, 3200);
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 0, 3200, msg,
+	    sizeof(msg)), 1);
+	CU_ASSERT_STRING_EQUAL(msg, "promote accepted: this node becomes "
+	    "PRIMARY with epoch 2 (no primary heard for 1000 ms)");
+	sim_decide(s, 3200);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
+	CU_ASSERT_EQUAL(log_has(s, "role change SECONDARY -> PRIMARY, reason: "
+	    "promote requested by the administrator; epoch 2\n"), 1);
+	sim_free(s);
+}
+
+static void
+test_three_nodes(void)
+{
+	struct sim *s;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		s = sim_new(3);
+		sim_start(s, 0, 0);
+		sim_start(s, 1, 0);
+		sim_start(s, 2, 0);
+		sim_run(s, 0, 1000);
+		CU_ASSERT_EQUAL(nprimaries(s), 1);
+		CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+		/* node 2 (a replica, worst preference) got further */
+		s->lsn[1].offset = 300;
+		s->lsn[2].offset = 500;
+		if (i == 1)
+			s->ping[2] = 0; /* ... but cannot promote */
+		sim_kill(s, 0);
+		sim_run(s, 1100, 1900);
+		CU_ASSERT_EQUAL(nprimaries(s), 0);
+		sim_run(s, 2000, 2000);
+		CU_ASSERT_EQUAL(nprimaries(s), 1);
+		CU_ASSERT_EQUAL(role_current(s->ctx[i == 0 ? 2 : 1]),
+		    ROLE_PRIMARY);
+		sim_run(s, 2100, 2100);
+		CU_ASSERT_EQUAL(role_current(s->ctx[i == 0 ? 1 : 2]),
+		    ROLE_SECONDARY);
+		CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
+		CU_ASSERT_EQUAL(role_epoch(s->ctx[2]), 2);
+		CU_ASSERT_EQUAL(log_has(s, i == 0 ?
+		    "following primary peer 3 (epoch 2)" :
+		    "following primary peer 2 (epoch 2)"), 1);
+		sim_run(s, 2200, 10000);
+		CU_ASSERT_EQUAL(nprimaries(s), 1);
+		sim_free(s);
+	}
+}
+
+static void
+test_build_mismatch(void)
+{
+	struct sim *s = sim_new(2);
+
+	s->build[1] = 2;
+	s->startup[1] = 0;              /* sync refused: it never catches up */
+	sim_start(s, 0, 0);
+	sim_run(s, 0, 2500);
+	sim_start(s, 1, 2500);
+	sim_run(s, 2500, 3000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT(s->refused_seen[0]);
+	CU_ASSERT(s->refused_seen[1]);
+	CU_ASSERT_EQUAL(s->last[1].mismatch_eid, 1);
+	CU_ASSERT_EQUAL(log_has(s, "role change STARTING -> SECONDARY, reason: "
+	    "peer 1 is PRIMARY (epoch 1); database sync refused: peer 1 runs a "
+	    "different build\n"), 1);
+	/* its database never synced: it does not take over */
+	sim_kill(s, 0);
+	sim_run(s, 3100, 10000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	sim_free(s);
+}
+
+static void
+test_bad_input(void)
+{
+	struct role_config cfg;
+	struct role_peer_info pi;
+	struct role_ctx *c;
+	char *dir = unit_tmpdir(), path[512], err[512];
+	enum log_level lvl = log_get_level();
+
+	snprintf(path, sizeof(path), "%s/role", dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.nnodes = 2;
+	cfg.nodes[0].eid = 1;
+	cfg.nodes[1].eid = 1;
+	cfg.dead_ms = DEAD;
+	cfg.state_path = path;
+	CU_ASSERT_PTR_NULL(role_new(&cfg, 0, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "eid 1 appears twice"));
+	cfg.nodes[1].eid = 2;
+	cfg.self = 2;
+	CU_ASSERT_PTR_NULL(role_new(&cfg, 0, err, sizeof(err)));
+	cfg.self = 0;
+	log_set_level(LOG_LVL_NOTICE);  /* keep "role state" off stderr */
+	c = role_new(&cfg, 0, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	memset(&pi, 0, sizeof(pi));
+	pi.role = ROLE_PRIMARY;
+	CU_ASSERT_EQUAL(role_peer_heard(c, 1, 0, &pi, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(role_peer_heard(c, 9, 0, &pi, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "eid 9"));
+	pi.role = (enum role_state)7;
+	CU_ASSERT_EQUAL(role_peer_heard(c, 2, 0, &pi, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown role 7"));
+	role_free(c);
+	log_set_level(lvl);
+	unit_rmtree(dir);
+	free(dir);
+}
+
+void
+test_role_register(void)
+{
+	CU_pSuite s = CU_add_suite("role", NULL, NULL);
+
+	CU_add_test(s, "names", test_names);
+	CU_add_test(s, "start alone, pingable", test_start_alone);
+	CU_add_test(s, "start alone, isolated", test_start_alone_isolated);
+	CU_add_test(s, "two nodes start", test_two_start);
+	CU_add_test(s, "failover after deadInterval", test_failover);
+	CU_add_test(s, "isolated primary steps down", test_stepdown);
+	CU_add_test(s, "two primaries", test_two_primaries);
+	CU_add_test(s, "epoch persisted", test_persist);
+	CU_add_test(s, "corrupt state file", test_corrupt);
+	CU_add_test(s, "switchover", test_switchover);
+	CU_add_test(s, "promote", test_promote);
+	CU_add_test(s, "three nodes", test_three_nodes);
+	CU_add_test(s, "build mismatch", test_build_mismatch);
+	CU_add_test(s, "bad input", test_bad_input);
+}
