@@ -307,6 +307,20 @@ norm_value(const struct cfg_key *k, const struct cfg_value *v, char *buf,
 	return 0;
 }
 
+static int
+hb_node_local(const char *name)
+{
+	static const char *const local[] = { "highAvail.myAddr",
+	    "highAvail.varDir", "highAvail.tlsCAFile", "highAvail.tlsCertFile",
+	    "highAvail.tlsKeyFile", NULL };
+	int i;
+
+	for (i = 0; local[i]; i++)
+		if (strcmp(name, local[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 heartbeat_cfg_checksum(const struct cfg *c, unsigned char sum[HB_SUM_LEN],
     char *err, size_t errlen)
@@ -328,9 +342,11 @@ heartbeat_cfg_checksum(const struct cfg *c, unsigned char sum[HB_SUM_LEN],
 	for (i = 0; i < c->nkeys; i++) {
 		const char *name = c->keys[i].name;
 
-		/* myAddr is the one setting that differs on every node */
+		/* myAddr differs on every node, and where a node keeps its own
+		 * files (varDir, its TLS certificate and key) is its own
+		 * business: the same group may install them in other places */
 		if (strncmp(name, prefix, sizeof(prefix) - 1) != 0 ||
-		    strcmp(name, "highAvail.myAddr") == 0)
+		    hb_node_local(name))
 			continue;
 		keys[n++] = &c->keys[i];
 	}

@@ -595,12 +595,26 @@ test_cfg_checksum(void)
 	    "highAvail.HMACKey 0123456789abcdef\n"
 	    "highAvail.replicaAddrs 10.0.0.3 10.0.0.4\n"
 	    "highAvail.deadInterval 3s\n";
+	/* node-local places: another varDir and certificate paths */
+	const char *elsewhere =
+	    "# node one, installed elsewhere\n"
+	    CFG_COMMON
+	    "highAvail.myAddr 10.0.0.1\n"
+	    "highAvail.HMACKey 0123456789abcdef\n"
+	    "highAvail.replicaAddrs 10.0.0.3 10.0.0.4\n"
+	    "highAvail.deadInterval 2s\n"
+	    "highAvail.varDir /srv/hasvr/var\n"
+	    "highAvail.tlsCAFile /srv/tls/ca.pem\n"
+	    "highAvail.tlsCertFile /srv/tls/node.pem\n"
+	    "highAvail.tlsKeyFile /srv/tls/node.key\n";
 	struct cfg c;
 	char err[256];
 	size_t i;
 	int zero = 1;
 
+	CU_ASSERT_EQUAL(checksum_of(elsewhere, s3), 0);
 	CU_ASSERT_EQUAL(checksum_of(node1, s1), 0);
+	CU_ASSERT_EQUAL(memcmp(s1, s3, HB_SUM_LEN), 0);
 	CU_ASSERT_EQUAL(checksum_of(node2, s2), 0);
 	CU_ASSERT_EQUAL(memcmp(s1, s2, HB_SUM_LEN), 0);
 	for (i = 0; i < HB_SUM_LEN; i++)
