@@ -283,25 +283,9 @@ rep_event(struct rep *r, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	switch (level) {
-	case LOG_LVL_ERR:
-		log_errx("%s", line);
-		break;
-	case LOG_LVL_WARN:
-		log_warnx("%s", line);
-		break;
-	case LOG_LVL_NOTICE:
-		log_notice("%s", line);
-		break;
-	case LOG_LVL_INFO:
-		log_info("%s", line);
-		break;
-	case LOG_LVL_DEBUG:
-		log_debug("%s", line);
-		break;
-	default:
-		break;              /* already logged by dbenv.c */
-	}
+	/* a level past debug: already logged by dbenv.c */
+	if (level >= LOG_LVL_ERR && level <= LOG_LVL_DEBUG)
+		log_at((enum log_level)level, "%s", line);
 	pthread_mutex_lock(&r->sink_mu);
 	if (r->sink != NULL)
 		r->sink(line, r->sink_arg);

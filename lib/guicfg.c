@@ -125,7 +125,6 @@ guicfg_check(struct cfg *c)
 	return (int)c->nerrors;
 }
 
-/* out = vardir/name, with an error naming the key when it cannot fit. */
 int
 guicfg_load(struct cfg *c, const char *path)
 {
@@ -136,6 +135,7 @@ guicfg_load(struct cfg *c, const char *path)
 	return guicfg_check(c);
 }
 
+/* out = vardir/name, with an error naming the key when it cannot fit. */
 static int
 join(char *out, size_t outlen, const char *vardir, const char *name,
     char *err, size_t errlen)

@@ -333,6 +333,18 @@ LOG_FN(log_warnx, LOG_LVL_WARN)
 LOG_FN(log_errx, LOG_LVL_ERR)
 
 void
+log_at(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lvl > LOG_LVL_DEBUG)
+		return;
+	va_start(ap, fmt);
+	vlog(lvl, 0, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_warn(const char *fmt, ...)
 {
 	char suffix[256];

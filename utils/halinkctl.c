@@ -6,6 +6,7 @@
  * Exit status: 0 done, 1 error (the message names the cause), 2 usage. */
 #include <sys/stat.h>
 
+#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -24,10 +25,6 @@
 #define EXIT_USAGE 2
 
 static void usage(FILE *fp) __attribute__((noreturn));
-static void die(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
-static void die_usage(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
 
 static void
 usage(FILE *fp)
@@ -45,32 +42,6 @@ usage(FILE *fp)
 	    "file\n(default %s): varDir/run/guiSvr.halink.\n",
 	    GUICFG_DEFAULT_PATH);
 	exit(fp == stdout ? 0 : EXIT_USAGE);
-}
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("halinkctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void
-die_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("halinkctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_USAGE);
 }
 
 /* The ha-link socket named by guiSvr.cfg (defaults when the default file
@@ -94,11 +65,11 @@ socket_path(const char *cfgfile, int must_exist, char *out, size_t outlen)
 	}
 	if (guicfg_paths(&c, &p, why, sizeof(why)) == -1) {
 		cfg_free(&c);
-		die("%s: %s", cfgfile, why);
+		errx(1, "%s: %s", cfgfile, why);
 	}
 	cfg_free(&c);
 	if (util_strlcpy(out, p.halink, outlen) >= outlen)
-		die("%s: ha-link socket path %s is too long", cfgfile, p.halink);
+		errx(1, "%s: ha-link socket path %s is too long", cfgfile, p.halink);
 }
 
 /* A whole number in [lo, hi], or a usage error naming the option. */
@@ -111,7 +82,7 @@ number(const char *s, long long lo, long long hi, const char *what)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
-		die_usage("%s '%s': expected a number from %lld to %lld", what, s,
+		errx(EXIT_USAGE, "%s '%s': expected a number from %lld to %lld", what, s,
 		    lo, hi);
 	return v;
 }
@@ -124,7 +95,7 @@ link_open(const char *sock)
 	struct hlc *h;
 
 	if ((h = halink_connect(sock, err, sizeof(err))) == NULL)
-		die("%s", err);
+		errx(1, "%s", err);
 	return h;
 }
 
@@ -137,17 +108,17 @@ cmd_role(const char *sock, int argc, char **argv)
 	int role, rc;
 
 	if (argc < 2)
-		die_usage("usage: role primary|secondary [-e EPOCH]");
+		errx(EXIT_USAGE, "usage: role primary|secondary [-e EPOCH]");
 	role = halink_role_parse(argv[1]);
 	if (role != HL_ROLE_PRIMARY && role != HL_ROLE_SECONDARY)
-		die_usage("role '%s': expected primary or secondary", argv[1]);
+		errx(EXIT_USAGE, "role '%s': expected primary or secondary", argv[1]);
 	if (argc == 4 && strcmp(argv[2], "-e") == 0)
 		epoch = (uint32_t)number(argv[3], 0, UINT32_MAX, "-e");
 	else if (argc != 2)
-		die_usage("usage: role primary|secondary [-e EPOCH]");
+		errx(EXIT_USAGE, "usage: role primary|secondary [-e EPOCH]");
 	h = link_open(sock);
 	if ((rc = halink_role(h, role, epoch, err, sizeof(err))) != 0)
-		die("%s", err);
+		errx(1, "%s", err);
 	halink_close(h);
 	printf("role %s (epoch %u) accepted\n", halink_role_name(role), epoch);
 	return 0;
@@ -162,10 +133,10 @@ cmd_state(const char *sock, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		die_usage("usage: state");
+		errx(EXIT_USAGE, "usage: state");
 	h = link_open(sock);
 	if (halink_state(h, &text, err, sizeof(err)) != 0)
-		die("%s", err);
+		errx(1, "%s", err);
 	n = strlen(text);
 	fputs(text, stdout);
 	if (n > 0 && text[n - 1] != '\n')
@@ -183,16 +154,16 @@ cmd_sync(const char *sock, int argc, char **argv)
 	int on;
 
 	if (argc != 2)
-		die_usage("usage: sync on|off");
+		errx(EXIT_USAGE, "usage: sync on|off");
 	if (strcmp(argv[1], "on") == 0)
 		on = 1;
 	else if (strcmp(argv[1], "off") == 0)
 		on = 0;
 	else
-		die_usage("sync '%s': expected on or off", argv[1]);
+		errx(EXIT_USAGE, "sync '%s': expected on or off", argv[1]);
 	h = link_open(sock);
 	if (halink_sync(h, on, err, sizeof(err)) != 0)
-		die("%s", err);
+		errx(1, "%s", err);
 	halink_close(h);
 	printf("database sync %s\n", on ? "on" : "off");
 	return 0;
@@ -222,11 +193,11 @@ cmd_events(const char *sock, int argc, char **argv)
 		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
 			count = number(argv[++i], 1, LLONG_MAX, "-n");
 		else
-			die_usage("usage: events [-t SECONDS] [-n COUNT]");
+			errx(EXIT_USAGE, "usage: events [-t SECONDS] [-n COUNT]");
 	}
 	h = link_open(sock);
 	if (halink_subscribe(h, err, sizeof(err)) != 0)
-		die("%s", err);
+		errx(1, "%s", err);
 	if (secs >= 0)
 		deadline = now_ms() + (uint64_t)secs * 1000;
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -242,7 +213,7 @@ cmd_events(const char *sock, int argc, char **argv)
 		if (rc == 0)
 			break;
 		if (rc == -1)
-			die("%s", err);
+			errx(1, "%s", err);
 		printf("%s\n", text);
 		free(text);
 		got++;
@@ -279,10 +250,10 @@ main(int argc, char *argv[])
 	if (argc < 1)
 		usage(stderr);
 	if (sock != NULL && cfg_given)
-		die_usage("give either -f or -s, not both");
+		errx(EXIT_USAGE, "give either -f or -s, not both");
 	if (strcmp(argv[0], "role") != 0 && strcmp(argv[0], "state") != 0 &&
 	    strcmp(argv[0], "sync") != 0 && strcmp(argv[0], "events") != 0)
-		die_usage("unknown command '%s' (role, state, sync or events)",
+		errx(EXIT_USAGE, "unknown command '%s' (role, state, sync or events)",
 		    argv[0]);
 	if (sock == NULL) {
 		socket_path(cfgfile, cfg_given, path, sizeof(path));

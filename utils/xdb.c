@@ -1,6 +1,7 @@
 /* xdb — view and edit management records by id through guisvr's client
  * service. Read-only unless -w is given, so looking at a record (as in "open
  * in read only mode, enter 0.shadow_server.2") can never change it. */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -33,7 +34,6 @@ struct opts {
 static struct opts o;
 
 static void usage(FILE *fp) __attribute__((noreturn));
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 static void
@@ -59,19 +59,6 @@ usage(FILE *fp)
 }
 
 static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("xdb: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void
 die_usage(const char *fmt, ...)
 {
 	va_list ap;
@@ -94,7 +81,7 @@ db_connect(void)
 
 	if (o.host != NULL) {
 		if ((secret = util_read_key(o.keyfile, 16, err, sizeof(err))) == NULL)
-			die("%s", err);
+			errx(1, "%s", err);
 		/* A peer closing the TLS connection must give an error, not kill us. */
 		signal(SIGPIPE, SIG_IGN);
 		c = xdbc_connect_tls(o.host, o.port, secret, &e);
@@ -105,11 +92,11 @@ db_connect(void)
 			util_strlcpy(path, o.sock, sizeof(path));
 		else if (xdbc_socket_path(o.cfgfile, o.cfg_given, path, sizeof(path),
 		    err, sizeof(err)) == -1)
-			die("%s", err);
+			errx(1, "%s", err);
 		c = xdbc_connect_unix(path, &e);
 	}
 	if (c == NULL)
-		die("%s", e.msg);
+		errx(1, "%s", e.msg);
 	return c;
 }
 
@@ -119,14 +106,14 @@ check_id(const char *id)
 	char err[HASVR_ERRLEN];
 
 	if (record_id_valid(id, strlen(id), err, sizeof(err)) == -1)
-		die("%s", err);
+		errx(1, "%s", err);
 }
 
 static void
 need_write(const char *cmd)
 {
 	if (!o.write)
-		die("'%s' changes the database; add -w to allow writes", cmd);
+		errx(1, "'%s' changes the database; add -w to allow writes", cmd);
 }
 
 /* Server errors: "no such record" is worded for the id asked about. */
@@ -134,15 +121,15 @@ static void
 die_xerr(const char *id, const struct xerr *e)
 {
 	if (e->code == XE_NOTFOUND && id != NULL)
-		die("%s: no such record", id);
-	die("%s", e->msg);
+		errx(1, "%s: no such record", id);
+	errx(1, "%s", e->msg);
 }
 
 static void
 finish_stdout(void)
 {
 	if (fflush(stdout) == EOF || ferror(stdout))
-		die("error writing standard output: %s", strerror(errno));
+		errx(1, "error writing standard output: %s", strerror(errno));
 }
 
 static int
@@ -187,7 +174,7 @@ get_prefix(const char *p)
 	if (p == NULL)
 		return "";
 	if (!record_prefix_valid(p, strlen(p), err, sizeof(err)))
-		die("%s", err);
+		errx(1, "%s", err);
 	return p;
 }
 
@@ -253,10 +240,10 @@ cmd_assign(int argc, char **argv)
 	check_id(argv[1]);
 	record_init(&r);
 	if (record_set_id(&r, argv[1], strlen(argv[1])) == -1)
-		die("out of memory");
+		errx(1, "out of memory");
 	for (i = 2; i < argc; i++)
 		if (record_parse_assign(argv[i], &r, err, sizeof(err)) == -1)
-			die("%s", err);
+			errx(1, "%s", err);
 	c = db_connect();
 	rc = put ? xdbc_put(c, &r, &e) : xdbc_set(c, &r, &e);
 	if (rc != 0)
@@ -281,12 +268,12 @@ cmd_unset(int argc, char **argv)
 	check_id(argv[1]);
 	record_init(&r);
 	if (record_set_id(&r, argv[1], strlen(argv[1])) == -1)
-		die("out of memory");
+		errx(1, "out of memory");
 	for (i = 2; i < argc; i++) {
 		if (record_name_valid(argv[i], strlen(argv[i]), err, sizeof(err)) == -1)
-			die("%s", err);
+			errx(1, "%s", err);
 		if (record_set(&r, argv[i], strlen(argv[i]), "", 0) == -1)
-			die("out of memory");
+			errx(1, "out of memory");
 	}
 	c = db_connect();
 	if (xdbc_unset(c, &r, &e) != 0)
@@ -345,13 +332,13 @@ cmd_dump(int argc, char **argv)
 	if (argc > 2)
 		die_usage("usage: dump [FILE]");
 	if ((d.fp = open_memstream(&body, &blen)) == NULL)
-		die("out of memory");
+		errx(1, "out of memory");
 	c = db_connect();
 	rc = xdbc_list(c, "", 0, 0, dump_one, &d, &e);
 	if (rc != 0 && e.code != 0)
 		die_xerr(NULL, &e);
 	if (fclose(d.fp) != 0 || rc != 0)
-		die("out of memory collecting the dump");
+		errx(1, "out of memory collecting the dump");
 	xdbc_close(c);
 	now = time(NULL);
 	gmtime_r(&now, &tm);
@@ -360,12 +347,12 @@ cmd_dump(int argc, char **argv)
 	    when, d.n, body);
 	free(body);
 	if (alen < 0)
-		die("out of memory");
+		errx(1, "out of memory");
 	hlen = (size_t)alen;
 	if (argc == 2 && strcmp(argv[1], "-") != 0) {
 		/* Dumps hold secrets such as clientOneTimePassword: owner only. */
 		if (atomicfile_write(argv[1], all, hlen, 0600, err, sizeof(err)) == -1)
-			die("%s", err);
+			errx(1, "%s", err);
 		fprintf(stderr, "dumped %" PRIu64 " records to %s\n", d.n, argv[1]);
 	} else {
 		fwrite(all, 1, hlen, stdout);
@@ -410,7 +397,7 @@ cmd_load(int argc, char **argv)
 		fp = stdin;
 		name = "stdin";
 	} else if ((fp = fopen(file, "r")) == NULL) {
-		die("cannot open %s: %s", file, strerror(errno));
+		errx(1, "cannot open %s: %s", file, strerror(errno));
 	} else
 		name = file;
 	c = db_connect();
@@ -422,7 +409,7 @@ cmd_load(int argc, char **argv)
 		while (bt.n < (uint32_t)bsize) {
 			rc = record_read_text(fp, &r, &lineno, err, sizeof(err));
 			if (rc == -1)
-				die("%s:%s; %" PRIu64 " records loaded before this batch",
+				errx(1, "%s:%s; %" PRIu64 " records loaded before this batch",
 				    name, err, loaded);
 			if (rc == 0) {
 				eof = 1;
@@ -432,7 +419,7 @@ cmd_load(int argc, char **argv)
 			record_free(&r);
 		}
 		if (bt.n > 0 && xdbc_batch_commit(c, &bt, &e) != 0)
-			die("%s: batch of %u records from lines %d-%d not loaded: %s%s; "
+			errx(1, "%s: batch of %u records from lines %d-%d not loaded: %s%s; "
 			    "%" PRIu64 " records loaded before it", name, bt.n, first, lineno,
 			    e.msg, e.code == XE_TOOBIG ? " (try a smaller -b)" : "", loaded);
 		loaded += bt.n;
