@@ -57,10 +57,11 @@ static struct {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: guisvr [-dnv] [-f guiSvr.cfg]\n"
+	fprintf(stderr, "usage: guisvr [-dnSv] [-f guiSvr.cfg]\n"
 	    "  -f FILE  configuration file (default %s)\n"
 	    "  -n       check the configuration and exit\n"
 	    "  -d       stay in the foreground and log to stderr too\n"
+	    "  -S       supervised (by hasvr): foreground, log to the log only\n"
 	    "  -v       debug logging\n", GUICFG_DEFAULT_PATH);
 	exit(2);
 }
@@ -266,38 +267,12 @@ drop_privileges(const char *user, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-daemonize(void)
-{
-	pid_t pid;
-	int fd;
-
-	if ((pid = fork()) < 0)
-		fatal("fork");
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		fatal("setsid");
-	if ((pid = fork()) < 0)
-		fatal("fork");
-	if (pid > 0)
-		_exit(0);
-	if (chdir("/") != 0)
-		fatal("chdir /");
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
-	}
-}
 
 int
 main(int argc, char *argv[])
 {
 	const char *cfgfile = GUICFG_DEFAULT_PATH;
-	int ch, checkonly = 0, foreground = 0, verbose = 0;
+	int ch, checkonly = 0, foreground = 0, supervised = 0, verbose = 0;
 	char err[HASVR_ERRLEN];
 	char *secret = NULL;
 	struct log_opts lo;
@@ -310,9 +285,10 @@ main(int argc, char *argv[])
 	int signos[3] = { SIGTERM, SIGINT, SIGHUP };
 	int i;
 
-	while ((ch = getopt(argc, argv, "df:hnv")) != -1) {
+	while ((ch = getopt(argc, argv, "df:hnSv")) != -1) {
 		switch (ch) {
 		case 'd': foreground = 1; break;
+		case 'S': foreground = supervised = 1; break;
 		case 'f': cfgfile = optarg; break;
 		case 'n': checkonly = 1; break;
 		case 'v': verbose = 1; break;
@@ -375,13 +351,14 @@ main(int argc, char *argv[])
 	lo.level = (enum log_level)cfg_num(&g.cfg, "guiSvr.logLevel");
 	if (verbose || cfg_bool(&g.cfg, "guiSvr.debug"))
 		lo.level = LOG_LVL_DEBUG;
-	lo.also_stderr = foreground;
+	lo.also_stderr = foreground && !supervised;
 	if (log_open(&lo, err, sizeof(err)) != 0) {
 		fprintf(stderr, "guisvr: cannot open the log: %s\n", err);
 		return 1;
 	}
 	if (!foreground)
-		daemonize();
+		if (util_daemonize() != 0)
+			fatal("cannot detach (fork/setsid)");
 	g.started = time(NULL);
 	log_info("guisvr %s starting (pid %ld, config %s)", PACKAGE_VERSION,
 	    (long)getpid(), cfgfile);

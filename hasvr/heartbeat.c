@@ -43,7 +43,7 @@
 #define OFF_DBGEN	56
 #define OFF_LSNFILE	60
 #define OFF_LSNOFF	64
-#define OFF_RSV2	68
+#define OFF_HANDOFF	68
 #define OFF_SUM		72
 #define OFF_BUILD	104
 #define OFF_TAG		168
@@ -312,7 +312,10 @@ hb_node_local(const char *name)
 {
 	static const char *const local[] = { "highAvail.myAddr",
 	    "highAvail.varDir", "highAvail.tlsCAFile", "highAvail.tlsCertFile",
-	    "highAvail.tlsKeyFile", NULL };
+	    "highAvail.tlsKeyFile", "highAvail.guiSvrConfig",
+	    "highAvail.guiSvrProgram", "highAvail.sshKeyFile",
+	    "highAvail.knownHostsFile", "highAvail.syncHook",
+	    "highAvail.mailTo", "highAvail.mailOnSuccess", NULL };
 	int i;
 
 	for (i = 0; local[i]; i++)
@@ -452,6 +455,7 @@ heartbeat_encode(const struct hb_msg *m, const unsigned char key[HB_KEY_LEN],
 	put32(out + OFF_DBGEN, m->db_gen);
 	put32(out + OFF_LSNFILE, m->lsn_file);
 	put32(out + OFF_LSNOFF, m->lsn_offset);
+	put32(out + OFF_HANDOFF, m->handoff_eid);
 	memcpy(out + OFF_SUM, m->cfg_sum, HB_SUM_LEN);
 	memcpy(out + OFF_BUILD, m->build, blen);
 	if (hmac(key, out, OFF_TAG, out + OFF_TAG) == -1)
@@ -529,6 +533,7 @@ heartbeat_decode(const void *pkt, size_t len, const unsigned char key[HB_KEY_LEN
 	m.db_gen = get32(p + OFF_DBGEN);
 	m.lsn_file = get32(p + OFF_LSNFILE);
 	m.lsn_offset = get32(p + OFF_LSNOFF);
+	m.handoff_eid = get32(p + OFF_HANDOFF);
 	memcpy(m.cfg_sum, p + OFF_SUM, HB_SUM_LEN);
 	if (m.role > HB_ROLE_SECONDARY)
 		return reject(HB_REJ_MALFORMED, why, whylen, "unknown role %u",
@@ -539,9 +544,9 @@ heartbeat_decode(const void *pkt, size_t len, const unsigned char key[HB_KEY_LEN
 	if ((m.flags & ~HB_F_ALL) != 0)
 		return reject(HB_REJ_MALFORMED, why, whylen, "unknown flags "
 		    "0x%x", m.flags & ~HB_F_ALL);
-	if (p[OFF_RSV1] != 0 || get32(p + OFF_RSV2) != 0)
-		return reject(HB_REJ_MALFORMED, why, whylen, "reserved bytes "
-		    "are not zero");
+	if (p[OFF_RSV1] != 0)
+		return reject(HB_REJ_MALFORMED, why, whylen, "reserved byte "
+		    "is not zero");
 	if (m.eid == 0 || m.boot_id == 0 || m.seq == 0)
 		return reject(HB_REJ_MALFORMED, why, whylen, "zero eid, boot "
 		    "id or sequence number");

@@ -20,7 +20,7 @@
  *    56   4  database generation
  *    60   4  LSN file
  *    64   4  LSN offset
- *    68   4  reserved, 0
+ *    68   4  handoff eid: a stepped-down primary's successor, or 0
  *    72  32  config checksum (heartbeat_cfg_checksum)
  *   104  64  software build, printable ASCII, NUL-padded (no NUL needed at 64)
  *   168  32  HMAC-SHA256 over bytes 0..167
@@ -67,7 +67,8 @@ enum hb_dbstate { HB_DB_UNKNOWN = 0, HB_DB_INSYNC = 1, HB_DB_DIRTY = 2, HB_DB_AL
 #define HB_F_DBSYNC     0x02    /* database sync enabled */
 #define HB_F_STARTUP    0x04    /* replication startup done */
 #define HB_F_PINGABLE   0x08    /* the pingable IP answers */
-#define HB_F_ALL        0x0f
+#define HB_F_SVRUP      0x10    /* guisvr (highAvailSvr) runs and is linked */
+#define HB_F_ALL        0x1f
 
 enum hb_reject {
 	HB_OK = 0,
@@ -97,6 +98,7 @@ struct hb_msg {
 	uint32_t db_gen;
 	uint32_t lsn_file;
 	uint32_t lsn_offset;
+	uint32_t handoff_eid;
 	unsigned char cfg_sum[HB_SUM_LEN];
 	char build[HB_BUILD_LEN + 1];
 };

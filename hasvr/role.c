@@ -919,6 +919,13 @@ role_current(const struct role_ctx *ctx)
 	return ctx->role;
 }
 
+int
+role_switch_target(const struct role_ctx *ctx)
+{
+	return ctx->req_switch_eid != 0 ? ctx->req_switch_eid :
+	    ctx->handoff_eid;
+}
+
 uint32_t
 role_epoch(const struct role_ctx *ctx)
 {

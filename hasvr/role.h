@@ -189,6 +189,8 @@ void role_advertise(const struct role_ctx *ctx, uint64_t now_ms,
     struct role_peer_info *out);
 enum role_state role_current(const struct role_ctx *ctx);
 uint32_t role_epoch(const struct role_ctx *ctx);
+/* The successor of an accepted switchover (requested or handed off), 0. */
+int role_switch_target(const struct role_ctx *ctx);
 int role_db_ready(const struct role_ctx *ctx);
 
 #endif

@@ -82,9 +82,9 @@ const struct cfg_key hacfg_keys[] = {
 	  "the non-database files with rsync. Empty: the user hasvr runs as." },
 	{ "highAvail.writetoLog", CFG_BOOL, "y", 0, 0, NULL, 0,
 	  "Write hasvr's events to var/errorLog/ha.log." },
-	{ "highAvail.heartbeatInterval", CFG_DURATION, "200ms", 20, 10000, NULL,
+	{ "highAvail.heartbeatInterval", CFG_DURATION, "100ms", 20, 10000, NULL,
 	  0, "Time between two heartbeats sent to each peer." },
-	{ "highAvail.deadInterval", CFG_DURATION, "1s", 100, 60000, NULL, 0,
+	{ "highAvail.deadInterval", CFG_DURATION, "500ms", 100, 60000, NULL, 0,
 	  "A peer is dead after this long without a valid heartbeat; more than\n"
 	  "twice highAvail.heartbeatInterval." },
 	{ "highAvail.setuid", CFG_STRING, "", 0, 32, NULL, 0,
@@ -97,6 +97,57 @@ const struct cfg_key hacfg_keys[] = {
 	  "secondary's database is not kept up to date)." },
 	{ "highAvail.fileSync", CFG_BOOL, "y", 0, 0, NULL, 0,
 	  "Copy the non-database files to the peers with rsync over SSH." },
+	{ "highAvail.syncPaths", CFG_STRING, SYSCONFDIR "/shared", 0, 0, NULL,
+	  0,
+	  "Files and folders the primary copies to the peers (bin/.haDoDirect),\n"
+	  "absolute paths separated by blanks, each to the same path on the\n"
+	  "peer; what is gone here is deleted there. Never copied, even inside\n"
+	  "a listed folder: haSvr.cfg, guiSvr.cfg, the database environment\n"
+	  "(xdb/), errorLog/, run/, and this node's TLS and SSH keys. Keep other\n"
+	  "files that differ between nodes out of these folders." },
+	{ "highAvail.syncExcludes", CFG_STRING, "", 0, 0, NULL, 0,
+	  "rsync exclude patterns, separated by blanks (e.g. *.tmp cache/):\n"
+	  "matching files are neither copied nor deleted on the peer." },
+	{ "highAvail.syncInterval", CFG_DURATION, "15m", 1000, 86400000, NULL, 0,
+	  "Time between two file syncs run by the primary (it also runs one at\n"
+	  "start-up once a peer is up)." },
+	{ "highAvail.syncTimeout", CFG_DURATION, "60s", 1000, 3600000, NULL, 0,
+	  "A file sync fails when the SSH connection takes longer than this, or\n"
+	  "no data moves for this long (rsync --timeout); also the longest run\n"
+	  "of the mailer and of highAvail.syncHook." },
+	{ "highAvail.syncBandwidth", CFG_SIZE, "0", 0, 10 * G, NULL, 0,
+	  "File sync traffic limit in bytes per second, at least 1K (rsync\n"
+	  "--bwlimit counts in K). 0: unlimited." },
+	{ "highAvail.sshPort", CFG_PORT, "22", 0, 0, NULL, 0,
+	  "TCP port of sshd on the peers, the same on every node." },
+	{ "highAvail.sshKeyFile", CFG_PATH, NULL, 0, 0, NULL, 0,
+	  "Private SSH key (mode 600) of highAvail.rsyncUser; its .pub must be\n"
+	  "in ~/.ssh/authorized_keys of that user on every peer. Unset:\n"
+	  "~/.ssh/id_ed25519, id_ecdsa or id_rsa of highAvail.rsyncUser." },
+	{ "highAvail.knownHostsFile", CFG_PATH, NULL, 0, 0, NULL, 0,
+	  "known_hosts file holding the peers' SSH host keys; a peer whose key\n"
+	  "is not in it, or differs, is refused. Unset: ~/.ssh/known_hosts of\n"
+	  "highAvail.rsyncUser." },
+	{ "highAvail.mailTo", CFG_STRING, "root", 0, 255, NULL, 0,
+	  "Who gets the e-mail report of a failed file sync (addresses\n"
+	  "separated by commas), sent with /usr/sbin/sendmail when installed.\n"
+	  "Empty: no e-mail." },
+	{ "highAvail.mailOnSuccess", CFG_BOOL, "n", 0, 0, NULL, 0,
+	  "y: also report every successful file sync by e-mail." },
+	{ "highAvail.syncHook", CFG_PATH, NULL, 0, 0, NULL, 0,
+	  "Program run after each file sync, for monitoring, with the\n"
+	  "arguments: filesync SUCCESS|FAIL PEER REASON. Unset: none." },
+	{ "highAvail.startWait", CFG_DURATION, "5s", 0, 600000, NULL, 0,
+	  "At start, the longest wait for the peers' heartbeats before this\n"
+	  "node chooses a role on its own." },
+	{ "highAvail.pingInterval", CFG_DURATION, "1s", 100, 60000, NULL, 0,
+	  "Time between two checks of highAvail.pingableIp." },
+	{ "highAvail.guiSvrConfig", CFG_PATH, SYSCONFDIR "/guiSvr.cfg", 0, 0,
+	  NULL, 0,
+	  "guiSvr.cfg of the guisvr this hasvr starts and supervises\n"
+	  "(service highAvailSvr)." },
+	{ "highAvail.guiSvrProgram", CFG_PATH, SBINDIR "/guisvr", 0, 0, NULL, 0,
+	  "The guisvr program hasvr starts." },
 };
 const size_t hacfg_nkeys = sizeof(hacfg_keys) / sizeof(hacfg_keys[0]);
 
@@ -240,6 +291,99 @@ check_tls(struct cfg *c)
 	    nset == 2 ? "is" : "are");
 }
 
+/* Is path (len bytes) dir itself or below it? */
+static int
+path_within(const char *path, size_t len, const char *dir)
+{
+	size_t dlen = strlen(dir);
+
+	return len >= dlen && strncmp(path, dir, dlen) == 0 &&
+	    (len == dlen || path[dlen] == '/');
+}
+
+/* One token of highAvail.syncPaths: absolute, not the root, no "." or ".."
+ * component (rsync would copy elsewhere than the path says), and not in one
+ * of the runtime folders of highAvail.varDir, which belong to this node. */
+static void
+check_sync_path(struct cfg *c, const char *p, int line)
+{
+	static const char *const own[] = { "xdb", "errorLog", "run" };
+	const char *vardir = cfg_str(c, "highAvail.varDir");
+	char dir[1100];
+	size_t i, len, vlen;
+
+	len = strlen(p);
+	while (len > 1 && p[len - 1] == '/')
+		len--;
+	if (p[0] != '/') {
+		cfg_add_error(c, line, "highAvail.syncPaths: '%s' is not an "
+		    "absolute path (list absolute paths separated by blanks)", p);
+		return;
+	}
+	if (len == 1) {
+		cfg_add_error(c, line, "highAvail.syncPaths: '/' would copy the "
+		    "whole system: list the folders to copy");
+		return;
+	}
+	if (strstr(p, "/./") != NULL || strstr(p, "/../") != NULL ||
+	    strncmp(p + len - 2, "/.", 2) == 0 ||
+	    (len >= 3 && strncmp(p + len - 3, "/..", 3) == 0)) {
+		cfg_add_error(c, line, "highAvail.syncPaths: '%s' has a '.' or "
+		    "'..' component: write the path plainly", p);
+		return;
+	}
+	vlen = strlen(vardir);
+	while (vlen > 0 && vardir[vlen - 1] == '/')
+		vlen--;         /* "/" too: its folders are "/xdb", … */
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		snprintf(dir, sizeof(dir), "%.*s/%s", (int)vlen, vardir, own[i]);
+		if (path_within(p, len, dir)) {
+			cfg_add_error(c, line, "highAvail.syncPaths: '%s' is "
+			    "%s%s, which is never copied (it belongs to this "
+			    "node): list other paths", p,
+			    len == strlen(dir) ? "" : "in ", dir);
+			return;
+		}
+	}
+	if (c->file != NULL && c->file[0] == '/' && strlen(c->file) == len &&
+	    strncmp(p, c->file, len) == 0)
+		cfg_add_error(c, line, "highAvail.syncPaths: '%s' is this file: "
+		    "haSvr.cfg is never copied (highAvail.myAddr differs on "
+		    "every node)", p);
+}
+
+/* The file sync keys: the path list, and what rsync and sendmail accept. */
+static void
+check_sync(struct cfg *c)
+{
+	const char *list, *p;
+	char tok[1100];
+	long long bw;
+	size_t len;
+	int line;
+
+	list = cfg_str(c, "highAvail.syncPaths");
+	line = key_line(c, "highAvail.syncPaths");
+	for (p = list; *p != '\0';) {
+		p += strspn(p, " \t");
+		if ((len = strcspn(p, " \t")) == 0)
+			break;
+		snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
+		p += len;
+		check_sync_path(c, tok, line);
+	}
+	bw = cfg_num(c, "highAvail.syncBandwidth");
+	if (bw > 0 && bw < 1024)
+		cfg_add_error(c, key_line(c, "highAvail.syncBandwidth"),
+		    "highAvail.syncBandwidth %s is less than 1K: rsync limits "
+		    "in K per second; use at least 1K, or 0 for no limit",
+		    cfg_str(c, "highAvail.syncBandwidth"));
+	if (strpbrk(cfg_str(c, "highAvail.mailTo"), " \t") != NULL)
+		cfg_add_error(c, key_line(c, "highAvail.mailTo"),
+		    "highAvail.mailTo: separate the addresses with commas, "
+		    "not blanks");
+}
+
 int
 hacfg_check(struct cfg *c)
 {
@@ -254,6 +398,7 @@ hacfg_check(struct cfg *c)
 	/* checks of values that are wrong whether HA is on or not */
 	n = collect(c, c, s, HACFG_MAX_NODES);
 	check_tls(c);
+	check_sync(c);
 	hb = cfg_num(c, "highAvail.heartbeatInterval");
 	dead = cfg_num(c, "highAvail.deadInterval");
 	if (dead <= 2 * hb) {

@@ -335,3 +335,34 @@ util_hexval(int c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+/* Detach from the terminal: fork, setsid, fork again, chdir /, stdio on
+ * /dev/null. Returns in the grandchild only; 0, or -1 with errno set
+ * (the caller reports it). */
+int
+util_daemonize(void)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		return -1;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}

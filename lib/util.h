@@ -50,4 +50,8 @@ long util_rss_kib(pid_t pid);
 /* Value of a hex digit, -1 if c is not one. */
 int util_hexval(int c);
 
+/* fork twice, setsid, chdir /, stdio to /dev/null; returns in the daemon.
+ * 0, or -1 with errno set. */
+int util_daemonize(void);
+
 #endif

@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$top/build}
 PKGS="build-essential autoconf automake libtool pkg-config libdb5.3-dev db5.3-util \
 libssl-dev libssh2-1-dev libcunit1-dev libevent-dev libjansson-dev openssl \
-rsync openssh-server openssh-client socat iproute2 tcpdump"
+rsync openssh-server openssh-client socat iproute2 tcpdump iputils-ping nftables jq"
 
 missing=""
 for p in $PKGS; do

@@ -25,6 +25,9 @@ XDB=$top_builddir/utils/xdb
 XDBGEN=$top_builddir/utils/xdbgen
 TORTURE=$top_builddir/tests/integ/xdbtorture
 HALINKCTL=$top_builddir/utils/halinkctl
+HASVR=$top_builddir/hasvr/hasvr
+HASTATUS=$top_builddir/utils/haStatus
+HACTL=$top_builddir/utils/haCtl
 
 TEST_NAME=
 T=
@@ -58,7 +61,10 @@ _cleanup()
 	rc=$?
 	set +e
 	trap - EXIT INT TERM HUP PIPE
-	for f in "$T"/*.daemon; do
+	# hasvr first (its guisvr follows it), then every daemon this test
+	# started, by the PIDs it recorded or the daemons wrote under $T
+	for f in "$T"/*.hasvr "$T"/*.daemon "$T"/*/var/run/haSvr.pid \
+	    "$T"/*/var/run/guiSvr.pid; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")
 		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -73,7 +79,8 @@ _cleanup()
 	done
 	[ -f "$T/watchdog.msg" ] && cat "$T/watchdog.msg" >&2
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-		for f in "$T"/*/var/errorLog/guiDaemon.0 "$T"/*/guisvr.out; do
+		for f in "$T"/*/var/errorLog/guiDaemon.0 "$T"/*/guisvr.out \
+		    "$T"/*/var/errorLog/ha.log "$T"/*/hasvr.out; do
 			[ -s "$f" ] || continue
 			echo "---- tail of $f" >&2
 			tail -n 30 "$f" >&2
@@ -593,4 +600,134 @@ wait_converged()
 log_of()
 {
 	echo "$T/$1/var/errorLog/guiDaemon.0"
+}
+
+# ---- hasvr: the HA daemon supervising guisvr ---------------------------------
+#
+#     ha_init
+#     hasvr_node a 127.0.0.1; start_hasvr
+#     hasvr_node b 127.0.0.2; start_hasvr
+#     on a wait_role PRIMARY 20; on b wait_role SECONDARY 20
+#     on a hastatus              # haStatus against instance a
+#     on a hactl switchover      # haCtl against instance a
+# hasvr_node adds to ha_node's haSvr.cfg: varDir, guiSvrConfig,
+# guiSvrProgram (the build tree's guisvr) and HA_HB_EXTRA lines.
+HA_HB_EXTRA=
+
+hasvr_node()
+{
+	local extra
+	extra=$HA_EXTRA
+	HA_EXTRA="highAvail.varDir $T/$1/var
+highAvail.guiSvrConfig $T/$1/guiSvr.cfg
+highAvail.guiSvrProgram $GUISVR
+highAvail.startWait 2s${HA_HB_EXTRA:+
+$HA_HB_EXTRA}${extra:+
+$extra}"
+	ha_node "$@"
+	HA_EXTRA=$extra
+}
+
+# start_hasvr: hasvr -d for the current instance (output in hasvr.out), its
+# PID in $T/$INST.hasvr; waits until its control socket answers.
+start_hasvr()
+{
+	local n pid st
+	[ -x "$HASVR" ] || fail "$HASVR not built"
+	"$HASVR" -d -f "$HACFG" >>"$T/$INST/hasvr.out" 2>&1 &
+	pid=$!
+	echo "$pid" >"$T/$INST.hasvr"
+	n=0
+	while [ $n -lt 100 ]; do
+		pid_alive "$pid" || fail "hasvr ($INST) exited during start-up: $(tail -n 5 "$T/$INST/hasvr.out")"
+		st=0
+		"$HASTATUS" -s "$VAR/run/haSvr.sock" --json >/dev/null 2>&1 || st=$?
+		[ $st -ne 3 ] && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	fail "hasvr ($INST) control socket not answering after 10 s"
+}
+
+hasvr_pid()
+{
+	cat "$T/$INST.hasvr" 2>/dev/null
+}
+
+# stop_hasvr: SIGTERM; hasvr must stop its guisvr and exit 0 (bounded).
+stop_hasvr()
+{
+	local pid st gpid
+	pid=$(hasvr_pid)
+	[ -n "$pid" ] || fail "stop_hasvr: no hasvr for $INST"
+	gpid=$(cat "$PIDFILE" 2>/dev/null || true)
+	kill -TERM "$pid" 2>/dev/null || fail "hasvr ($INST, pid $pid) was not running"
+	_wait_gone "$pid" 20 || { kill -9 "$pid"; fail "hasvr ($INST) ignored SIGTERM for 20 s"; }
+	st=0
+	wait "$pid" 2>/dev/null || st=$?
+	[ "$st" -eq 0 ] || [ "$st" -eq 127 ] || fail "hasvr ($INST) exited with status $st after SIGTERM"
+	if [ -n "$gpid" ] && pid_alive "$gpid"; then
+		fail "guisvr ($INST, pid $gpid) still runs after hasvr stopped"
+	fi
+	rm -f "$T/$INST.hasvr"
+}
+
+# kill9_node: SIGKILL hasvr and its guisvr at once (a dead machine).
+kill9_node()
+{
+	local pid gpid
+	pid=$(hasvr_pid)
+	gpid=$(cat "$PIDFILE" 2>/dev/null || true)
+	kill -9 $pid $gpid 2>/dev/null || true
+	_wait_gone "$pid" 10 || fail "hasvr ($INST) survived SIGKILL"
+	[ -z "$gpid" ] || _wait_gone "$gpid" 10 || fail "guisvr ($INST) survived SIGKILL"
+	wait "$pid" 2>/dev/null || true
+	rm -f "$T/$INST.hasvr"
+}
+
+hastatus()
+{
+	"$HASTATUS" -s "$VAR/run/haSvr.sock" "$@"
+}
+
+hactl()
+{
+	"$HACTL" -s "$VAR/run/haSvr.sock" "$@"
+}
+
+# jget FILTER: a value of the current instance's status JSON (jq filter,
+# raw output); the JSON is kept in $T/status.json.
+jget()
+{
+	hastatus --json >"$T/status.json" 2>"$T/status.err" || true
+	jq -r "$1" "$T/status.json" 2>/dev/null
+}
+
+# role_of: the current instance's role (STARTING, SECONDARY, PRIMARY).
+role_of()
+{
+	jget .node.role
+}
+
+# wait_role ROLE [SECS]
+wait_role()
+{
+	local n lim r
+	n=0
+	lim=$((${2:-20} * 10))
+	r=
+	while [ $n -lt $lim ]; do
+		r=$(role_of)
+		[ "$r" = "$1" ] && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	hastatus >&2 || true
+	fail "$INST is '$r', not $1, after ${2:-20} s"
+}
+
+# hlog: the current instance's ha.log
+hlog()
+{
+	echo "$VAR/errorLog/ha.log"
 }

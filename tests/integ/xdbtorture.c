@@ -22,6 +22,10 @@
  *                         connections sharing the range); each acknowledged
  *                         id is appended to ACKFILE as soon as it is acked
  *   check ACKFILE         every id in ACKFILE reads back with its content
+ *   putuntil ID SECS      PUT ID every 2 ms (reconnecting as needed) until
+ *                         it is acknowledged; prints "acked_ms T tries N"
+ *                         (T: CLOCK_REALTIME ms of the ack), exit 3 after
+ *                         SECS without one (failover measurements)
  *   batch [-p|-q] OP:ID[:n=v,...] ...
  *                         one BATCH (OP put|set|unset|del); -p: send the
  *                         header and half the payload, -q: all but the
@@ -493,6 +497,65 @@ cmd_bigput(int argc, char **argv)
 	return rc == -1 ? 1 : 0;
 }
 
+static uint64_t
+realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+cmd_putuntil(int argc, char **argv)
+{
+	struct record r;
+	struct xerr e;
+	struct xdbc *c = NULL;
+	uint64_t deadline;
+	unsigned long tries = 0;
+	int rc = -1;
+
+	if (argc != 3)
+		usage();
+	deadline = util_now_ms() + num_arg(argv[2], "seconds") * 1000;
+	record_init(&r);
+	if (record_set_id(&r, argv[1], strlen(argv[1])) == -1 ||
+	    record_set(&r, "v", 1, "failover", 8) == -1) {
+		fprintf(stderr, "xdbtorture: bad id %s\n", argv[1]);
+		return 2;
+	}
+	memset(&e, 0, sizeof(e));
+	while (util_now_ms() < deadline) {
+		tries++;
+		if (c == NULL) {
+			memset(&e, 0, sizeof(e));
+			c = opt_sock != NULL ? xdbc_connect_unix(opt_sock, &e) :
+			    NULL;
+		}
+		if (c != NULL) {
+			memset(&e, 0, sizeof(e));
+			if ((rc = xdbc_put(c, &r, &e)) == 0)
+				break;
+			if (rc == -1) {
+				xdbc_close(c);
+				c = NULL;
+			}
+		}
+		usleep(2000);
+	}
+	if (c != NULL)
+		xdbc_close(c);
+	record_free(&r);
+	if (rc != 0) {
+		printf("timeout tries %lu last %s\n", tries, e.msg);
+		return 3;
+	}
+	printf("acked_ms %llu tries %lu\n", (unsigned long long)realtime_ms(),
+	    tries);
+	return 0;
+}
+
 /* The content of record number i: checkable after a crash. */
 static void
 seq_record(struct record *r, const char *prefix, unsigned long long i)
@@ -936,6 +999,8 @@ main(int argc, char **argv)
 		return cmd_puts(argc, argv);
 	if (strcmp(argv[0], "check") == 0)
 		return cmd_check(argc, argv);
+	if (strcmp(argv[0], "putuntil") == 0)
+		return cmd_putuntil(argc, argv);
 	if (strcmp(argv[0], "batch") == 0)
 		return cmd_batch(argc, argv);
 	if (strcmp(argv[0], "relay") == 0)

@@ -50,6 +50,8 @@ main(void)
 	test_reptransport_register();
 	test_heartbeat_register();
 	test_role_register();
+	test_hactl_register();
+	test_hastatus_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

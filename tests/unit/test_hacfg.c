@@ -67,8 +67,8 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.heartbeatPort"), 7802);
 	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.replicationPort"), 7803);
 	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.ackTimeout"), 2000);
-	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.heartbeatInterval"), 200);
-	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.deadInterval"), 1000);
+	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.heartbeatInterval"), 100);
+	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.deadInterval"), 500);
 	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.replicationBandwidth"), 0);
 	CU_ASSERT_EQUAL(cfg_bool(&c, "highAvail.writetoLog"), 1);
 	CU_ASSERT_EQUAL(cfg_bool(&c, "highAvail.dbSync"), 1);
@@ -210,7 +210,7 @@ static void
 test_intervals(void)
 {
 	expect1("highAvail.heartbeatInterval 500ms\n", "ha.cfg:1: "
-	    "highAvail.deadInterval (1s) must be more than twice "
+	    "highAvail.deadInterval (500ms) must be more than twice "
 	    "highAvail.heartbeatInterval (500ms): raise highAvail.deadInterval "
 	    "above 1000ms or lower highAvail.heartbeatInterval");
 	expect1("highAvail.heartbeatInterval 300ms\n\nhighAvail.deadInterval "
@@ -272,6 +272,82 @@ test_many(void)
 	expect("highAvail.isHaEnabled y\nhighAvail.primaryAddr 10.0.0.1\n"
 	    "highAvail.replicaAddrs x\nhighAvail.tlsCAFile /ca\n"
 	    "highAvail.HMACKey abc\n", want, 5);
+}
+
+/* The file sync keys (bin/.haDoDirect, utils/haTrustCheck). */
+static void
+test_file_sync(void)
+{
+	static const char *const paths[] = {
+		"ha.cfg:1: highAvail.syncPaths: 'etc/shared' is not an absolute "
+		"path (list absolute paths separated by blanks)",
+		"ha.cfg:1: highAvail.syncPaths: '/' would copy the whole system: "
+		"list the folders to copy",
+		"ha.cfg:1: highAvail.syncPaths: '/srv/a/../b' has a '.' or '..' "
+		"component: write the path plainly",
+		"ha.cfg:1: highAvail.syncPaths: '/var/h/xdb/data' is in "
+		"/var/h/xdb, which is never copied (it belongs to this node): "
+		"list other paths",
+		"ha.cfg:1: highAvail.syncPaths: '/var/h/run/' is /var/h/run, "
+		"which is never copied (it belongs to this node): list other "
+		"paths",
+	};
+	struct cfg c;
+
+	CU_ASSERT_EQUAL(ha_parse(&c, ""), 0);
+	CU_ASSERT_STRING_EQUAL(cfg_str(&c, "highAvail.syncPaths"),
+	    SYSCONFDIR "/shared");
+	CU_ASSERT_STRING_EQUAL(cfg_str(&c, "highAvail.syncExcludes"), "");
+	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.syncInterval"), 15 * 60000);
+	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.syncTimeout"), 60000);
+	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.syncBandwidth"), 0);
+	CU_ASSERT_EQUAL(cfg_num(&c, "highAvail.sshPort"), 22);
+	CU_ASSERT_EQUAL(cfg_isset(&c, "highAvail.sshKeyFile"), 0);
+	CU_ASSERT_PTR_NULL(cfg_get(&c, "highAvail.sshKeyFile")->str);
+	CU_ASSERT_PTR_NULL(cfg_get(&c, "highAvail.knownHostsFile")->str);
+	CU_ASSERT_STRING_EQUAL(cfg_str(&c, "highAvail.mailTo"), "root");
+	CU_ASSERT_EQUAL(cfg_bool(&c, "highAvail.mailOnSuccess"), 0);
+	CU_ASSERT_PTR_NULL(cfg_get(&c, "highAvail.syncHook")->str);
+	cfg_free(&c);
+
+	/* a real set: several paths, a folder holding the runtime ones */
+	expect(PAIR "highAvail.varDir /var/h\n"
+	    "highAvail.syncPaths /opt/hasvr/etc/shared /srv/files/ /var/h\n"
+	    "highAvail.syncExcludes *.tmp cache/\nhighAvail.syncInterval 30s\n"
+	    "highAvail.syncBandwidth 512K\nhighAvail.sshPort 2222\n"
+	    "highAvail.sshKeyFile /home/nsm/.ssh/id_ed25519\n"
+	    "highAvail.knownHostsFile /home/nsm/.ssh/known_hosts\n"
+	    "highAvail.mailTo root,ops@example.com\n"
+	    "highAvail.mailOnSuccess y\n"
+	    "highAvail.syncHook /usr/local/bin/hook\n", NULL, 0);
+
+	expect("highAvail.syncPaths etc/shared / /srv/a/../b /var/h/xdb/data "
+	    "/var/h/run/ /var/h/xdbx\nhighAvail.varDir /var/h/\n", paths, 5);
+	expect1("highAvail.syncPaths /a/.\n", "ha.cfg:1: highAvail.syncPaths: "
+	    "'/a/.' has a '.' or '..' component: write the path plainly");
+	/* the file itself (its name as given to the parser) */
+	cfg_init(&c, hacfg_keys, hacfg_nkeys);
+	cfg_parse_string(&c, "/etc/hasvr/haSvr.cfg",
+	    "highAvail.syncPaths /etc/hasvr/ /etc/hasvr/haSvr.cfg\n");
+	CU_ASSERT_EQUAL_FATAL(hacfg_check(&c), 1);
+	CU_ASSERT_STRING_EQUAL(c.errors[0], "/etc/hasvr/haSvr.cfg:1: "
+	    "highAvail.syncPaths: '/etc/hasvr/haSvr.cfg' is this file: "
+	    "haSvr.cfg is never copied (highAvail.myAddr differs on every "
+	    "node)");
+	cfg_free(&c);
+	expect1("\nhighAvail.syncBandwidth 1000\n", "ha.cfg:2: "
+	    "highAvail.syncBandwidth 1000 is less than 1K: rsync limits in K "
+	    "per second; use at least 1K, or 0 for no limit");
+	expect1("highAvail.syncInterval 500ms\n", "ha.cfg:1: bad value '500ms' "
+	    "for highAvail.syncInterval: out of range: 500ms (allowed 1s..24h)");
+	expect1("highAvail.sshPort 0\n", "ha.cfg:1: bad value '0' for "
+	    "highAvail.sshPort: expected a port number between 1 and 65535");
+	expect1("highAvail.sshKeyFile id_rsa\n", "ha.cfg:1: bad value 'id_rsa' "
+	    "for highAvail.sshKeyFile: expected an absolute path");
+	expect1("highAvail.mailTo root admin\n", "ha.cfg:1: highAvail.mailTo: "
+	    "separate the addresses with commas, not blanks");
+	expect1("highAvail.mailOnSuccess maybe\n", "ha.cfg:1: bad value 'maybe' "
+	    "for highAvail.mailOnSuccess: expected y or n");
 }
 
 static void
@@ -409,6 +485,8 @@ test_sample(void)
 	CU_ASSERT_EQUAL(cfg_isset(&c, "highAvail.dbSync"), 1);
 	CU_ASSERT_EQUAL(cfg_isset(&c, "highAvail.isHaEnabled"), 1);
 	CU_ASSERT_EQUAL(cfg_isset(&c, "highAvail.varDir"), 1);
+	CU_ASSERT_EQUAL(cfg_isset(&c, "highAvail.syncPaths"), 1);
+	CU_ASSERT_EQUAL(cfg_isset(&c, "highAvail.syncHook"), 1);
 	cfg_free(&c);
 	/* turned on with its example addresses it is a valid group of two */
 	CU_ASSERT_EQUAL(ha_parse(&c, "highAvail.isHaEnabled y\n"
@@ -505,6 +583,7 @@ test_hacfg_register(void)
 	CU_add_test(s, "deadInterval vs heartbeatInterval", test_intervals);
 	CU_add_test(s, "TLS files all or none", test_tls);
 	CU_add_test(s, "all errors at once", test_many);
+	CU_add_test(s, "file sync keys", test_file_sync);
 	CU_add_test(s, "same eids on every node", test_view_eids);
 	CU_add_test(s, "sample file", test_sample);
 	CU_add_test(s, "tests/conf/ha cases", test_conf_cases);

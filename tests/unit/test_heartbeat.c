@@ -52,6 +52,7 @@ sample(struct hb_msg *m)
 	m->db_gen = 0xa1b2c3d4;
 	m->lsn_file = 0xdeadbeef;
 	m->lsn_offset = 0x00c0ffee;
+	m->handoff_eid = 2;
 	for (i = 0; i < HB_SUM_LEN; i++)
 		m->cfg_sum[i] = (unsigned char)(0xa5 ^ (i * 7));
 	snprintf(m->build, sizeof(m->build), "hasvr 1.0.0 (abc123) x86_64");
@@ -73,6 +74,7 @@ same_msg(const struct hb_msg *a, const struct hb_msg *b)
 	CU_ASSERT_EQUAL(a->db_gen, b->db_gen);
 	CU_ASSERT_EQUAL(a->lsn_file, b->lsn_file);
 	CU_ASSERT_EQUAL(a->lsn_offset, b->lsn_offset);
+	CU_ASSERT_EQUAL(a->handoff_eid, b->handoff_eid);
 	CU_ASSERT_EQUAL(memcmp(a->cfg_sum, b->cfg_sum, HB_SUM_LEN), 0);
 	CU_ASSERT_STRING_EQUAL(a->build, b->build);
 }
@@ -162,7 +164,7 @@ test_encode_refuses(void)
 	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, sizeof(pkt)), -1);
 	sample(&m); m.dbstate = 4;
 	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, sizeof(pkt)), -1);
-	sample(&m); m.flags = 0x10;
+	sample(&m); m.flags = 0x20;
 	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, sizeof(pkt)), -1);
 	sample(&m); m.eid = 0;
 	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, sizeof(pkt)), -1);
@@ -294,8 +296,7 @@ test_malformed_but_authentic(void)
 		{ 5, 3, "unknown role 3" },
 		{ 6, 9, "unknown database state 9" },
 		{ 7, 1, "reserved" },
-		{ 11, 0x1f, "unknown flags 0x10" },
-		{ 70, 1, "reserved" },
+		{ 11, 0x3f, "unknown flags 0x20" },
 		{ 104 + 40, '\0', "NUL-padded" },  /* NUL inside the text */
 		{ 104 + 2, 0x7f, "not printable" },
 		{ 104 + 63, 'z', "NUL-padded" },

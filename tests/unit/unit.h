@@ -14,6 +14,8 @@ void test_hacfg_register(void);
 void test_reptransport_register(void);
 void test_heartbeat_register(void);
 void test_role_register(void);
+void test_hactl_register(void);
+void test_hastatus_register(void);
 
 /* A fresh temporary directory for a test (mkdtemp under $TMPDIR or /tmp);
  * unit_rmtree removes it. */

@@ -1,0 +1,636 @@
+/* ctl.c — the control socket: status for anyone who can connect, changes
+ * for root and hasvr's own user (see lib/hactl.h).
+ *
+ * Switchover and promote answer once they happened (or failed): the
+ * request waits in ctl->waits and every role tick checks it. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+
+#include "ctl.h"
+#include "hactl.h"
+#include "hasvr.h"
+#include "link.h"
+#include "log.h"
+#include "util.h"
+
+#define CTL_MAX_REQUEST 64          /* every request is a few bytes */
+#define CTL_MAX_CONNS 64
+#define CTL_WAIT_MS 15000           /* switchover/promote outcome */
+
+struct ctlconn {
+	struct ctlsvr *svr;
+	struct bufferevent *bev;
+	uid_t uid;
+	pid_t pid;
+	int waiting;                /* a request waits for its outcome */
+	uint16_t wtype;
+	uint32_t wseq;
+	int wtarget;                /* switchover: the successor */
+	uint32_t wepoch;            /* epoch when it was asked */
+	uint64_t wstart, wdeadline;
+	struct ctlconn *next;
+};
+
+struct ctlsvr {
+	struct ha *h;
+	struct evconnlistener *lis;
+	struct ctlconn *conns;
+	int nconns;
+};
+
+static void
+conn_free(struct ctlconn *c)
+{
+	struct ctlconn **pp;
+
+	for (pp = &c->svr->conns; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	c->svr->nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+send_buf(struct ctlconn *c, struct buf *b)
+{
+	if (!b->oom)
+		bufferevent_write(c->bev, b->p, b->len);
+	buf_free(b);
+}
+
+static void
+reply_ok(struct ctlconn *c, uint32_t seq, const char *msg)
+{
+	struct buf b;
+
+	buf_init(&b);
+	hactl_reply_ok(&b, seq, msg);
+	send_buf(c, &b);
+}
+
+static void
+reply_err(struct ctlconn *c, uint32_t seq, int code, const char *msg)
+{
+	struct buf b;
+
+	buf_init(&b);
+	hactl_reply_err(&b, seq, code, msg);
+	send_buf(c, &b);
+}
+
+/* ---- status ---- */
+
+static json_t *
+lsn_json(struct role_lsn l)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%u/%u", l.file, l.offset);
+	return json_string(s);
+}
+
+static void
+problem(json_t *probs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+problem(json_t *probs, const char *fmt, ...)
+{
+	char s[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s, sizeof(s), fmt, ap);
+	va_end(ap);
+	json_array_append_new(probs, json_string(s));
+}
+
+static json_t *
+rejected_json(const struct hb_counters *c)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}",
+	    "malformed", (json_int_t)c->rejected_malformed,
+	    "mac", (json_int_t)c->rejected_mac,
+	    "eid", (json_int_t)c->rejected_eid,
+	    "replay", (json_int_t)c->rejected_replay,
+	    "stale", (json_int_t)c->rejected_stale);
+}
+
+static const struct link_peer *
+link_peer(const struct link_state *ls, int eid)
+{
+	int i;
+
+	for (i = 0; i < ls->npeers; i++)
+		if (ls->peers[i].eid == eid)
+			return &ls->peers[i];
+	return NULL;
+}
+
+static json_t *
+peer_json(struct ha *h, struct ha_peer *p, const struct link_state *ls,
+    uint64_t now, json_t *probs, int *nprimaries)
+{
+	const struct link_peer *lp = ls->valid ? link_peer(ls, p->eid) : NULL;
+	int alive = peer_alive(h, p, now);
+	int svrup = alive && (p->last.flags & HB_F_SVRUP) != 0;
+	const char *role = NULL;
+	json_t *o, *db;
+
+	if (p->heard)
+		role = p->last.role == HB_ROLE_PRIMARY ? "PRIMARY" :
+		    p->last.role == HB_ROLE_SECONDARY ? "SECONDARY" : "STARTING";
+	if (alive && p->last.role == HB_ROLE_PRIMARY)
+		(*nprimaries)++;
+	db = json_object();
+	if (lp != NULL) {
+		json_object_set_new(db, "state", json_string(!lp->up ? "dirty" :
+		    lp->insync ? "in-sync" : "dirty"));
+		json_object_set_new(db, "lsn", lsn_json(lp->lsn));
+		json_object_set_new(db, "acked", lsn_json(lp->acked));
+		json_object_set_new(db, "behindBytes",
+		    json_integer((json_int_t)lp->behind_bytes));
+		json_object_set_new(db, "behindCommits",
+		    json_integer((json_int_t)lp->behind_commits));
+		json_object_set_new(db, "connected", json_boolean(lp->up));
+	} else
+		json_object_set_new(db, "state", json_string("unknown"));
+	o = json_pack("{s:i,s:s,s:b,s:b,s:o,s:o,s:I,s:o,s:b,s:b,"
+	    "s:{s:s,s:s},s:o,s:o}",
+	    "eid", p->eid, "addr", p->addr, "self", 0, "alive", alive,
+	    "heartbeatAgeMs", p->heard ? json_integer((json_int_t)(now -
+	    p->last_ms)) : json_null(),
+	    "role", role != NULL ? json_string(role) : json_null(),
+	    "epoch", (json_int_t)(p->heard ? p->last.epoch : 0),
+	    "build", p->heard ? json_string(p->last.build) : json_null(),
+	    "buildMatch", !p->heard || p->build_match,
+	    "configMatch", !p->heard || p->cfg_match,
+	    "services", "highAvail", alive ? "running" : "timed-out (error)",
+	    "highAvailSvr", !alive ? "timed-out (error)" : svrup ? "running" :
+	    "stopped",
+	    "db", db, "rejected", rejected_json(&p->cnt));
+	if (!alive)
+		problem(probs, "peer %s: heartbeat %s: is hasvr running there, "
+		    "UDP port %d open between the nodes and highAvail.HMACKey "
+		    "the same on both? (see ha.log on both nodes)", p->addr,
+		    p->heard ? "timed out" : "never received",
+		    h->hc.heartbeat_port);
+	else if (!svrup)
+		problem(probs, "peer %s: highAvailSvr (guisvr) is not running "
+		    "there (see its guiDaemon.0 and ha.log)", p->addr);
+	if (alive && !p->build_match)
+		problem(probs, "peer %s runs build '%s', this node '%s': "
+		    "database sync refused until the builds match", p->addr,
+		    p->last.build, h->build);
+	if (alive && !p->cfg_match)
+		problem(probs, "peer %s: haSvr.cfg differs from this node's "
+		    "(config checksum)", p->addr);
+	if (lp != NULL && role_current(h->role) == ROLE_PRIMARY && alive &&
+	    (!lp->up || !lp->insync))
+		problem(probs, "peer %s: database replication dirty (%s, "
+		    "behind %llu bytes, %llu commits)", p->addr,
+		    lp->up ? "catching up" : "not connected", lp->behind_bytes,
+		    lp->behind_commits);
+	return o;
+}
+
+char *
+ctl_status_json(struct ha *h)
+{
+	struct link_state ls;
+	uint64_t now = util_now_ms();
+	json_t *root, *probs, *peers, *node, *db, *ping;
+	enum role_state role = role_current(h->role);
+	const char *svr = svr_service_state(h);
+	int i, nprim = role == ROLE_PRIMARY;
+	char *out;
+
+	link_snapshot(h->link, &ls);
+	probs = json_array();
+	peers = json_array();
+	for (i = 0; i < h->npeers; i++)
+		json_array_append_new(peers, peer_json(h, &h->peers[i], &ls, now,
+		    probs, &nprim));
+
+	db = json_object();
+	json_object_set_new(db, "state", json_string(ha_db_state(h)));
+	if (ls.valid) {
+		json_object_set_new(db, "gen", json_integer(ls.gen));
+		json_object_set_new(db, "lsn", lsn_json(ls.lsn));
+		json_object_set_new(db, "startupDone",
+		    json_boolean(ls.startup_done));
+		json_object_set_new(db, "sync", json_boolean(ls.sync_on));
+	}
+	ping = json_pack("{s:o,s:b,s:o}",
+	    "addr", h->ping_configured ? json_string(cfg_str(&h->cfg,
+	    "highAvail.pingableIp")) : json_null(),
+	    "reachable", h->ping_ok,
+	    "ageMs", h->ping_ms ? json_integer((json_int_t)(now - h->ping_ms)) :
+	    json_null());
+	node = json_pack("{s:i,s:s,s:b,s:s,s:I,s:s,s:{s:s,s:s},s:o,s:b,s:b,"
+	    "s:b,s:o,s:o,s:i,s:I}",
+	    "eid", h->hc.nodes[h->hc.self].eid,
+	    "addr", h->hc.nodes[h->hc.self].addr, "self", 1,
+	    "role", role_name(role), "epoch", (json_int_t)role_epoch(h->role),
+	    "build", h->build,
+	    "services", "highAvail", "running", "highAvailSvr", svr,
+	    "db", db, "haSync", h->ha_sync, "dbSync", h->db_sync,
+	    "fileSync", h->file_sync, "pingable", ping,
+	    "guisvrPid", h->svr_pid > 0 ? json_integer(h->svr_pid) :
+	    json_null(), "guisvrRestarts", h->svr_restarts,
+	    "uptimeSec", (json_int_t)((now - h->start_ms) / 1000));
+
+	if (strcmp(svr, "running") != 0)
+		problem(probs, "highAvailSvr (guisvr) is %s on this node "
+		    "(restarts: %d; see guiDaemon.0 and ha.log)", svr,
+		    h->svr_restarts);
+	if (role == ROLE_STARTING)
+		problem(probs, "this node is still starting: waiting up to "
+		    "highAvail.startWait for its peers");
+	if (h->ping_configured && !h->ping_ok)
+		problem(probs, "pingable IP %s does not answer: this node will "
+		    "not take the primary role", cfg_str(&h->cfg,
+		    "highAvail.pingableIp"));
+	if (!h->ha_sync || !h->db_sync)
+		problem(probs, "%s is disabled (haCtl sync %s on)",
+		    !h->ha_sync ? "HA sync" : "database sync",
+		    !h->ha_sync ? "ha" : "db");
+	if (nprim == 0 && role != ROLE_STARTING)
+		problem(probs, "no primary: no node accepts writes");
+	else if (nprim > 1)
+		problem(probs, "%d nodes claim PRIMARY: the one with the "
+		    "higher epoch wins within a heartbeat", nprim);
+	if (role == ROLE_SECONDARY && ls.valid && !ls.startup_done)
+		problem(probs, "database startup sync not done yet (waiting "
+		    "for DB_EVENT_REP_STARTUPDONE)");
+	if (h->state_write_failed)
+		problem(probs, "cannot write %s (epoch and role): see ha.log",
+		    h->statefile);
+
+	root = json_pack("{s:i,s:b,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:o},s:o}",
+	    "version", 1, "healthy", json_array_size(probs) == 0,
+	    "problems", probs, "node", node, "peers", peers,
+	    "heartbeat", "intervalMs", (json_int_t)h->hb_interval_ms,
+	    "deadMs", (json_int_t)h->dead_ms,
+	    "received", (json_int_t)h->hbcnt.received,
+	    "accepted", (json_int_t)h->hbcnt.accepted,
+	    "rejected", rejected_json(&h->hbcnt),
+	    "fileSync", json_pack("{s:n}", "result"));
+	json_object_set_new(json_object_get(json_object_get(root, "heartbeat"),
+	    "rejected"), "unknownSource", json_integer((json_int_t)
+	    h->unknown_source));
+	if (root == NULL)
+		return NULL;
+	out = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	return out;
+}
+
+/* ---- requests ---- */
+
+static int
+may_change(const struct ctlconn *c)
+{
+	return c->uid == 0 || c->uid == c->svr->h->uid;
+}
+
+static void
+do_sync(struct ctlconn *c, const struct hc_req *r)
+{
+	struct ha *h = c->svr->h;
+	static const char *const names[] = { "", "HA sync", "database sync",
+	    "file sync" };
+	char msg[256];
+
+	switch (r->what) {
+	case HC_SYNC_HA: h->ha_sync = r->enable; break;
+	case HC_SYNC_DB: h->db_sync = r->enable; break;
+	default: h->file_sync = r->enable; break;
+	}
+	log_notice("%s %s by the control socket (uid %ld, pid %ld)",
+	    names[r->what], r->enable ? "enabled" : "disabled", (long)c->uid,
+	    (long)c->pid);
+	ha_apply_sync(h);
+	ha_kick_heartbeat(h);
+	snprintf(msg, sizeof(msg), "%s %s on this node (until hasvr restarts; "
+	    "set it in haSvr.cfg to keep it)", names[r->what],
+	    r->enable ? "enabled" : "disabled");
+	reply_ok(c, r->seq, msg);
+}
+
+static void
+start_wait(struct ctlconn *c, const struct hc_req *r, int target)
+{
+	struct ha *h = c->svr->h;
+
+	c->waiting = 1;
+	c->wtype = r->type;
+	c->wseq = r->seq;
+	c->wtarget = target;
+	c->wepoch = role_epoch(h->role);
+	c->wstart = util_now_ms();
+	c->wdeadline = c->wstart + CTL_WAIT_MS;
+	ha_tick(h);
+}
+
+static void
+handle(struct ctlconn *c, const struct frame_hdr *fh, const void *p,
+    size_t len)
+{
+	struct ha *h = c->svr->h;
+	struct hc_req r;
+	char err[512], msg[512];
+	char *json;
+	int rc;
+
+	if ((rc = hactl_decode_request(fh, p, len, &r, err, sizeof(err))) != 0) {
+		reply_err(c, fh->seq, rc, err);
+		return;
+	}
+	if (r.type == HC_STATUS) {
+		struct buf b;
+
+		if ((json = ctl_status_json(h)) == NULL) {
+			reply_err(c, r.seq, XE_BUSY, "out of memory");
+			return;
+		}
+		buf_init(&b);
+		hactl_reply_status(&b, r.seq, json);
+		free(json);
+		send_buf(c, &b);
+		return;
+	}
+	if (!may_change(c)) {
+		snprintf(msg, sizeof(msg), "not allowed: only root or the user "
+		    "hasvr runs as (uid %ld) may change roles or sync; status "
+		    "is open to the socket's group", (long)h->uid);
+		reply_err(c, r.seq, XE_AUTH, msg);
+		return;
+	}
+	switch (r.type) {
+	case HC_SWITCHOVER:
+		if (!role_request_switchover(h->role, (int)r.target_eid,
+		    util_now_ms(), msg, sizeof(msg))) {
+			reply_err(c, r.seq, XE_BUSY, msg);
+			return;
+		}
+		log_notice("%s (asked by uid %ld)", msg, (long)c->uid);
+		start_wait(c, &r, role_switch_target(h->role));
+		return;
+	case HC_PROMOTE:
+		if (role_current(h->role) == ROLE_PRIMARY) {
+			snprintf(msg, sizeof(msg), "this node is already PRIMARY "
+			    "(epoch %u); nothing done", role_epoch(h->role));
+			reply_ok(c, r.seq, msg);
+			return;
+		}
+		if (!role_request_promote(h->role, r.force, util_now_ms(), msg,
+		    sizeof(msg))) {
+			reply_err(c, r.seq, XE_BUSY, msg);
+			return;
+		}
+		log_notice("%s (asked by uid %ld)", msg, (long)c->uid);
+		start_wait(c, &r, 0);
+		return;
+	case HC_SYNC:
+		do_sync(c, &r);
+		return;
+	case HC_RESYNC:
+		if (ha_request_resync(h, msg, sizeof(msg)) != 0) {
+			reply_err(c, r.seq, XE_BUSY, msg);
+			return;
+		}
+		reply_ok(c, r.seq, msg);
+		return;
+	case HC_FILESYNC:
+		if (ha_request_filesync(h, msg, sizeof(msg)) != 0) {
+			reply_err(c, r.seq, XE_BUSY, msg);
+			return;
+		}
+		reply_ok(c, r.seq, msg);
+		return;
+	default:
+		reply_err(c, r.seq, XE_UNKNOWN, "unknown request");
+	}
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct ctlconn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	unsigned char hdr[PROTO_HDR_LEN], *body;
+	struct frame_hdr fh;
+	char msg[128];
+
+	while (!c->waiting && evbuffer_get_length(in) >= PROTO_HDR_LEN) {
+		evbuffer_copyout(in, hdr, PROTO_HDR_LEN);
+		proto_hdr_decode(hdr, &fh);
+		if (fh.len > CTL_MAX_REQUEST) {
+			snprintf(msg, sizeof(msg), "request of %u bytes: no "
+			    "control request is over %d", fh.len,
+			    CTL_MAX_REQUEST);
+			reply_err(c, fh.seq, XE_TOOBIG, msg);
+			log_warnx("control socket: %s (uid %ld); connection "
+			    "closed", msg, (long)c->uid);
+			bufferevent_disable(bev, EV_READ);
+			evbuffer_drain(in, evbuffer_get_length(in));
+			return;
+		}
+		if (evbuffer_get_length(in) < PROTO_HDR_LEN + (size_t)fh.len)
+			return;
+		evbuffer_drain(in, PROTO_HDR_LEN);
+		body = fh.len > 0 ? evbuffer_pullup(in, fh.len) : NULL;
+		handle(c, &fh, body, fh.len);
+		evbuffer_drain(in, fh.len);
+	}
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_free(arg);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct ctlconn *c = arg;
+
+	/* a connection closed for a bad request goes once its reply is out */
+	if (!(bufferevent_get_enabled(bev) & EV_READ))
+		conn_free(c);
+}
+
+static void
+on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct ctlsvr *s = arg;
+	struct ctlconn *c;
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+
+	(void)lis;
+	(void)sa;
+	(void)salen;
+	if (s->nconns >= CTL_MAX_CONNS ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == -1 ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->svr = s;
+	c->uid = cr.uid;
+	c->pid = cr.pid;
+	c->bev = bufferevent_socket_new(s->h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = s->conns;
+	s->conns = c;
+	s->nconns++;
+}
+
+struct ctlsvr *
+ctl_start(struct ha *h, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct ctlsvr *s;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(h->ctlpath) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control socket path too long (%zu "
+		    "characters, at most %zu): %s", strlen(h->ctlpath),
+		    sizeof(sun.sun_path) - 1, h->ctlpath);
+		return NULL;
+	}
+	util_strlcpy(sun.sun_path, h->ctlpath, sizeof(sun.sun_path));
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->h = h;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		snprintf(err, errlen, "control socket: %s", strerror(errno));
+		free(s);
+		return NULL;
+	}
+	unlink(h->ctlpath);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(h->ctlpath, 0660) == -1 || listen(fd, 16) == -1) {
+		snprintf(err, errlen, "control socket %s: %s", h->ctlpath,
+		    strerror(errno));
+		close(fd);
+		free(s);
+		return NULL;
+	}
+	s->lis = evconnlistener_new(h->base, on_accept, s,
+	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (s->lis == NULL) {
+		snprintf(err, errlen, "control socket: cannot listen");
+		close(fd);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+ctl_stop(struct ctlsvr *s)
+{
+	if (s == NULL)
+		return;
+	while (s->conns != NULL)
+		conn_free(s->conns);
+	evconnlistener_free(s->lis);
+	unlink(s->h->ctlpath);
+	free(s);
+}
+
+/* Has the switchover or promote a connection waits for happened? */
+static int
+outcome(struct ha *h, struct ctlconn *c, uint64_t now, char *msg,
+    size_t msglen)
+{
+	struct ha_peer *p;
+
+	if (c->wtype == HC_PROMOTE) {
+		if (role_current(h->role) != ROLE_PRIMARY || h->has_pending)
+			return 0;
+		snprintf(msg, msglen, "promoted: this node %s is PRIMARY with "
+		    "epoch %u and accepts writes (%llu ms)",
+		    h->hc.nodes[h->hc.self].addr, role_epoch(h->role),
+		    (unsigned long long)(now - c->wstart));
+		return 1;
+	}
+	p = peer_by_eid(h, c->wtarget);
+	if (p == NULL || !peer_alive(h, p, now) ||
+	    p->last.role != HB_ROLE_PRIMARY || p->last.epoch <= c->wepoch)
+		return 0;
+	snprintf(msg, msglen, "switchover done: %s is PRIMARY with epoch "
+	    "%" PRIu64 ", this node %s is SECONDARY (%llu ms)", p->addr,
+	    p->last.epoch, h->hc.nodes[h->hc.self].addr,
+	    (unsigned long long)(now - c->wstart));
+	return 1;
+}
+
+void
+ctl_tick(struct ctlsvr *s)
+{
+	struct ha *h;
+	struct ctlconn *c;
+	uint64_t now = util_now_ms();
+	char msg[512];
+
+	if (s == NULL)
+		return;
+	h = s->h;
+	for (c = s->conns; c != NULL; c = c->next) {
+		if (!c->waiting)
+			continue;
+		if (outcome(h, c, now, msg, sizeof(msg))) {
+			log_notice("%s", msg);
+			reply_ok(c, c->wseq, msg);
+		} else if (now >= c->wdeadline) {
+			snprintf(msg, sizeof(msg), "%s not finished within %d s: "
+			    "this node is %s (epoch %u); see ha.log on both "
+			    "nodes", c->wtype == HC_PROMOTE ? "promote" :
+			    "switchover", CTL_WAIT_MS / 1000,
+			    role_name(role_current(h->role)),
+			    role_epoch(h->role));
+			log_warnx("%s", msg);
+			reply_err(c, c->wseq, XE_BUSY, msg);
+		} else
+			continue;
+		c->waiting = 0;
+		on_read(c->bev, c);
+	}
+}

@@ -1,0 +1,136 @@
+/* hasvr.h — the HA daemon (service "highAvail"): what its modules share.
+ *
+ * One thread runs a libevent loop: heartbeats in and out (peers.c), the
+ * pingable IP check (ping.c), guisvr's supervision (svr.c), the control
+ * socket (ctl.c) and the role tick (hasvr.c), which feeds role.c and
+ * applies its decisions. A second thread owns the ha-link to guisvr
+ * (link.c), so a slow role change in guisvr never delays a heartbeat. */
+#ifndef HASVR_HASVR_H
+#define HASVR_HASVR_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "guicfg.h"
+#include "hacfg.h"
+#include "heartbeat.h"
+#include "role.h"
+
+struct event_base;
+struct event;
+struct link;
+struct ctlsvr;
+
+/* What this node knows of one peer from its heartbeats. */
+struct ha_peer {
+	int eid;
+	int pref;
+	char addr[64];
+	struct hb_peer_state hb;
+	struct hb_ratelimit rl;
+	struct hb_counters cnt;
+	int heard;                 /* a heartbeat was accepted in this run */
+	uint64_t last_ms;          /* when the last one was accepted */
+	struct hb_msg last;        /* the last accepted heartbeat */
+	int build_match, cfg_match;
+	int was_alive;             /* for "peer … up/down" log lines */
+	int build_logged, cfg_logged;
+};
+
+struct ha {
+	const char *cfgfile;
+	struct cfg cfg;            /* haSvr.cfg */
+	struct cfg gcfg;           /* the supervised guisvr's guiSvr.cfg */
+	struct hacfg hc;
+	struct guicfg_paths gp;
+	char vardir[1024], rundir[1024], logpath[1024], ctlpath[1024];
+	char pidfile[1024], statefile[1024];
+	char guisvr_prog[1024], guisvr_cfg[1024];
+	const char *user;          /* highAvail.setuid, "" none */
+	uid_t uid;                 /* the user hasvr runs as (after setuid) */
+	int foreground;
+
+	struct event_base *base;
+	uint64_t start_ms;
+	time_t start_time;
+	int stopping;
+
+	/* heartbeat */
+	unsigned char hbkey[HB_KEY_LEN];
+	unsigned char cfgsum[HB_SUM_LEN];
+	char build[HB_BUILD_LEN + 1];
+	struct hb_sender sender;
+	int hbfd;
+	uint64_t hb_interval_ms, dead_ms;
+	struct ha_peer peers[HACFG_MAX_NODES];
+	int npeers;
+	struct hb_counters hbcnt;  /* every datagram, every peer */
+	uint64_t unknown_source;   /* datagrams from no configured peer */
+	struct hb_ratelimit unknown_rl;
+
+	/* roles */
+	struct role_ctx *role;
+	struct role_decision pending;  /* sent to guisvr, not yet committed */
+	int has_pending;
+	uint64_t pending_ms;
+	int state_write_failed;
+
+	/* sync switches (config, changed at run time by the control socket) */
+	int ha_sync, db_sync, file_sync;
+
+	/* pingable IP */
+	int ping_configured;
+	int ping_ok;
+	uint64_t ping_ms;          /* when the last result came */
+	pid_t ping_pid;
+	uint64_t ping_started_ms;
+
+	/* guisvr supervision */
+	pid_t svr_pid;
+	int svr_restarts;
+	uint64_t svr_started_ms;
+	int svr_backoff_ms;
+	int svr_errfd;
+	struct event *svr_err_ev, *svr_timer;
+	int resync_pending;        /* guisvr stopping for a resync */
+
+	struct link *link;
+	struct ctlsvr *ctl;
+};
+
+extern struct ha ha;
+
+/* peers.c */
+int peers_init(struct ha *h, char *err, size_t errlen);
+void peers_send_all(struct ha *h);
+void peers_on_readable(struct ha *h);
+int peer_alive(const struct ha *h, const struct ha_peer *p, uint64_t now);
+struct ha_peer *peer_by_eid(struct ha *h, int eid);
+
+/* ping.c */
+void ping_start(struct ha *h);
+void ping_reap(struct ha *h, pid_t pid, int status);
+void ping_stop(struct ha *h);
+
+/* svr.c: guisvr ("highAvailSvr") under supervision */
+int svr_start(struct ha *h);
+int svr_reap(struct ha *h, pid_t pid, int status);   /* 1 if it was guisvr */
+void svr_stop(struct ha *h);
+const char *svr_service_state(const struct ha *h);  /* running|starting|stopped */
+
+/* hasvr.c */
+void ha_tick(struct ha *h);          /* run the role machine now */
+void ha_kick_heartbeat(struct ha *h);/* send a heartbeat now (role change) */
+void ha_apply_sync(struct ha *h);    /* tell guisvr the database sync switch */
+const char *ha_db_state(const struct ha *h);
+/* Control socket requests: 0 with msg (what happens now), -1 with msg
+ * (why not). */
+int ha_request_resync(struct ha *h, char *msg, size_t msglen);
+int ha_request_filesync(struct ha *h, char *msg, size_t msglen);
+/* guisvr stopped for a resync: move its database aside. 0 or -1 (logged). */
+int ha_resync_move(struct ha *h);
+
+#endif

@@ -1,0 +1,357 @@
+/* link.c — the ha-link thread (see link.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "halink.h"
+#include "link.h"
+#include "log.h"
+#include "util.h"
+
+#define LINK_RETRY_MS 50         /* reconnect / failed request retry */
+#define LINK_FAIL_RETRY_MS 500   /* a role guisvr refused */
+
+struct link {
+	pthread_t thr;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char path[108];
+	int quit;
+	int reset;
+
+	/* wanted by the main thread */
+	int want_role;
+	uint32_t want_epoch;
+	uint64_t want_no;
+	int want_sync;             /* -1: never set */
+
+	/* what this connection has applied */
+	uint64_t sent_no;
+	int sent_sync;
+
+	struct link_state st;
+};
+
+static void
+wait_ms(struct link *l, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+}
+
+static int
+parse_lsn(const char *s, struct role_lsn *lsn)
+{
+	unsigned int f, o;
+	char tail;
+
+	if (sscanf(s, "%u/%u%c", &f, &o, &tail) != 2)
+		return -1;
+	lsn->file = f;
+	lsn->offset = o;
+	return 0;
+}
+
+static int
+parse_peer(const char *line, struct link_peer *p)
+{
+	char addr[64], up[16], lsn[32], acked[32], sync[16];
+	unsigned long long bb, bc;
+	int eid;
+
+	if (sscanf(line, "peer %d %63s %15s lsn %31s acked %31s behindBytes %llu "
+	    "behindCommits %llu %15s", &eid, addr, up, lsn, acked, &bb, &bc,
+	    sync) != 8)
+		return -1;
+	memset(p, 0, sizeof(*p));
+	p->eid = eid;
+	util_strlcpy(p->addr, addr, sizeof(p->addr));
+	p->up = strcmp(up, "connected") == 0;
+	if (parse_lsn(lsn, &p->lsn) == -1 || parse_lsn(acked, &p->acked) == -1)
+		return -1;
+	p->behind_bytes = bb;
+	p->behind_commits = bc;
+	p->insync = strcmp(sync, "in-sync") == 0;
+	return 0;
+}
+
+int
+link_parse_state(const char *text, struct link_state *st, char *err,
+    size_t errlen)
+{
+	char line[512], key[32], val[256];
+	const char *p = text, *nl;
+	size_t n;
+	unsigned int u;
+	int r;
+
+	st->npeers = 0;
+	st->role = HL_ROLE_NONE;
+	st->state[0] = '\0';
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (n >= sizeof(line)) {
+			snprintf(err, errlen, "state line too long");
+			return -1;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += n + (nl != NULL);
+		if (line[0] == '\0')
+			continue;
+		if (strncmp(line, "peer ", 5) == 0) {
+			if (st->npeers == LINK_MAX_PEERS ||
+			    parse_peer(line, &st->peers[st->npeers]) == -1) {
+				snprintf(err, errlen, "bad state line '%s'", line);
+				return -1;
+			}
+			st->npeers++;
+			continue;
+		}
+		if (sscanf(line, "%31s %255s", key, val) != 2) {
+			snprintf(err, errlen, "bad state line '%s'", line);
+			return -1;
+		}
+		if (strcmp(key, "role") == 0) {
+			if ((r = halink_role_parse(val)) < 0) {
+				snprintf(err, errlen, "unknown role '%s'", val);
+				return -1;
+			}
+			st->role = r;
+		} else if (strcmp(key, "epoch") == 0 && sscanf(val, "%u", &u) == 1)
+			st->epoch = u;
+		else if (strcmp(key, "gen") == 0 && sscanf(val, "%u", &u) == 1)
+			st->gen = u;
+		else if (strcmp(key, "lsn") == 0) {
+			if (parse_lsn(val, &st->lsn) == -1) {
+				snprintf(err, errlen, "bad lsn '%s'", val);
+				return -1;
+			}
+		} else if (strcmp(key, "startupDone") == 0)
+			st->startup_done = strcmp(val, "1") == 0;
+		else if (strcmp(key, "state") == 0)
+			util_strlcpy(st->state, val, sizeof(st->state));
+		else if (strcmp(key, "sync") == 0)
+			st->sync_on = strcmp(val, "on") == 0;
+		/* other keys (durability, …) are for people */
+	}
+	return 0;
+}
+
+/* One connection's life: send what is wanted, poll the state. Returns
+ * when the connection fails or a reset/quit is asked (mutex held). */
+static void
+serve(struct link *l, struct hlc *h)
+{
+	struct link_state tmp;
+	char err[HASVR_ERRLEN], *text;
+	uint64_t no;
+	int role, sync, rc;
+	uint32_t epoch;
+
+	l->sent_no = 0;
+	l->sent_sync = -1;
+	while (!l->quit && !l->reset) {
+		if (l->want_role != HL_ROLE_NONE && l->sent_no != l->want_no) {
+			role = l->want_role;
+			epoch = l->want_epoch;
+			no = l->want_no;
+			pthread_mutex_unlock(&l->mu);
+			rc = halink_role(h, role, epoch, err, sizeof(err));
+			pthread_mutex_lock(&l->mu);
+			if (rc == -1)
+				return;
+			l->st.done_no = no;
+			l->st.done_rc = rc;
+			if (rc == 0) {
+				l->sent_no = no;
+				l->st.done_err[0] = '\0';
+			} else {
+				util_strlcpy(l->st.done_err, err,
+				    sizeof(l->st.done_err));
+				log_warnx("highAvailSvr refused role %s: %s",
+				    halink_role_name(role), err);
+				wait_ms(l, LINK_FAIL_RETRY_MS);
+				/* retried while still wanted */
+				continue;
+			}
+		}
+		if (l->want_sync != -1 && l->sent_sync != l->want_sync) {
+			sync = l->want_sync;
+			pthread_mutex_unlock(&l->mu);
+			rc = halink_sync(h, sync, err, sizeof(err));
+			pthread_mutex_lock(&l->mu);
+			if (rc == -1)
+				return;
+			if (rc != 0)
+				log_warnx("highAvailSvr refused database sync %s: %s",
+				    sync ? "on" : "off", err);
+			l->sent_sync = sync;
+		}
+		pthread_mutex_unlock(&l->mu);
+		text = NULL;
+		rc = halink_state(h, &text, err, sizeof(err));
+		memset(&tmp, 0, sizeof(tmp));
+		if (rc == 0 && link_parse_state(text, &tmp, err, sizeof(err)) == -1) {
+			log_warnx("ha-link: cannot read guisvr's state: %s", err);
+			rc = -1;
+		}
+		free(text);
+		pthread_mutex_lock(&l->mu);
+		if (rc != 0)
+			return;
+		tmp.connected = 1;
+		tmp.valid = 1;
+		tmp.at_ms = util_now_ms();
+		tmp.want_no = l->st.want_no;
+		tmp.done_no = l->st.done_no;
+		tmp.done_rc = l->st.done_rc;
+		memcpy(tmp.done_err, l->st.done_err, sizeof(tmp.done_err));
+		tmp.connects = l->st.connects;
+		l->st = tmp;
+		if (l->sent_no == l->want_no && l->sent_sync == l->want_sync)
+			wait_ms(l, LINK_POLL_MS);
+	}
+}
+
+static void *
+link_main(void *arg)
+{
+	struct link *l = arg;
+	struct hlc *h;
+	char err[HASVR_ERRLEN];
+	int logged = 0;
+
+	pthread_mutex_lock(&l->mu);
+	while (!l->quit) {
+		l->reset = 0;
+		pthread_mutex_unlock(&l->mu);
+		h = halink_connect(l->path, err, sizeof(err));
+		pthread_mutex_lock(&l->mu);
+		if (h == NULL) {
+			if (!logged)
+				log_debug("ha-link: %s (waiting for guisvr)", err);
+			logged = 1;
+			wait_ms(l, LINK_RETRY_MS);
+			continue;
+		}
+		logged = 0;
+		l->st.connects++;
+		l->st.connected = 1;
+		log_info("connected to highAvailSvr ha-link %s", l->path);
+		serve(l, h);
+		l->st.connected = 0;
+		l->st.valid = 0;
+		pthread_mutex_unlock(&l->mu);
+		halink_close(h);
+		pthread_mutex_lock(&l->mu);
+		if (!l->quit && !l->reset)
+			log_info("ha-link to highAvailSvr closed");
+		if (!l->quit)
+			wait_ms(l, LINK_RETRY_MS);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+struct link *
+link_start(const char *path, char *err, size_t errlen)
+{
+	struct link *l;
+	pthread_condattr_t ca;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (strlen(path) >= sizeof(l->path)) {
+		snprintf(err, errlen, "ha-link path too long: %s", path);
+		free(l);
+		return NULL;
+	}
+	util_strlcpy(l->path, path, sizeof(l->path));
+	l->want_sync = -1;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if ((errno = pthread_create(&l->thr, NULL, link_main, l)) != 0) {
+		snprintf(err, errlen, "cannot start the ha-link thread: %s",
+		    strerror(errno));
+		pthread_cond_destroy(&l->cv);
+		pthread_mutex_destroy(&l->mu);
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void
+link_stop(struct link *l)
+{
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->quit = 1;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	pthread_join(l->thr, NULL);
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
+uint64_t
+link_want_role(struct link *l, int role, uint32_t epoch)
+{
+	uint64_t no;
+
+	pthread_mutex_lock(&l->mu);
+	l->want_role = role;
+	l->want_epoch = epoch;
+	no = ++l->want_no;
+	l->st.want_no = no;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	return no;
+}
+
+void
+link_want_sync(struct link *l, int enable)
+{
+	pthread_mutex_lock(&l->mu);
+	l->want_sync = enable != 0;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+}
+
+void
+link_reset(struct link *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->reset = 1;
+	l->st.valid = 0;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+}
+
+void
+link_snapshot(struct link *l, struct link_state *out)
+{
+	pthread_mutex_lock(&l->mu);
+	*out = l->st;
+	pthread_mutex_unlock(&l->mu);
+}

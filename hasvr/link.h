@@ -1,0 +1,66 @@
+/* link.h — hasvr's side of the ha-link to guisvr, on its own thread.
+ *
+ * The thread keeps one connection to guisvr's ha-link socket. Whenever it
+ * (re)connects — guisvr was started or restarted — it sends the role and
+ * the database sync switch hasvr wants, so one mechanism covers a first
+ * start and a restart. Between requests it polls guisvr's state every
+ * LINK_POLL_MS. The main thread sets what it wants and reads snapshots; it
+ * never blocks on guisvr. */
+#ifndef HASVR_LINK_H
+#define HASVR_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "role.h"
+
+#define LINK_POLL_MS 50
+#define LINK_MAX_PEERS 8
+
+struct link_peer {
+	int eid;
+	char addr[64];
+	int up;                   /* replication connection up */
+	struct role_lsn lsn, acked;
+	unsigned long long behind_bytes, behind_commits;
+	int insync;
+};
+
+struct link_state {
+	int connected;            /* the ha-link is up */
+	int valid;                /* the fields below are from guisvr */
+	uint64_t at_ms;           /* when they were read */
+	int role;                 /* enum hl_role guisvr has */
+	uint32_t epoch, gen;
+	struct role_lsn lsn;
+	int startup_done;
+	char state[16];           /* in-sync | dirty | alone */
+	int sync_on;
+	struct link_peer peers[LINK_MAX_PEERS];
+	int npeers;
+	/* the last role request */
+	uint64_t want_no, done_no;/* done_no == want_no: applied (or failed) */
+	int done_rc;              /* 0 applied, else failed (done_err) */
+	char done_err[256];
+	uint64_t connects;        /* connections made so far */
+};
+
+struct link;
+
+/* Start the thread; path is guisvr's ha-link socket. NULL with err. */
+struct link *link_start(const char *path, char *err, size_t errlen);
+void link_stop(struct link *l);
+/* Ask for a role (enum hl_role) and epoch; returns the request number
+ * that done_no reaches once guisvr answered. */
+uint64_t link_want_role(struct link *l, int role, uint32_t epoch);
+void link_want_sync(struct link *l, int enable);
+/* Drop the connection (guisvr died): reconnect and resend. */
+void link_reset(struct link *l);
+void link_snapshot(struct link *l, struct link_state *out);
+
+/* Parse guisvr's HL_R_STATE text into st (role … peer lines). 0, or -1
+ * with err filled. Exposed for the unit tests. */
+int link_parse_state(const char *text, struct link_state *st, char *err,
+    size_t errlen);
+
+#endif
