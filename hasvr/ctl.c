@@ -173,16 +173,17 @@ peer_json(struct ha *h, struct ha_peer *p, const struct link_state *ls,
 		json_object_set_new(db, "connected", json_boolean(lp->up));
 	} else
 		json_object_set_new(db, "state", json_string("unknown"));
-	o = json_pack("{s:i,s:s,s:b,s:b,s:o,s:o,s:I,s:o,s:b,s:b,"
+	o = json_pack("{s:i,s:s,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o,"
 	    "s:{s:s,s:s},s:o,s:o}",
 	    "eid", p->eid, "addr", p->addr, "self", 0, "alive", alive,
 	    "heartbeatAgeMs", p->heard ? json_integer((json_int_t)(now -
 	    p->last_ms)) : json_null(),
 	    "role", role != NULL ? json_string(role) : json_null(),
-	    "epoch", (json_int_t)(p->heard ? p->last.epoch : 0),
+	    "epoch", p->heard ? json_integer((json_int_t)p->last.epoch) :
+	    json_null(),
 	    "build", p->heard ? json_string(p->last.build) : json_null(),
-	    "buildMatch", !p->heard || p->build_match,
-	    "configMatch", !p->heard || p->cfg_match,
+	    "buildMatch", p->heard ? json_boolean(p->build_match) : json_null(),
+	    "configMatch", p->heard ? json_boolean(p->cfg_match) : json_null(),
 	    "services", "highAvail", alive ? "running" : "timed-out (error)",
 	    "highAvailSvr", !alive ? "timed-out (error)" : svrup ? "running" :
 	    "stopped",

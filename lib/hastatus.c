@@ -892,7 +892,7 @@ hastatus_peer_eid(const char *json, const char *addr, uint32_t *eid,
 		    "nor an eid", addr);
 		return -1;
 	}
-	if ((root = json_loads(json, 0, &je)) == NULL) {
+	if ((root = json_loads(json, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		snprintf(err, errlen, "status from hasvr: not valid JSON: line %d "
 		    "column %d: %s", je.line, je.column, je.text);
 		return -1;

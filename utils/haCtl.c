@@ -124,7 +124,14 @@ send_request(struct hcc *c, const struct hc_req *r, const char *what)
 		return 0;
 	}
 	if (rc > 0) {
-		warnx("%s refused (%s): %s", what, proto_errname(rc), msg);
+		/* hasvr's message says why and what to do; most start with
+		 * the request ("promote refused: …") */
+		if (msg[0] == '\0')
+			warnx("%s refused (%s)", what, proto_errname(rc));
+		else if (strncmp(msg, what, strlen(what)) == 0)
+			warnx("%s", msg);
+		else
+			warnx("%s: %s", what, msg);
 		return EXIT_REFUSED;
 	}
 	if (r->type == HC_STATUS || r->type == HC_SYNC)

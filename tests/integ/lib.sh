@@ -316,7 +316,7 @@ kill9_guisvr()
 	pid=$_daemon_pid
 	[ -n "$pid" ] || fail "kill9_guisvr: no daemon for $INST"
 	kill -9 "$pid" 2>/dev/null || true
-	_wait_gone "$pid" 10 || fail "guisvr ($INST) survived SIGKILL"
+	_wait_gone "$pid" 30 || fail "guisvr ($INST) survived SIGKILL for 30 s"
 	wait "$pid" 2>/dev/null || true
 	rm -f "$T/$INST.daemon"
 	_daemon_pid=
@@ -679,8 +679,8 @@ kill9_node()
 	pid=$(hasvr_pid)
 	gpid=$(cat "$PIDFILE" 2>/dev/null || true)
 	kill -9 $pid $gpid 2>/dev/null || true
-	_wait_gone "$pid" 10 || fail "hasvr ($INST) survived SIGKILL"
-	[ -z "$gpid" ] || _wait_gone "$gpid" 10 || fail "guisvr ($INST) survived SIGKILL"
+	_wait_gone "$pid" 30 || fail "hasvr ($INST) survived SIGKILL"
+	[ -z "$gpid" ] || _wait_gone "$gpid" 30 || fail "guisvr ($INST) survived SIGKILL"
 	wait "$pid" 2>/dev/null || true
 	rm -f "$T/$INST.hasvr"
 }
