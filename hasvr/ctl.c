@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -213,6 +214,29 @@ peer_json(struct ha *h, struct ha_peer *p, const struct link_state *ls,
 	return o;
 }
 
+static json_t *
+filesync_json(struct ha *h, uint64_t now, json_t *probs)
+{
+	char result[16], reason[512];
+	long long t;
+	time_t wall = time(NULL);
+	json_t *o;
+
+	(void)now;
+	if (filesync_result(h, result, sizeof(result), &t, reason,
+	    sizeof(reason)) == -1)
+		return json_pack("{s:n,s:b,s:s}", "result", "running",
+		    h->fs_pid > 0, "program", h->fs_prog);
+	o = json_pack("{s:s,s:I,s:I,s:s,s:b,s:s}", "result", result,
+	    "time", (json_int_t)t, "ageSec", (json_int_t)(wall - t),
+	    "reason", reason, "running", h->fs_pid > 0, "program", h->fs_prog);
+	if (strcmp(result, "FAIL") == 0 && h->ha_sync && h->file_sync)
+		problem(probs, "file sync FAIL %lld s ago: %s (see ha.log; check "
+		    "the SSH trust with haTrustCheck)", (long long)(wall - t),
+		    reason);
+	return o;
+}
+
 char *
 ctl_status_json(struct ha *h)
 {
@@ -294,7 +318,7 @@ ctl_status_json(struct ha *h)
 	    "received", (json_int_t)h->hbcnt.received,
 	    "accepted", (json_int_t)h->hbcnt.accepted,
 	    "rejected", rejected_json(&h->hbcnt),
-	    "fileSync", json_pack("{s:n}", "result"));
+	    "fileSync", filesync_json(h, now, probs));
 	json_object_set_new(json_object_get(json_object_get(root, "heartbeat"),
 	    "rejected"), "unknownSource", json_integer((json_int_t)
 	    h->unknown_source));

@@ -331,6 +331,7 @@ ha_tick(struct ha *h)
 		    HL_ROLE_SECONDARY, d.epoch);
 	}
 out:
+	filesync_tick(h);
 	ctl_tick(h->ctl);
 	busy = 0;
 }
@@ -448,10 +449,7 @@ ha_request_resync(struct ha *h, char *msg, size_t msglen)
 int
 ha_request_filesync(struct ha *h, char *msg, size_t msglen)
 {
-	(void)h;
-	snprintf(msg, msglen, "file sync on request is not available in this "
-	    "build: run .haDoDirect by hand");
-	return -1;
+	return filesync_request(h, msg, msglen);
 }
 
 /* ---- event loop ---- */
@@ -499,7 +497,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGCHLD:
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (!svr_reap(h, pid, status))
+			if (!svr_reap(h, pid, status) &&
+			    !filesync_reap(h, pid, status))
 				ping_reap(h, pid, status);
 		}
 		return;
@@ -632,6 +631,7 @@ main(int argc, char *argv[])
 	h->db_sync = cfg_bool(&h->cfg, "highAvail.dbSync");
 	h->file_sync = cfg_bool(&h->cfg, "highAvail.fileSync");
 	h->ping_configured = cfg_isset(&h->cfg, "highAvail.pingableIp");
+	filesync_init(h);
 	if (heartbeat_derive_key(h->hc.hmac_key, strlen(h->hc.hmac_key),
 	    h->hbkey, err, sizeof(err)) == -1 ||
 	    heartbeat_cfg_checksum(&h->cfg, h->cfgsum, err, sizeof(err)) == -1)
@@ -673,6 +673,7 @@ main(int argc, char *argv[])
 	event_free(ev_ping);
 	event_free(ev_in);
 	ctl_stop(h->ctl);
+	filesync_stop(h);
 	svr_stop(h);
 	ping_stop(h);
 	link_stop(h->link);

@@ -97,6 +97,12 @@ struct ha {
 	struct event *svr_err_ev, *svr_timer;
 	int resync_pending;        /* guisvr stopping for a resync */
 
+	/* file sync (.haDoDirect) */
+	char fs_prog[1024], fs_result[1100];
+	uint64_t fs_interval_ms, fs_next_ms, fs_started_ms;
+	pid_t fs_pid;
+	int fs_requested, fs_runs;
+
 	struct link *link;
 	struct ctlsvr *ctl;
 };
@@ -120,6 +126,15 @@ int svr_start(struct ha *h);
 int svr_reap(struct ha *h, pid_t pid, int status);   /* 1 if it was guisvr */
 void svr_stop(struct ha *h);
 const char *svr_service_state(const struct ha *h);  /* running|starting|stopped */
+
+/* filesync.c: .haDoDirect on the primary */
+void filesync_init(struct ha *h);
+void filesync_tick(struct ha *h);
+int filesync_request(struct ha *h, char *msg, size_t msglen);
+int filesync_reap(struct ha *h, pid_t pid, int status);  /* 1 if ours */
+void filesync_stop(struct ha *h);
+int filesync_result(const struct ha *h, char *result, size_t rlen,
+    long long *t, char *reason, size_t reasonlen);
 
 /* hasvr.c */
 void ha_tick(struct ha *h);          /* run the role machine now */

@@ -313,7 +313,8 @@ hb_node_local(const char *name)
 	static const char *const local[] = { "highAvail.myAddr",
 	    "highAvail.varDir", "highAvail.tlsCAFile", "highAvail.tlsCertFile",
 	    "highAvail.tlsKeyFile", "highAvail.guiSvrConfig",
-	    "highAvail.guiSvrProgram", "highAvail.sshKeyFile",
+	    "highAvail.guiSvrProgram", "highAvail.fileSyncProgram",
+	    "highAvail.sshKeyFile",
 	    "highAvail.knownHostsFile", "highAvail.syncHook",
 	    "highAvail.mailTo", "highAvail.mailOnSuccess", NULL };
 	int i;

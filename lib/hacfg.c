@@ -148,6 +148,10 @@ const struct cfg_key hacfg_keys[] = {
 	  "(service highAvailSvr)." },
 	{ "highAvail.guiSvrProgram", CFG_PATH, SBINDIR "/guisvr", 0, 0, NULL, 0,
 	  "The guisvr program hasvr starts." },
+	{ "highAvail.fileSyncProgram", CFG_PATH, BINDIR "/.haDoDirect", 0, 0,
+	  NULL, 0,
+	  "The file sync script hasvr runs on the primary; it writes\n"
+	  ".haDoDirect.result beside itself." },
 };
 const size_t hacfg_nkeys = sizeof(hacfg_keys) / sizeof(hacfg_keys[0]);
 

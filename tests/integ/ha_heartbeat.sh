@@ -63,6 +63,26 @@ assert_grep "rejected heartbeats: [0-9]+ \(mac [0-9]+, replay [0-9]+" "$T/status
 assert_eq PRIMARY "$(role_of)" "a's role"
 assert_eq "$epoch" "$(jget .node.epoch)" "a's epoch"
 assert_eq SECONDARY "$(on b role_of)" "b's role"
+
+note "build check: b restarted as another build; database sync refused"
+on b stop_hasvr
+export HASVR_BUILD_TAG=other-build
+on b start_hasvr
+unset HASVR_BUILD_TAG
+n=0
+while [ "$(jget '.peers[0].buildMatch')" != false ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+assert_eq false "$(jget '.peers[0].buildMatch')" "a sees b's other build"
+expect_rc 1 hastatus
+assert_grep "runs another build \(hasvr [^)]*\+other-build\)" "$T/out"
+assert_grep "peer 127\.0\.0\.2 runs build .*database sync refused" "$(hlog)"
+wait_state "^sync off$" 10
+on b wait_role SECONDARY 20
+note "same build again: sync resumes"
+on b stop_hasvr
+on b start_hasvr
+hastatus -w 30 >/dev/null || fail "a not healthy once the builds match"
+wait_state "^sync on$" 10
+assert_grep "peer 127\.0\.0\.2 now runs the same build" "$(hlog)"
 on b stop_hasvr
 on a stop_hasvr
 echo ok
