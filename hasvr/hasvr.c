@@ -98,6 +98,12 @@ load_config(struct ha *h)
 		cfg_add_error(&h->cfg, cfg_get(&h->cfg,
 		    "highAvail.guiSvrProgram")->line, "highAvail.guiSvrProgram "
 		    "%s: %s", h->guisvr_prog, strerror(errno));
+	if (cfg_bool(&h->cfg, "highAvail.fileSync") &&
+	    access(cfg_str(&h->cfg, "highAvail.fileSyncProgram"), X_OK) != 0)
+		cfg_add_error(&h->cfg, cfg_get(&h->cfg,
+		    "highAvail.fileSyncProgram")->line, "highAvail.fileSyncProgram "
+		    "%s: %s (install it, or set highAvail.fileSync n)",
+		    cfg_str(&h->cfg, "highAvail.fileSyncProgram"), strerror(errno));
 	n = guicfg_load(&h->gcfg, h->guisvr_cfg);
 	if (n == 0 && guicfg_paths(&h->gcfg, &h->gp, err, sizeof(err)) != 0) {
 		cfg_add_error(&h->gcfg, 0, "%s", err);

@@ -611,7 +611,8 @@ log_of()
 #     on a hastatus              # haStatus against instance a
 #     on a hactl switchover      # haCtl against instance a
 # hasvr_node adds to ha_node's haSvr.cfg: varDir, guiSvrConfig,
-# guiSvrProgram (the build tree's guisvr) and HA_HB_EXTRA lines.
+# guiSvrProgram (the build tree's guisvr), fileSync $HA_FILESYNC (default
+# n) and HA_HB_EXTRA lines.
 HA_HB_EXTRA=
 
 hasvr_node()
@@ -621,7 +622,8 @@ hasvr_node()
 	HA_EXTRA="highAvail.varDir $T/$1/var
 highAvail.guiSvrConfig $T/$1/guiSvr.cfg
 highAvail.guiSvrProgram $GUISVR
-highAvail.startWait 2s${HA_HB_EXTRA:+
+highAvail.startWait 2s
+highAvail.fileSync ${HA_FILESYNC:-n}${HA_HB_EXTRA:+
 $HA_HB_EXTRA}${extra:+
 $extra}"
 	ha_node "$@"
