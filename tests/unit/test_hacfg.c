@@ -481,7 +481,21 @@ test_sample(void)
 	CU_ASSERT_EQUAL(ha_parse(&c, un), 0);
 	if (c.nerrors > 0)
 		cfg_print_errors(&c);
-	/* every key of the table is in it */
+	/* every key of the table is in it, with the table's default */
+	for (size_t k = 0; k < hacfg_nkeys; k++) {
+		char want[256];
+
+		snprintf(want, sizeof(want), "\n#%s%s%s\n", hacfg_keys[k].name,
+		    hacfg_keys[k].def != NULL && hacfg_keys[k].def[0] != '\0' ?
+		    " " : "", hacfg_keys[k].type == CFG_PATH ||
+		    hacfg_keys[k].def == NULL ? "" : hacfg_keys[k].def);
+		if (hacfg_keys[k].type == CFG_PATH || hacfg_keys[k].def == NULL)
+			snprintf(want, sizeof(want), "\n#%s", hacfg_keys[k].name);
+		if (strstr(text, want) == NULL)
+			fprintf(stderr, "\netc/haSvr.cfg.sample lacks '%s'\n",
+			    want + 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
+	}
 	CU_ASSERT_EQUAL(cfg_isset(&c, "highAvail.dbSync"), 1);
 	CU_ASSERT_EQUAL(cfg_isset(&c, "highAvail.isHaEnabled"), 1);
 	CU_ASSERT_EQUAL(cfg_isset(&c, "highAvail.varDir"), 1);
