@@ -1,6 +1,7 @@
 #!/bin/sh
 # ha_splitbrain — the link between the two nodes is cut (an nftables rule
-# drops everything between 127.0.0.1 and 127.0.0.2) while both still reach
+# drops this test's heartbeat and replication traffic between 127.0.0.1
+# and 127.0.0.2) while both still reach
 # the pingable IP: the secondary promotes itself with a higher epoch and
 # both take writes. When the link comes back the two primaries meet: the
 # higher epoch wins, the other becomes secondary, and the writes only it
@@ -14,10 +15,13 @@ TABLE=hasvr_split_$$
 nft add table inet "$TABLE" 2>"$T/nft.err" || skip "nftables not usable here: $(cat "$T/nft.err")"
 trap 'nft delete table inet "$TABLE" 2>/dev/null; _cleanup' EXIT
 nft add chain inet "$TABLE" out '{ type filter hook output priority 0; }'
+# only this test's ports: tests running beside it use the same addresses
 cut_link()
 {
-	nft add rule inet "$TABLE" out ip saddr 127.0.0.1 ip daddr 127.0.0.2 drop
-	nft add rule inet "$TABLE" out ip saddr 127.0.0.2 ip daddr 127.0.0.1 drop
+	for p in "udp dport $HA_HPORT" "tcp dport $HA_RPORT" "tcp sport $HA_RPORT"; do
+		nft add rule inet "$TABLE" out ip saddr 127.0.0.1 ip daddr 127.0.0.2 $p drop
+		nft add rule inet "$TABLE" out ip saddr 127.0.0.2 ip daddr 127.0.0.1 $p drop
+	done
 }
 heal_link()
 {
@@ -27,7 +31,7 @@ heal_link()
 ha_init
 HA_DURABILITY=sync
 HA_ACKTIMEOUT=500ms
-HA_HB_EXTRA="highAvail.pingableIp 127.0.0.99
+HA_HB_EXTRA="highAvail.pingableIp 127.0.0.98
 highAvail.pingInterval 200ms"
 hasvr_node a 127.0.0.1; start_hasvr
 hasvr_node b 127.0.0.2; start_hasvr
