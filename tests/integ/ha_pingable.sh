@@ -52,6 +52,9 @@ assert_eq SECONDARY "$(role_of)" "b must not promote without the pingable IP"
 expect_rc 1 hastatus
 assert_grep "pingable IP $PING_IP does not answer" "$T/out"
 assert_no_grep "role change SECONDARY -> PRIMARY" "$(hlog)"
+expect_rc 1 hactl promote
+assert_grep "refused.*pingable" "$T/err"
+assert_eq SECONDARY "$(role_of)" "b after a refused promote"
 
 note "pingable IP answers again: b promotes"
 allow_ping

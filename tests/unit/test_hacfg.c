@@ -489,7 +489,9 @@ test_sample(void)
 		    hacfg_keys[k].def != NULL && hacfg_keys[k].def[0] != '\0' ?
 		    " " : "", hacfg_keys[k].type == CFG_PATH ||
 		    hacfg_keys[k].def == NULL ? "" : hacfg_keys[k].def);
-		if (hacfg_keys[k].type == CFG_PATH || hacfg_keys[k].def == NULL)
+		/* defaults under the prefix depend on configure: name only */
+		if (hacfg_keys[k].type == CFG_PATH || hacfg_keys[k].def == NULL ||
+		    hacfg_keys[k].def[0] == '/')
 			snprintf(want, sizeof(want), "\n#%s", hacfg_keys[k].name);
 		if (strstr(text, want) == NULL)
 			fprintf(stderr, "\netc/haSvr.cfg.sample lacks '%s'\n",
