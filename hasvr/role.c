@@ -50,6 +50,9 @@ struct role_ctx {
 
 	int req_switch_eid;             /* accepted requests, for the next tick */
 	int req_promote, req_force;
+	int forced;                     /* primary by a forced promote: not
+					 * stepped down as isolated until
+					 * the pingable IP answers again */
 
 	struct role_peer peers[ROLE_MAX_NODES];
 	int npeers;
@@ -424,6 +427,8 @@ void
 role_pingable(struct role_ctx *ctx, int reachable, uint64_t now_ms)
 {
 	reachable = reachable != 0;
+	if (reachable)
+		ctx->forced = 0;
 	if (reachable != ctx->ping_ok) {
 		ctx->ping_ok = reachable;
 		ctx->ping_since = now_ms;
@@ -623,7 +628,7 @@ tick_primary(const struct role_ctx *ctx, uint64_t now,
 	}
 	/* a primary that reaches nobody may be the one cut off: step down
 	 * rather than risk living on beside a new primary */
-	if (!any_live && !ctx->ping_ok &&
+	if (!any_live && !ctx->ping_ok && !ctx->forced &&
 	    elapsed(now, ctx->ping_since) >= ctx->dead_ms) {
 		uint64_t last = 0;
 		int heard = 0;
@@ -842,10 +847,14 @@ role_commit(struct role_ctx *ctx, const struct role_decision *d,
 	char buf[64];
 	int n;
 
+	if (d->action != ROLE_ACT_NONE && d->action != ROLE_ACT_PRIMARY)
+		ctx->forced = 0;
 	switch (d->action) {
 	case ROLE_ACT_NONE:
 		return 0;
 	case ROLE_ACT_PRIMARY:
+		/* the admin forced it knowing the pingable IP was down */
+		ctx->forced = ctx->req_promote && ctx->req_force && !ctx->ping_ok;
 		ctx->role = ROLE_PRIMARY;
 		ctx->primary_eid = 0;
 		ctx->following = 0;

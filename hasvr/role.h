@@ -41,6 +41,9 @@
  *   - Isolated: no peer heard for deadInterval AND the pingable IP
  *     unreachable (or never reported) for deadInterval: step down to
  *     SECONDARY, so an isolated primary never lives on beside a new one.
+ *     Except a primary made by a forced promote while the pingable IP was
+ *     down (the admin chose it): it stays until the pingable IP answers
+ *     once; from then on the rule applies again.
  *   STARTING and SECONDARY
  *   - Promote accepted by role_request_promote: become PRIMARY.
  *   - A live peer claims PRIMARY (the best one if several): follow it

@@ -810,6 +810,35 @@ test_promote(void)
 }
 
 static void
+test_forced_isolated(void)
+{
+	struct sim *s;
+	char msg[512];
+
+	/* primary dead and pingable IP down: the admin forces the promote;
+	 * the isolation rule must not undo it at once */
+	s = sim_pair();
+	s->ping[1] = 0;
+	sim_kill(s, 0);
+	sim_run(s, 1100, 3000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 1, 3000, msg,
+	    sizeof(msg)), 1);
+	sim_run(s, 3100, 8000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	/* once the pingable IP answered, losing it again steps down */
+	s->ping[1] = 1;
+	sim_run(s, 8100, 8500);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	s->ping[1] = 0;
+	sim_run(s, 8600, 11000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(log_has(s, "role change PRIMARY -> SECONDARY, reason: "
+	    "isolated"), 1);
+	sim_free(s);
+}
+
+static void
 test_three_nodes(void)
 {
 	struct sim *s;
@@ -929,6 +958,7 @@ test_role_register(void)
 	CU_add_test(s, "corrupt state file", test_corrupt);
 	CU_add_test(s, "switchover", test_switchover);
 	CU_add_test(s, "promote", test_promote);
+	CU_add_test(s, "forced promote while isolated", test_forced_isolated);
 	CU_add_test(s, "three nodes", test_three_nodes);
 	CU_add_test(s, "build mismatch", test_build_mismatch);
 	CU_add_test(s, "bad input", test_bad_input);
