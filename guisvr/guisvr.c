@@ -174,31 +174,6 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(g.base);
 }
 
-/* Refuse to start twice on one var directory. */
-static int
-pidfile_claim(char *err, size_t errlen)
-{
-	char buf[32];
-	size_t len;
-	char *txt;
-	long pid;
-
-	if ((txt = util_read_file(g.paths.pidfile, 64, &len, buf, sizeof(buf))) != NULL) {
-		pid = strtol(txt, NULL, 10);
-		free(txt);
-		if (pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM)) {
-			snprintf(err, errlen, "guisvr is already running with pid %ld "
-			    "(pid file %s)", pid, g.paths.pidfile);
-			return -1;
-		}
-	}
-	len = (size_t)snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (atomicfile_write(g.paths.pidfile, buf, len, 0644, err, errlen) != 0)
-		return -1;
-	g.pidfile_written = 1;
-	return 0;
-}
-
 /* Create the runtime folders, owned by the daemon's user. */
 static int
 make_dirs(uid_t uid, gid_t gid, char *err, size_t errlen)
@@ -371,8 +346,9 @@ main(int argc, char *argv[])
 				    g.ha.nodes[i].addr);
 	} else
 		log_info("%s: running standalone", g.ha_off);
-	if (pidfile_claim(err, sizeof(err)) != 0)
+	if (util_pidfile_claim(g.paths.pidfile, "guisvr", err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	g.pidfile_written = 1;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() != 0)

@@ -256,7 +256,8 @@ ctl_status_json(struct ha *h)
 		    probs, &nprim));
 
 	db = json_object();
-	json_object_set_new(db, "state", json_string(ha_db_state(h)));
+	json_object_set_new(db, "state",
+	    json_string(heartbeat_dbstate_name(link_dbstate(&ls))));
 	if (ls.valid) {
 		json_object_set_new(db, "gen", json_integer(ls.gen));
 		json_object_set_new(db, "lsn", lsn_json(ls.lsn));

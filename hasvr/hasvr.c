@@ -189,42 +189,9 @@ setup_user(struct ha *h, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-pidfile_claim(struct ha *h, char *err, size_t errlen)
-{
-	char buf[64], *txt;
-	size_t len;
-	long pid;
-
-	if ((txt = util_read_file(h->pidfile, 64, &len, buf, sizeof(buf))) !=
-	    NULL) {
-		pid = strtol(txt, NULL, 10);
-		free(txt);
-		if (pid > 0 && pid != getpid() && (kill(pid, 0) == 0 ||
-		    errno == EPERM)) {
-			snprintf(err, errlen, "hasvr is already running with pid "
-			    "%ld (pid file %s)", pid, h->pidfile);
-			return -1;
-		}
-	}
-	len = (size_t)snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	return atomicfile_write(h->pidfile, buf, len, 0644, err, errlen);
-}
 
 
 /* ---- roles ---- */
-
-const char *
-ha_db_state(const struct ha *h)
-{
-	struct link_state ls;
-
-	link_snapshot(h->link, &ls);
-	if (!ls.valid)
-		return "unknown";
-	return ls.state[0] != '\0' ? (ls.state[0] == 'a' ? "alone" :
-	    strcmp(ls.state, "in-sync") == 0 ? "in-sync" : "dirty") : "unknown";
-}
 
 /* Database sync runs when HA sync and database sync are on and every live
  * peer runs our build. */
@@ -621,7 +588,7 @@ main(int argc, char *argv[])
 	if (!h->foreground)
 		if (util_daemonize() != 0)
 			fatal("cannot detach (fork/setsid)");
-	if (pidfile_claim(h, err, sizeof(err)) != 0) {
+	if (util_pidfile_claim(h->pidfile, "hasvr", err, sizeof(err)) != 0) {
 		fprintf(stderr, "hasvr: %s\n", err);
 		fatalx("%s", err);
 	}

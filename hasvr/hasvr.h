@@ -140,7 +140,6 @@ int filesync_result(const struct ha *h, char *result, size_t rlen,
 void ha_tick(struct ha *h);          /* run the role machine now */
 void ha_kick_heartbeat(struct ha *h);/* send a heartbeat now (role change) */
 void ha_apply_sync(struct ha *h);    /* tell guisvr the database sync switch */
-const char *ha_db_state(const struct ha *h);
 /* Control socket requests: 0 with msg (what happens now), -1 with msg
  * (why not). */
 int ha_request_resync(struct ha *h, char *msg, size_t msglen);

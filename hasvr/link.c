@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "halink.h"
+#include "heartbeat.h"
 #include "link.h"
 #include "log.h"
 #include "util.h"
@@ -84,6 +85,18 @@ parse_peer(const char *line, struct link_peer *p)
 	p->behind_commits = bc;
 	p->insync = strcmp(sync, "in-sync") == 0;
 	return 0;
+}
+
+int
+link_dbstate(const struct link_state *st)
+{
+	if (!st->valid || st->state[0] == '\0')
+		return HB_DB_UNKNOWN;
+	if (strcmp(st->state, "in-sync") == 0)
+		return HB_DB_INSYNC;
+	if (strcmp(st->state, "alone") == 0)
+		return HB_DB_ALONE;
+	return HB_DB_DIRTY;
 }
 
 int

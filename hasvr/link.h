@@ -58,6 +58,11 @@ void link_want_sync(struct link *l, int enable);
 void link_reset(struct link *l);
 void link_snapshot(struct link *l, struct link_state *out);
 
+/* guisvr's replication state as an enum hb_dbstate (heartbeat.h):
+ * UNKNOWN while the ha-link has no state, else INSYNC, ALONE or DIRTY.
+ * heartbeat_dbstate_name gives its word for people. */
+int link_dbstate(const struct link_state *st);
+
 /* Parse guisvr's HL_R_STATE text into st (role … peer lines). 0, or -1
  * with err filled. Exposed for the unit tests. */
 int link_parse_state(const char *text, struct link_state *st, char *err,

@@ -103,14 +103,7 @@ fill_msg(struct ha *h, struct hb_msg *m, uint64_t now)
 	link_snapshot(h->link, &ls);
 	memset(m, 0, sizeof(*m));
 	m->role = (uint8_t)hb_from_role(me.role);
-	if (!ls.valid)
-		m->dbstate = HB_DB_UNKNOWN;
-	else if (strcmp(ls.state, "in-sync") == 0)
-		m->dbstate = HB_DB_INSYNC;
-	else if (strcmp(ls.state, "alone") == 0)
-		m->dbstate = HB_DB_ALONE;
-	else
-		m->dbstate = HB_DB_DIRTY;
+	m->dbstate = (uint8_t)link_dbstate(&ls);
 	m->flags = (h->ha_sync ? HB_F_HASYNC : 0) |
 	    (h->ha_sync && h->db_sync ? HB_F_DBSYNC : 0) |
 	    (me.startup_done ? HB_F_STARTUP : 0) |

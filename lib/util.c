@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "util.h"
 
 size_t
@@ -365,4 +367,26 @@ util_daemonize(void)
 			close(fd);
 	}
 	return 0;
+}
+
+int
+util_pidfile_claim(const char *path, const char *program, char *err,
+    size_t errlen)
+{
+	char buf[64], *txt;
+	size_t len;
+	long pid;
+
+	if ((txt = util_read_file(path, 64, &len, buf, sizeof(buf))) != NULL) {
+		pid = strtol(txt, NULL, 10);
+		free(txt);
+		if (pid > 0 && pid != getpid() && (kill(pid, 0) == 0 ||
+		    errno == EPERM)) {
+			snprintf(err, errlen, "%s is already running with pid %ld "
+			    "(pid file %s)", program, pid, path);
+			return -1;
+		}
+	}
+	len = (size_t)snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	return atomicfile_write(path, buf, len, 0644, err, errlen);
 }

@@ -54,4 +54,10 @@ int util_hexval(int c);
  * 0, or -1 with errno set. */
 int util_daemonize(void);
 
+/* Claim a daemon's pid file: refuse (-1, err "PROGRAM is already running
+ * with pid N (pid file PATH)") while the pid it names is alive, else write
+ * ours atomically (mode 0644). 0, or -1 with err filled. */
+int util_pidfile_claim(const char *path, const char *program, char *err,
+    size_t errlen);
+
 #endif

@@ -56,16 +56,7 @@ instance b
 gpid=$(cat "$PIDFILE")
 kill -9 "$gpid"
 _wait_gone "$gpid" 10 || fail "guisvr survived SIGKILL"
-wait_for_ha_log()
-{
-	local n=0
-	while [ $n -lt "$((${2:-10} * 10))" ]; do
-		grep -Eq -- "$1" "$(hlog)" && return 0
-		sleep 0.1; n=$((n + 1))
-	done
-	fail "ha.log of $INST has no line matching /$1/"
-}
-wait_for_ha_log "highAvailSvr \\(pid $gpid\\) was killed by signal 9 .*restarting it in" 10
+wait_for_log "highAvailSvr \\(pid $gpid\\) was killed by signal 9 .*restarting it in" 10 "$(hlog)"
 on b hastatus -w 30 >"$T/status.b" || { cat "$T/status.b" >&2; fail "b not healthy after guisvr restart"; }
 [ "$(cat "$PIDFILE")" != "$gpid" ] || fail "guisvr pid did not change"
 assert_eq 1 "$(on b jget .node.guisvrRestarts)" "restart counted"

@@ -382,18 +382,20 @@ assert_no_grep()
 	! grep -Eq -- "$1" "$2" || fail "${3:-$2 matches /$1/}"
 }
 
-# wait_for_log PATTERN [SECS]: until the current log matches (bounded).
+# wait_for_log PATTERN [SECS [FILE]]: until FILE (default the current
+# guisvr log) has a line matching PATTERN (bounded).
 wait_for_log()
 {
-	local n lim
+	local n lim f
 	n=0
 	lim=$((${2:-10} * 10))
+	f=${3:-$LOG}
 	while [ $n -lt $lim ]; do
-		grep -Eq -- "$1" "$LOG" 2>/dev/null && return 0
+		grep -Eq -- "$1" "$f" 2>/dev/null && return 0
 		sleep 0.1
 		n=$((n + 1))
 	done
-	fail "log $LOG has no line matching /$1/ after ${2:-10} s"
+	fail "log $f has no line matching /$1/ after ${2:-10} s"
 }
 
 # digest: SHA-256 of the current instance's records (xdb dump without its
