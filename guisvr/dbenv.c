@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "dbenv.h"
+#include "guicfg.h"
 #include "log.h"
 #include "util.h"
 
@@ -616,4 +618,19 @@ dbenv_close(struct dbenv *e)
 	e->db = NULL;
 	e->env = NULL;
 	pthread_rwlock_destroy(&e->rep_lk);
+}
+
+void
+dbenv_opts_from_cfg(struct dbenv_opts *o, const struct cfg *c,
+    const struct guicfg_paths *p)
+{
+	memset(o, 0, sizeof(*o));
+	o->data_dir = p->data;
+	o->log_dir = p->log;
+	o->init_dir = p->init;
+	o->cache_bytes = (size_t)cfg_num(c, "guiSvr.cacheSize");
+	o->sync = (enum dbenv_sync)cfg_num(c, "guiSvr.txnSync");
+	o->checkpoint_secs = (int)((cfg_num(c, "guiSvr.checkpointInterval") +
+	    999) / 1000);
+	o->remove_logs = cfg_bool(c, "guiSvr.removeLogs");
 }

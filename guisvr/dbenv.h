@@ -78,6 +78,12 @@ struct dbenv {
 /* Creates missing directories and a default DB_CONFIG, runs recovery, opens
  * the records database, starts the checkpoint thread. 0 or -1 with err. */
 int dbenv_open(struct dbenv *e, const struct dbenv_opts *o, char *err, size_t errlen);
+/* The options guiSvr.cfg (already checked) and its paths give; on_panic
+ * and replication are left to the caller. */
+struct cfg;
+struct guicfg_paths;
+void dbenv_opts_from_cfg(struct dbenv_opts *o, const struct cfg *c,
+    const struct guicfg_paths *p);
 /* Stops the checkpoint thread, checkpoints once, closes everything. */
 void dbenv_close(struct dbenv *e);
 /* Checkpoint now and (if remove_logs) remove unneeded logs. 0 or -1 with err. */

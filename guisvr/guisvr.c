@@ -358,15 +358,8 @@ main(int argc, char *argv[])
 	if ((g.panic_ev = event_new(g.base, -1, 0, panic_cb, NULL)) == NULL)
 		fatalx("event_new failed");
 
-	memset(&dbo, 0, sizeof(dbo));
-	dbo.data_dir = g.paths.data;
-	dbo.log_dir = g.paths.log;
-	dbo.init_dir = g.paths.init;
-	dbo.cache_bytes = (size_t)cfg_num(&g.cfg, "guiSvr.cacheSize");
-	dbo.sync = (enum dbenv_sync)cfg_num(&g.cfg, "guiSvr.txnSync");
+	dbenv_opts_from_cfg(&dbo, &g.cfg, &g.paths);
 	g.sync_name = cfg_str(&g.cfg, "guiSvr.txnSync");
-	dbo.checkpoint_secs = (int)((cfg_num(&g.cfg, "guiSvr.checkpointInterval") + 999) / 1000);
-	dbo.remove_logs = cfg_bool(&g.cfg, "guiSvr.removeLogs");
 	dbo.on_panic = on_panic;
 	dbo.replication = g.ha.enabled;
 	if (store_open(&g.store, &dbo, (size_t)cfg_num(&g.cfg, "guiSvr.maxRecordSize"),

@@ -606,6 +606,13 @@ rep_send(void *arg, const DBT *ctrl, const DBT *rec, const DB_LSN *lsnp,
 	 * thread and one TLS record per transaction instead of one per
 	 * record (a one-put transaction sends three messages). */
 	m.lazy = !(flags & (DB_REP_PERMANENT | DB_REP_NOBUFFER));
+	/* Nobody waits for an async commit: it leaves within RT_SOON_US,
+	 * together with the commits of the other writers meanwhile. */
+	if ((flags & DB_REP_PERMANENT) && !(flags & DB_REP_NOBUFFER) &&
+	    r->dur == HA_ASYNC) {
+		m.lazy = 1;
+		m.soon = 1;
+	}
 	if (eid == DB_EID_BROADCAST) {
 		/* Nobody connected is not a failure: a failed permanent send
 		 * makes Berkeley DB fsync inside its log lock, one commit at a

@@ -138,7 +138,7 @@ struct reptransport {
 	SSL_CTX *sctx, *cctx;
 	struct event_base *base;
 	struct evconnlistener *listener;
-	struct event *wake_ev, *tick_ev;
+	struct event *wake_ev, *tick_ev, *soon_ev;
 	struct ev_token_bucket_cfg *bucket_cfg;
 	struct bufferevent_rate_limit_group *group;
 	struct evbuffer *scratch;       /* I/O thread: pending -> output */
@@ -152,6 +152,7 @@ struct reptransport {
 	int nwaiters;
 	int stopping;
 	int wake_pending;               /* wake_ev activated, not yet run */
+	int soon_armed;                 /* soon_ev added, not yet run */
 };
 
 static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
@@ -957,6 +958,18 @@ wake_cb(evutil_socket_t unused, short what, void *arg)
 	}
 }
 
+/* The flush timer of "soon" messages expired. */
+static void
+soon_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct reptransport *rt = arg;
+
+	pthread_mutex_lock(&rt->mu);
+	rt->soon_armed = 0;
+	pthread_mutex_unlock(&rt->mu);
+	wake_cb(unused, what, arg);
+}
+
 static void
 tick_cb(evutil_socket_t unused, short what, void *arg)
 {
@@ -1037,6 +1050,8 @@ rt_free(struct reptransport *rt)
 		event_free(rt->wake_ev);
 	if (rt->tick_ev != NULL)
 		event_free(rt->tick_ev);
+	if (rt->soon_ev != NULL)
+		event_free(rt->soon_ev);
 	if (rt->listener != NULL)
 		evconnlistener_free(rt->listener);
 	if (rt->group != NULL)
@@ -1230,6 +1245,7 @@ rt_start(const struct rt_opts *o, char *err, size_t errlen)
 	evconnlistener_set_error_cb(rt->listener, accept_error_cb);
 	if ((rt->wake_ev = event_new(rt->base, -1, 0, wake_cb, rt)) == NULL ||
 	    (rt->tick_ev = event_new(rt->base, -1, EV_PERSIST, tick_cb, rt)) == NULL ||
+	    (rt->soon_ev = event_new(rt->base, -1, 0, soon_cb, rt)) == NULL ||
 	    event_add(rt->tick_ev, &tick) != 0) {
 		snprintf(err, errlen, "replication: out of memory");
 		goto fail;
@@ -1355,7 +1371,7 @@ rt_send(struct reptransport *rt, int eid, const struct rt_msg *m)
 {
 	struct timespec deadline;
 	uint64_t flen;
-	int i, rc = -1, sent = 0, failed = 0, may_wait, wake = 0;
+	int i, rc = -1, sent = 0, failed = 0, may_wait, wake = 0, arm = 0;
 
 	if (rt == NULL || m == NULL || (m->type != RT_MSG && m->type != RT_ACK))
 		return -1;
@@ -1399,10 +1415,24 @@ rt_send(struct reptransport *rt, int eid, const struct rt_msg *m)
 	if (sent > 0 && !m->lazy && !rt->wake_pending) {
 		rt->wake_pending = 1;
 		wake = 1;
+	} else if (sent > 0 && m->lazy && m->soon && !rt->soon_armed &&
+	    !rt->wake_pending) {
+		rt->soon_armed = 1;
+		arm = 1;
 	}
 	pthread_mutex_unlock(&rt->mu);
 	if (wake)
 		event_active(rt->wake_ev, EV_TIMEOUT, 0);
+	if (arm) {
+		struct timeval tv = { 0, RT_SOON_US };
+
+		if (event_add(rt->soon_ev, &tv) != 0) {
+			pthread_mutex_lock(&rt->mu);
+			rt->soon_armed = 0;
+			pthread_mutex_unlock(&rt->mu);
+			event_active(rt->wake_ev, EV_TIMEOUT, 0);
+		}
+	}
 	/* Broadcast: every connected peer got it, and there was at least one. */
 	if (sent > 0 && failed == 0)
 		rc = 0;

@@ -56,7 +56,15 @@ struct rt_msg {
 	 * non-lazy one (or the next tick, at most RT_TICK_MS) wakes the I/O
 	 * thread, so that the messages of one transaction leave together. */
 	int lazy;
+	/* With lazy: leave at the latest RT_SOON_US after the first such
+	 * message waiting (a flush timer), so that the commits of many
+	 * writers that nobody waits for (async durability) share one wake-up
+	 * of both nodes' threads, one TLS record and one apply batch. */
+	int soon;
 };
+
+/* The longest a "soon" message waits in the send queue. */
+#define RT_SOON_US 1000
 
 struct rt_peer_cfg {
 	int eid;

@@ -1,5 +1,5 @@
-/* bench_commit — commits per second, raw Berkeley DB against guisvr's client
- * path, with the same record bytes.
+/* bench_commit — commits per second, raw Berkeley DB against guisvr's
+ * replication engine and its client path, with the same record bytes.
  *
  *   bench_commit raw -d DIR [-t THREADS] [-n COMMITS] [-s SIZE] [-c CACHE]
  *       opens a fresh transactional environment in DIR the way guisvr does
@@ -10,11 +10,20 @@
  *   bench_commit client -S SOCKET [-t THREADS] [-n COMMITS] [-s SIZE] [-p TAG]
  *       THREADS connections to a running guisvr, each doing xdbc_put of
  *       its share of COMMITS records.
+ *   bench_commit engine -f guiSvr.cfg [-t THREADS] [-n COMMITS] [-s SIZE] [-p TAG]
+ *       this process is the primary: guisvr's store and replication opened
+ *       from guiSvr.cfg (and the haSvr.cfg it names) as guisvr opens them;
+ *       once every secondary (running guisvr processes) is in sync, THREADS
+ *       threads store_put their share of COMMITS records — as bench_repmgr
+ *       runs the Replication Manager's master. The line ends with
+ *       insync=1, or insync=0 if a secondary fell out of sync (an ack
+ *       timed out: the rate is not comparable).
  *
  * The record is id "0.bench_TAG.tT-I" with one attribute "data"; SIZE (default
  * 100) is its encoded attribute size, which is exactly the value stored by
  * both the raw run and guisvr. Output, one line:
  *   raw threads=8 commits=20000 secs=0.710 rate=28169 size=100
+ * (engine: "... size=100 insync=1").
  * Exit 0, 1 on any failed commit, 2 usage. */
 #include <errno.h>
 #include <pthread.h>
@@ -26,15 +35,19 @@
 
 #include <db.h>
 
+#include "bench_engine.h"
 #include "record.h"
 #include "util.h"
 #include "xdbclient.h"
 
 #define MAX_THREADS 64
 
+enum mode { M_RAW, M_CLIENT, M_ENGINE };
+static const char *mode_name[] = { "raw", "client", "engine" };
+
 static struct {
-	int raw;
-	const char *dir, *sock, *tag;
+	enum mode mode;
+	const char *dir, *sock, *tag, *cfg;
 	long threads, commits, size;
 	long long cache;
 	DB_ENV *env;
@@ -54,7 +67,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: bench_commit raw -d DIR [-t threads] [-n commits] [-s size] [-c cache]\n"
-	    "       bench_commit client -S socket [-t threads] [-n commits] [-s size] [-p tag]\n");
+	    "       bench_commit client -S socket [-t threads] [-n commits] [-s size] [-p tag]\n"
+	    "       bench_commit engine -f guiSvr.cfg [-t threads] [-n commits] [-s size] [-p tag]\n");
 	exit(2);
 }
 
@@ -176,6 +190,30 @@ client_worker(void *arg)
 	return NULL;
 }
 
+static void *
+engine_worker(void *arg)
+{
+	struct worker *w = arg;
+	long i;
+
+	for (i = w->first; i < w->first + w->count; i++) {
+		struct record r;
+		char err[512];
+		int rc;
+
+		if (make_record(&r, w->idx, i, w->err, sizeof(w->err)) == -1)
+			break;
+		rc = engine_put(&r, err, sizeof(err));
+		record_free(&r);
+		if (rc != 0) {
+			snprintf(w->err, sizeof(w->err), "put: %s (code %d)", err, rc);
+			break;
+		}
+		w->done++;
+	}
+	return NULL;
+}
+
 static void
 raw_open(void)
 {
@@ -230,18 +268,23 @@ main(int argc, char **argv)
 	struct worker *w;
 	uint64_t t0, t1;
 	long i, done = 0, per;
-	int ch, failed = 0;
+	int ch, failed = 0, dirty = 0;
+	void *(*fn)(void *);
 	double secs;
 
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "raw") == 0)
-		B.raw = 1;
-	else if (strcmp(argv[1], "client") != 0)
+		B.mode = M_RAW;
+	else if (strcmp(argv[1], "client") == 0)
+		B.mode = M_CLIENT;
+	else if (strcmp(argv[1], "engine") == 0)
+		B.mode = M_ENGINE;
+	else
 		usage();
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "c:d:n:p:s:S:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:f:n:p:s:S:t:")) != -1) {
 		switch (ch) {
 		case 'c':
 			if (util_parse_size(optarg, &B.cache) == -1 || B.cache <= 0)
@@ -249,6 +292,9 @@ main(int argc, char **argv)
 			break;
 		case 'd':
 			B.dir = optarg;
+			break;
+		case 'f':
+			B.cfg = optarg;
 			break;
 		case 'n':
 			B.commits = num(optarg);
@@ -270,10 +316,16 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || B.threads > MAX_THREADS || B.commits < B.threads ||
-	    (B.raw && B.dir == NULL) || (!B.raw && B.sock == NULL))
+	    (B.mode == M_RAW && B.dir == NULL) ||
+	    (B.mode == M_CLIENT && B.sock == NULL) ||
+	    (B.mode == M_ENGINE && B.cfg == NULL))
 		usage();
-	if (B.raw)
+	if (B.mode == M_RAW)
 		raw_open();
+	else if (B.mode == M_ENGINE)
+		engine_open(B.cfg);
+	fn = B.mode == M_RAW ? raw_worker : B.mode == M_CLIENT ? client_worker :
+	    engine_worker;
 	if ((w = calloc((size_t)B.threads, sizeof(*w))) == NULL) {
 		perror("bench_commit");
 		return 1;
@@ -284,7 +336,7 @@ main(int argc, char **argv)
 		w[i].idx = i;
 		w[i].first = 0;
 		w[i].count = i == B.threads - 1 ? B.commits - per * i : per;
-		if (pthread_create(&w[i].tid, NULL, B.raw ? raw_worker : client_worker, &w[i]) != 0) {
+		if (pthread_create(&w[i].tid, NULL, fn, &w[i]) != 0) {
 			fprintf(stderr, "bench_commit: pthread_create failed\n");
 			return 1;
 		}
@@ -298,12 +350,14 @@ main(int argc, char **argv)
 		}
 	}
 	t1 = util_now_us();
-	if (B.raw)
+	if (B.mode == M_RAW)
 		raw_close();
+	else if (B.mode == M_ENGINE)
+		dirty = engine_close();
 	secs = (double)(t1 - t0) / 1e6;
-	printf("%s threads=%ld commits=%ld secs=%.3f rate=%.0f size=%ld\n",
-	    B.raw ? "raw" : "client", B.threads, done, secs, secs > 0 ? (double)done / secs : 0.0,
-	    B.size);
+	printf("%s threads=%ld commits=%ld secs=%.3f rate=%.0f size=%ld%s\n",
+	    mode_name[B.mode], B.threads, done, secs, secs > 0 ? (double)done / secs : 0.0,
+	    B.size, B.mode != M_ENGINE ? "" : dirty ? " insync=0" : " insync=1");
 	free(w);
 	return failed;
 }

@@ -3,8 +3,17 @@
 # Berkeley DB 5.3's own Replication Manager and against local-only Berkeley
 # DB, on this machine, loopback, 100-byte records:
 #   ours       two guisvr nodes (127.0.0.1 primary, 127.0.0.2 secondary, roles
-#              given with halinkctl), writers = bench_commit client on the
-#              primary, 1 and 8 connections, in three modes:
+#              given with halinkctl), in three modes (below), measured twice:
+#              in-process  `bench_commit engine`: the primary is the bench
+#                         process itself (guisvr's store and replication
+#                         code, writers as threads, as bench_repmgr runs the
+#                         Replication Manager's master), the secondary a
+#                         guisvr process; 1 and 8 writer threads. These
+#                         are the numbers the targets compare.
+#              via clients `bench_commit client`: 1 and 8 connections to
+#                         a guisvr primary (adds guisvr's client protocol
+#                         and a second process; for context).
+#              The modes:
 #                async  (durability async, both txnSync sync)
 #                sync   (durability sync, both txnSync sync: durable on both)
 #                sync-2nd (durability sync, primary txnSync nosync: durable
@@ -19,17 +28,22 @@
 #              record, beside bench_repmgr init with the same records
 #   lag        the primary's behindBytes/behindCommits for the secondary,
 #              sampled every 0.1 s during an 8-writer async run
+# After each mode the secondary must hold every record written (else our
+# side is n/a).
 # Prints a table (medians of BENCH_RUNS runs where cheap; the stock
 # Replication Manager with acks, at ~25 commits/s, runs once, briefly), then:
 #   target sync_vs_repmgr_nodelay_1 <ratio> >=1.0 PASS|MISS
 #   target sync_vs_repmgr_nodelay_8 <ratio> >=2.5 PASS|MISS
 #   target async_vs_local <ratio> >=0.9 PASS|MISS      (8 writers vs raw 8)
+# (sync and async: in-process engine against the in-process references)
 #   target init_100k_vs_repmgr <ratio> <=1.0 PASS|MISS (seconds: lower is better)
 # If guisvr replication does not work here, our side prints n/a and MISS; the
 # reference parts still run. Builds nothing; needs guisvr, xdb, xdbgen,
 # halinkctl, tests/bench/bench_commit, bench_repmgr and nodelay.so in
 # $top_builddir. About 2-4 minutes. Knobs: BENCH_RUNS (3), BENCH_N1 (commits
-# with 1 writer, 3000), BENCH_N8 (with 8, 15000), BENCH_RECORDS (100000).
+# with 1 writer, 3000), BENCH_N8 (with 8, 15000), BENCH_RECORDS (100000),
+# BENCH_NSTOCK (commits of the stock Replication Manager with acks, at about
+# 25/s: 200 with 1 writer, ten times that with 8).
 set -eu
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -47,6 +61,7 @@ RUNS=${BENCH_RUNS:-3}
 N1=${BENCH_N1:-3000}
 N8=${BENCH_N8:-15000}
 RECORDS=${BENCH_RECORDS:-100000}
+NSTOCK=${BENCH_NSTOCK:-200}
 SIZE=100
 CACHE=32M
 PRIMARY=127.0.0.1
@@ -319,8 +334,8 @@ repmgr()
 }
 for f in all_s1 all_s8 all_n1 all_n8 none_s1 none_s8 none_n1 none_n8; do : >"$T/rm_$f"; done
 # stock with acks: ~25 commits/s (Nagle + delayed ACKs), so one short run
-repmgr all 0 1 200 "$T/rm_all_s1" || echo "  repmgr failed" >&2
-repmgr all 0 8 2000 "$T/rm_all_s8" || echo "  repmgr failed" >&2
+repmgr all 0 1 "$NSTOCK" "$T/rm_all_s1" || echo "  repmgr failed" >&2
+repmgr all 0 8 $((NSTOCK * 10)) "$T/rm_all_s8" || echo "  repmgr failed" >&2
 r=1
 while [ $r -le "$RUNS" ]; do
 	repmgr all 1 1 "$N1" "$T/rm_all_n1" || echo "  repmgr failed" >&2
@@ -382,11 +397,51 @@ ours_fail()
 	OURS=0
 }
 
-# ours_rates MODE TXNSYNC_PRIMARY DURABILITY: medians into <MODE>1, <MODE>8.
+# engine_rates MODE: the MODE pair's primary guisvr stopped, its environment
+# is used by `bench_commit engine` (this bench's process as the primary)
+# with the secondary still running; rates into $T/<MODE>_e<THREADS>.
+engine_rates()
+{
+	stop "$1_p"
+	c0=$("$XDB" -f "$T/$1_s/guiSvr.cfg" count 2>/dev/null || echo x)
+	want=0
+	r=1
+	while [ $r -le "$RUNS" ]; do
+		for th in 1 8; do
+			[ "$th" -eq 1 ] && cnt=$N1 || cnt=$N8
+			if ! l=$("$BENCH" engine -f "$T/$1_p/guiSvr.cfg" -t "$th" -n "$cnt" -s $SIZE \
+			    -p "e$1$r-$th" 2>"$T/engine.err"); then
+				ours_fail "bench_commit engine ($1) failed: $(tail -n 3 "$T/engine.err")"
+				return 0
+			fi
+			echo "  $l"
+			case "$l" in
+			*" insync=1"*) ;;
+			*) echo "  (the secondary was not in sync after that run: not comparable)" ;;
+			esac
+			rate "$l" >>"$T/$1_e$th"
+			want=$((want + cnt))
+		done
+		r=$((r + 1))
+	done
+	# every in-process commit reached the secondary
+	[ "$c0" != x ] && want=$((c0 + want)) || want=x
+	n=0
+	until [ "$("$XDB" -f "$T/$1_s/guiSvr.cfg" count 2>/dev/null || echo y)" = "$want" ]; do
+		n=$((n + 1))
+		[ $n -lt 300 ] || { ours_fail "the $1 secondary lacks records of the in-process runs"; break; }
+		sleep 0.1
+	done
+}
+
+# ours_rates MODE TXNSYNC_PRIMARY DURABILITY: medians into <MODE>1, <MODE>8
+# (via clients) and <MODE>_e1, <MODE>_e8 (in-process).
 ours_rates()
 {
 	: >"$T/$1_1"
 	: >"$T/$1_8"
+	: >"$T/$1_e1"
+	: >"$T/$1_e8"
 	[ "$OURS" -eq 1 ] || return 0
 	echo "hasvr: $1 (durability $3, primary txnSync $2, secondary txnSync sync)"
 	if ! pair "$1" "$2" "$3"; then
@@ -419,6 +474,10 @@ ours_rates()
 			[ $n -lt 300 ] || { ours_fail "the $1 secondary did not converge"; break; }
 			sleep 0.1
 		done
+	fi
+	if [ "$OURS" -eq 1 ]; then
+		echo "hasvr: $1, in-process primary (bench_commit engine)"
+		engine_rates "$1"
 	fi
 	unpair "$1"
 }
@@ -461,6 +520,9 @@ ours_rates sync2nd nosync sync
 async1=$(median <"$T/async_1"); async8=$(median <"$T/async_8")
 sync1=$(median <"$T/sync_1"); sync8=$(median <"$T/sync_8")
 sync2nd1=$(median <"$T/sync2nd_1"); sync2nd8=$(median <"$T/sync2nd_8")
+easync1=$(median <"$T/async_e1"); easync8=$(median <"$T/async_e8")
+esync1=$(median <"$T/sync_e1"); esync8=$(median <"$T/sync_e8")
+esync2nd1=$(median <"$T/sync2nd_e1"); esync2nd8=$(median <"$T/sync2nd_e8")
 
 # init: a primary with RECORDS records (logs before the last checkpoint
 # removed, as bench_repmgr does), then a fresh secondary, RUNS times
@@ -521,6 +583,7 @@ if [ "$OURS" -eq 1 ]; then
 fi
 init=$(median <"$T/init")
 [ "$OURS" -eq 1 ] || { async1=n/a async8=n/a sync1=n/a sync8=n/a sync2nd1=n/a sync2nd8=n/a init=n/a
+    easync1=n/a easync8=n/a esync1=n/a esync8=n/a esync2nd1=n/a esync2nd8=n/a
     LAGB_MAX=n/a LAGB_MED=n/a LAGC_MAX=n/a LAGC_MED=n/a; }
 
 # ---- report -------------------------------------------------------------------
@@ -531,20 +594,27 @@ row()
 }
 echo
 printf '%-58s | %9s | %9s | %5s\n' metric hasvr reference ratio
+echo "in-process writers (ours: bench_commit engine; the references are in-process too)"
+row "commits/s sync (both fsync), 1 vs repmgr ALL+nodelay" "$esync1" "$rm_all_n1"
+row "commits/s sync (both fsync), 8 vs repmgr ALL+nodelay" "$esync8" "$rm_all_n8"
+row "commits/s sync (both fsync), 1 vs repmgr ALL stock" "$esync1" "$rm_all_s1"
+row "commits/s sync (both fsync), 8 vs repmgr ALL stock" "$esync8" "$rm_all_s8"
+row "commits/s sync (2nd fsync only), 1 vs repmgr ALL+nodelay" "$esync2nd1" "$rm_all_n1"
+row "commits/s sync (2nd fsync only), 8 vs repmgr ALL+nodelay" "$esync2nd8" "$rm_all_n8"
+row "commits/s async, 1 vs raw local BDB 1 thread" "$easync1" "$raw1"
+row "commits/s async, 8 vs raw local BDB 8 threads" "$easync8" "$raw8"
+row "commits/s async, 1 vs repmgr NONE stock" "$easync1" "$rm_none_s1"
+row "commits/s async, 8 vs repmgr NONE stock" "$easync8" "$rm_none_s8"
+row "commits/s async, 1 vs repmgr NONE+nodelay" "$easync1" "$rm_none_n1"
+row "commits/s async, 8 vs repmgr NONE+nodelay" "$easync8" "$rm_none_n8"
+echo "writers as guisvr clients (UNIX socket, a separate process), for context"
 row "commits/s sync (both fsync), 1 vs repmgr ALL+nodelay" "$sync1" "$rm_all_n1"
 row "commits/s sync (both fsync), 8 vs repmgr ALL+nodelay" "$sync8" "$rm_all_n8"
-row "commits/s sync (both fsync), 1 vs repmgr ALL stock" "$sync1" "$rm_all_s1"
-row "commits/s sync (both fsync), 8 vs repmgr ALL stock" "$sync8" "$rm_all_s8"
-row "commits/s sync (2nd fsync only), 1 vs repmgr ALL+nodelay" "$sync2nd1" "$rm_all_n1"
 row "commits/s sync (2nd fsync only), 8 vs repmgr ALL+nodelay" "$sync2nd8" "$rm_all_n8"
-row "commits/s async, 1 vs raw local BDB 1 thread" "$async1" "$raw1"
-row "commits/s async, 8 vs raw local BDB 8 threads" "$async8" "$raw8"
 row "commits/s async, 1 vs guisvr standalone 1 client" "$async1" "$alone1"
 row "commits/s async, 8 vs guisvr standalone 8 clients" "$async8" "$alone8"
-row "commits/s async, 1 vs repmgr NONE stock" "$async1" "$rm_none_s1"
-row "commits/s async, 8 vs repmgr NONE stock" "$async8" "$rm_none_s8"
-row "commits/s async, 1 vs repmgr NONE+nodelay" "$async1" "$rm_none_n1"
-row "commits/s async, 8 vs repmgr NONE+nodelay" "$async8" "$rm_none_n8"
+row "commits/s async, 8 vs raw local BDB 8 threads" "$async8" "$raw8"
+echo "catch-up and lag"
 row "secs, fresh secondary catches up $RECORDS vs repmgr init" "$init" "$rm_init"
 row "lag under 8 async writers: behindBytes max" "$LAGB_MAX" -
 row "lag under 8 async writers: behindBytes median" "$LAGB_MED" -
@@ -562,8 +632,8 @@ target()
 		    ok = (op == ">=") ? (r >= l) : (r <= l); print ok ? "PASS" : "MISS" }')"
 	fi
 }
-target sync_vs_repmgr_nodelay_1 "$(ratio "$sync1" "$rm_all_n1")" ">=" 1.0
-target sync_vs_repmgr_nodelay_8 "$(ratio "$sync8" "$rm_all_n8")" ">=" 2.5
-target async_vs_local "$(ratio "$async8" "$raw8")" ">=" 0.9
+target sync_vs_repmgr_nodelay_1 "$(ratio "$esync1" "$rm_all_n1")" ">=" 1.0
+target sync_vs_repmgr_nodelay_8 "$(ratio "$esync8" "$rm_all_n8")" ">=" 2.5
+target async_vs_local "$(ratio "$easync8" "$raw8")" ">=" 0.9
 target init_100k_vs_repmgr "$(ratio "$init" "$rm_init")" "<=" 1.0
 exit 0

@@ -424,6 +424,65 @@ test_exchange(void)
 	free(big);
 }
 
+/* Messages nobody waits for: a lazy one waits for a later message, a "soon"
+ * one leaves by itself within RT_SOON_US (not at the next 250 ms tick), and
+ * everything arrives in order. */
+static void
+test_soon(void)
+{
+	struct rt_opts oa, ob;
+	struct reptransport *a, *b;
+	struct rx ra, rb;
+	struct rt_msg m;
+	uint64_t t0;
+	uint32_t i;
+	int port = port_base + 9, quick = 0, trial;
+
+	rx_init(&ra);
+	rx_init(&rb);
+	node_opts(&oa, 1, pair, 2, port, &ra);
+	node_opts(&ob, 2, pair, 2, port, &rb);
+	a = start(&oa);
+	b = start(&ob);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL_FATAL(wait_up(a, 2, 3000), 0);
+
+	/* a transaction's records (lazy), then its commit (soon), 20 times */
+	memset(&m, 0, sizeof(m));
+	m.type = RT_MSG;
+	m.ctrl = "c";
+	m.ctrl_len = 1;
+	m.lazy = 1;
+	for (i = 0; i < 40; i++) {
+		m.lsn.offset = i;
+		m.soon = i % 2;
+		CU_ASSERT_EQUAL(rt_send(a, 2, &m), 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(rx_wait(&rb, 40, 3000), 0);
+	for (i = 0; i < 40; i++)
+		CU_ASSERT_EQUAL(rb.msgs[i].lsn.offset, i);
+
+	/* one soon message at a time: delivered well before the tick would
+	 * (tick-only delivery within 100 ms is a 40% chance per trial) */
+	m.soon = 1;
+	for (trial = 0; trial < 10; trial++) {
+		usleep(30000);
+		m.lsn.offset = 100 + (uint32_t)trial;
+		t0 = util_now_ms();
+		CU_ASSERT_EQUAL(rt_send(a, 2, &m), 0);
+		CU_ASSERT_EQUAL_FATAL(rx_wait(&rb, 41 + (size_t)trial, 3000), 0);
+		if (util_now_ms() - t0 < 100)
+			quick++;
+	}
+	CU_ASSERT(quick >= 8);
+
+	rt_stop(a);
+	rt_stop(b);
+	rx_free(&ra);
+	rx_free(&rb);
+}
+
 /* Different keys: no connection, counted and logged once per 10 s. */
 static void
 test_wrong_secret(void)
@@ -978,4 +1037,5 @@ test_reptransport_register(void)
 	CU_add_test(s, "bandwidth limit", test_bandwidth);
 	CU_add_test(s, "certificates instead of the shared key", test_certs);
 	CU_add_test(s, "bad options", test_bad_opts);
+	CU_add_test(s, "lazy and soon messages: flushed in order, soon by a timer", test_soon);
 }
