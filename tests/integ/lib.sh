@@ -157,19 +157,21 @@ port_free()
 }
 
 # pick_port: a free TCP port, different for tests running in parallel
-# (derived from this shell's PID and probed in /proc/net/tcp).
+# (derived from this shell's PID and probed in /proc/net/tcp), below
+# Linux's ephemeral range (32768-60999) so that no outgoing connection of
+# a test running beside it can be holding it by the time it is bound.
 _port_next=
 pick_port()
 {
 	local n p
 	if [ -z "$_port_next" ]; then
-		_port_next=$((20000 + ($$ * 37) % 30000))
+		_port_next=$((20000 + ($$ * 37) % 12700))
 	fi
 	n=0
 	while [ $n -lt 200 ]; do
 		p=$_port_next
 		_port_next=$((_port_next + 1))
-		[ $_port_next -lt 60000 ] || _port_next=20000
+		[ $_port_next -lt 32700 ] || _port_next=20000
 		if port_free "$p"; then
 			echo "$p"
 			return 0

@@ -167,6 +167,14 @@ test_open_layout(void)
 	CU_ASSERT_STRING_EQUAL(txt, dbenv_default_db_config);
 	free(txt);
 	CU_ASSERT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
+	/* the copy installed as var/xdb/data/DB_CONFIG says the same */
+	snprintf(path, sizeof(path), "%s/var/xdb/data/DB_CONFIG",
+	    getenv("top_srcdir") != NULL ? getenv("top_srcdir") : ".");
+	txt = read_file(path);
+	CU_ASSERT_PTR_NOT_NULL(txt);
+	if (txt != NULL)
+		CU_ASSERT_STRING_EQUAL(txt, dbenv_default_db_config);
+	free(txt);
 	snprintf(path, sizeof(path), "%s/records.db", t.data);
 	CU_ASSERT(stat(path, &st) == 0);
 	CU_ASSERT(count_files(t.log, "log.") >= 1);
