@@ -56,6 +56,10 @@
 /* The apply thread's idle period: acks an up-to-date client's position
  * so the primary sees it in sync, and runs pending checks. */
 #define REP_TICK_MS 1000
+/* A client that applied messages without an ack of its own (a sync-up, log
+ * records that are not commits) acknowledges its position this long after
+ * the queue ran dry, so that the primary sees it in sync soon after. */
+#define REP_SETTLE_MS 20
 /* Commits remembered on the primary to count each peer's behindCommits. */
 #define REP_RING 65536
 /* Commit records of an old primary kept in memory to find, after it synced
@@ -1047,9 +1051,11 @@ rep_send_ack(struct rep *r, int eid, const DB_LSN *lsn)
 }
 
 /* A client that is up to date acknowledges its position now and then, so
- * that an idle primary sees it in sync. */
-static void
-rep_idle_ack(struct rep *r)
+ * that an idle primary sees it in sync: REP_TICK_MS after its last ack, or
+ * REP_SETTLE_MS after it when it applied something unacknowledged. 0 if it
+ * is too early for that ack, 1 otherwise (acked, or nothing to ack). */
+static int
+rep_idle_ack(struct rep *r, int unacked)
 {
 	DB_REP_STAT *st = NULL;
 	DB_LSN next;
@@ -1064,21 +1070,23 @@ rep_idle_ack(struct rep *r)
 	last_ms = r->ack_sent_ms;
 	pthread_mutex_unlock(&r->mu);
 	if (role == HL_ROLE_PRIMARY || !done || !on || master == DB_EID_INVALID ||
-	    master == r->self_eid || util_now_ms() - last_ms < REP_TICK_MS ||
-	    !rt_peer_up(r->rt, master))
-		return;
+	    master == r->self_eid || !rt_peer_up(r->rt, master))
+		return 1;
+	if (util_now_ms() - last_ms < (unacked ? REP_SETTLE_MS : REP_TICK_MS))
+		return 0;
 	if ((ret = r->env->rep_stat(r->env, &st, 0)) != 0)
-		return;
+		return 1;
 	next = st->st_next_lsn;
 	free(st);
 	if (rep_lsn_zero(&next))
-		return;
+		return 1;
 	/* everything before next_lsn is in the log; make it durable first */
 	if ((ret = r->env->log_flush(r->env, NULL)) != 0) {
 		log_warnx("replication: flushing the log: %s", db_strerror(ret));
-		return;
+		return 1;
 	}
 	rep_send_ack(r, master, &next);
+	return 1;
 }
 
 /* (Re)announces this node to the group in its current role: a client asks
@@ -1135,13 +1143,20 @@ rep_apply_main(void *arg)
 	struct rep_item *batch, *it;
 	struct timespec ts;
 	DB_LSN perm;
-	int perm_eid, rounds, announce, startup, on, ret;
+	int perm_eid, rounds, announce, startup, on, ret, unacked = 0, applied;
 
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
 		if (r->qhead == NULL && !r->startup_pending) {
 			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += REP_TICK_MS / 1000;
+			if (unacked) {
+				ts.tv_nsec += REP_SETTLE_MS * 1000000L;
+				if (ts.tv_nsec >= 1000000000L) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000L;
+				}
+			} else
+				ts.tv_sec += REP_TICK_MS / 1000;
 			(void)pthread_cond_timedwait(&r->q_cv, &r->mu, &ts);
 			if (r->stop)
 				break;
@@ -1151,6 +1166,7 @@ rep_apply_main(void *arg)
 		memset(&perm, 0, sizeof(perm));
 		perm_eid = DB_EID_INVALID;
 		announce = 0;
+		applied = 0;
 		/* What arrives while a batch is applied joins it before the
 		 * flush: one fsync and one ack for all of it (bounded, so that
 		 * a catching-up client still acks now and then). */
@@ -1162,8 +1178,10 @@ rep_apply_main(void *arg)
 				batch = it->next;
 				if (it->kind == REP_IT_PEER_UP)
 					announce = 1;
-				else if (on)
+				else if (on) {
 					rep_apply_one(r, it, &perm, &perm_eid);
+					applied = 1;
+				}
 				free(it);
 			}
 			pthread_mutex_lock(&r->mu);
@@ -1178,12 +1196,15 @@ rep_apply_main(void *arg)
 				    db_strerror(ret));
 			else
 				rep_send_ack(r, perm_eid, &perm);
-		}
+			unacked = 0;
+		} else if (applied || startup)
+			unacked = 1;
 		if (announce)
 			rep_announce(r);
 		if (startup)
 			rep_div_check(r, "after the sync-up");
-		rep_idle_ack(r);
+		if (rep_idle_ack(r, unacked))
+			unacked = 0;
 		pthread_mutex_lock(&r->mu);
 	}
 	pthread_mutex_unlock(&r->mu);
