@@ -42,7 +42,7 @@
 # If guisvr replication does not work here, our side prints n/a and MISS; the
 # reference parts still run. Builds nothing; needs guisvr, xdb, xdbgen,
 # halinkctl, tests/bench/bench_commit, bench_repmgr and nodelay.so in
-# $top_builddir. About 2-4 minutes. Knobs: BENCH_RUNS (3), BENCH_N1 (commits
+# $top_builddir. About 3-5 minutes. Knobs: BENCH_RUNS (5), BENCH_N1 (commits
 # with 1 writer, 3000), BENCH_N8 (with 8, 15000), BENCH_RECORDS (100000),
 # BENCH_NSTOCK (commits of the stock Replication Manager with acks, at about
 # 25/s: 200 with 1 writer, ten times that with 8).
@@ -59,7 +59,7 @@ REPMGR=$top_builddir/tests/bench/bench_repmgr
 NODELAY=$top_builddir/tests/bench/nodelay.so
 # an AddressSanitizer build refuses an LD_PRELOAD ahead of its runtime
 PRELOAD_ASAN="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 N1=${BENCH_N1:-3000}
 N8=${BENCH_N8:-15000}
 RECORDS=${BENCH_RECORDS:-100000}
