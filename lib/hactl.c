@@ -9,7 +9,6 @@
 #include <sys/un.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "cfg.h"
 #include "hacfg.h"
 #include "hactl.h"
+#include "uconn.h"
 #include "util.h"
 
 #ifndef LOCALSTATEDIR
@@ -26,12 +26,7 @@
 #endif
 
 struct hcc {
-	int fd;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	uint32_t seq;
-	int broken;
-	struct buf out;
-	struct buf in;
+	struct uconn u;
 };
 
 /* ---- names ------------------------------------------------------------ */
@@ -275,30 +270,23 @@ hactl_not_running(int errnum)
 	    errnum == ENOTDIR || errnum == ENOTSOCK;
 }
 
-static int
-broken(struct hcc *c, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-broken(struct hcc *c, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	c->broken = 1;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+static const struct uconn_peer hactl_peer = {
+	.server = "hasvr",
+	.socket = "control connection",
+	.access_hint = "run as root, hasvr's user or a member of the socket's "
+	    "group",
+	.log_hint = "see var/errorLog/ha.log",
+	.max_frame = HACTL_MAX_FRAME,
+	.timeout_secs = HACTL_REPLY_TIMEOUT_SECS,
+	.typename = hactl_typename,
+};
 
 struct hcc *
 hactl_connect(const char *path, char *err, size_t errlen)
 {
-	struct timeval tv = { HACTL_REPLY_TIMEOUT_SECS, 0 };
 	char def[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct sockaddr_un sun;
 	struct hcc *c;
-	int fd, saved;
+	int saved;
 
 	if (path == NULL) {
 		if (hactl_socket_path(NULL, def, sizeof(def)) == -1) {
@@ -310,51 +298,17 @@ hactl_connect(const char *path, char *err, size_t errlen)
 		}
 		path = def;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "control socket path %s is too long (at "
-		    "most %zu characters)", path, sizeof(sun.sun_path) - 1);
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		saved = errno;
-		snprintf(err, errlen, "cannot create a socket for %s: %s", path,
-		    strerror(saved));
-		errno = saved;
-		return NULL;
-	}
-	/* a full listen backlog would block connect without this */
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		saved = errno;
-		close(fd);
-		if (saved == EACCES || saved == EPERM)
-			snprintf(err, errlen, "cannot connect to %s: %s (run as "
-			    "root, hasvr's user or a member of the socket's "
-			    "group)", path, strerror(saved));
-		else if (saved == EAGAIN || saved == EINPROGRESS)
-			snprintf(err, errlen, "cannot connect to %s: hasvr did "
-			    "not accept within %d seconds (is it hung? see "
-			    "var/errorLog/ha.log)", path, HACTL_REPLY_TIMEOUT_SECS);
-		else
-			snprintf(err, errlen, "cannot connect to %s: %s (is "
-			    "hasvr running?)", path, strerror(saved));
-		errno = saved;
-		return NULL;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		close(fd);
 		snprintf(err, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
-	c->fd = fd;
-	util_strlcpy(c->path, path, sizeof(c->path));
-	buf_init(&c->out);
-	buf_init(&c->in);
+	if (uconn_connect(&c->u, &hactl_peer, path, err, errlen) == -1) {
+		saved = errno;
+		free(c);
+		errno = saved;
+		return NULL;
+	}
 	return c;
 }
 
@@ -363,150 +317,20 @@ hactl_close(struct hcc *c)
 {
 	if (c == NULL)
 		return;
-	if (c->fd != -1)
-		close(c->fd);
-	buf_free(&c->out);
-	buf_free(&c->in);
+	uconn_close(&c->u);
 	free(c);
 }
 
-/* Read n bytes before the deadline (util_now_ms). */
-static int
-io_read(struct hcc *c, void *p, size_t n, uint64_t deadline, char *err,
-    size_t errlen)
-{
-	unsigned char *q = p;
-	struct pollfd pfd;
-	uint64_t now;
-	ssize_t r;
-	int pr;
-
-	while (n > 0) {
-		if ((now = util_now_ms()) >= deadline)
-			return broken(c, err, errlen, "no reply from hasvr on %s "
-			    "within %d seconds (is it hung? see "
-			    "var/errorLog/ha.log)", c->path,
-			    HACTL_REPLY_TIMEOUT_SECS);
-		pfd.fd = c->fd;
-		pfd.events = POLLIN;
-		if ((pr = poll(&pfd, 1, (int)(deadline - now))) == -1) {
-			if (errno == EINTR)
-				continue;
-			return broken(c, err, errlen, "poll on %s: %s", c->path,
-			    strerror(errno));
-		}
-		if (pr == 0)
-			continue;
-		if ((r = read(c->fd, q, n)) == 0)
-			return broken(c, err, errlen, "hasvr closed %s before "
-			    "answering (did it stop? see var/errorLog/ha.log)",
-			    c->path);
-		if (r == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			if (errno == ECONNRESET)
-				return broken(c, err, errlen, "hasvr closed %s "
-				    "before answering", c->path);
-			return broken(c, err, errlen, "cannot read from %s: %s",
-			    c->path, strerror(errno));
-		}
-		q += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* MSG_NOSIGNAL: a library must not kill its caller with SIGPIPE. */
-static int
-io_write(int fd, const void *p, size_t n)
-{
-	const unsigned char *q = p;
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = send(fd, q, n, MSG_NOSIGNAL)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		q += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* One whole frame into c->in. */
-static int
-read_frame(struct hcc *c, struct frame_hdr *fh, uint64_t deadline, char *err,
-    size_t errlen)
-{
-	unsigned char hdr[PROTO_HDR_LEN], *np;
-
-	if (io_read(c, hdr, sizeof(hdr), deadline, err, errlen) == -1)
-		return -1;
-	proto_hdr_decode(hdr, fh);
-	if (fh->len > HACTL_MAX_FRAME)
-		return broken(c, err, errlen, "frame from %s announces %u bytes, "
-		    "over the limit of %d (is this hasvr's control socket?)",
-		    c->path, fh->len, HACTL_MAX_FRAME);
-	buf_reset(&c->in);
-	if (fh->len > c->in.cap) {
-		if ((np = realloc(c->in.p, fh->len)) == NULL)
-			return broken(c, err, errlen, "out of memory");
-		c->in.p = np;
-		c->in.cap = fh->len;
-	}
-	if (fh->len > 0 &&
-	    io_read(c, c->in.p, fh->len, deadline, err, errlen) == -1)
-		return -1;
-	c->in.len = fh->len;
-	return 0;
-}
-
-/* Sends r and reads the reply of type want into c->in. 0, an xe_code from
- * an ERR reply (its message in err), or -1. */
+/* Sends r and reads the reply of type want into c->u.in. 0, an xe_code
+ * from an ERR reply (its message in err), or -1. */
 static int
 roundtrip(struct hcc *c, struct hc_req *r, uint16_t want, char *err,
     size_t errlen)
 {
-	const char *name = hactl_typename(r->type), *msg;
-	struct frame_hdr fh;
-	uint64_t deadline;
-	struct rd rd;
-	uint32_t code;
-	size_t mlen;
-
-	if (c->broken)
-		return broken(c, err, errlen, "control connection to %s is "
-		    "unusable after an earlier error", c->path);
-	r->seq = ++c->seq;
-	hactl_encode_request(&c->out, r);
-	if (c->out.oom)
-		return broken(c, err, errlen, "out of memory");
-	if (io_write(c->fd, c->out.p, c->out.len) == -1)
-		return broken(c, err, errlen, "cannot send %s to %s: %s", name,
-		    c->path, errno == EPIPE || errno == ECONNRESET ?
-		    "closed by hasvr" : strerror(errno));
-	deadline = util_now_ms() + HACTL_REPLY_TIMEOUT_SECS * 1000;
-	if (read_frame(c, &fh, deadline, err, errlen) == -1)
-		return -1;
-	if (fh.seq != c->seq)
-		return broken(c, err, errlen, "reply from %s is for request %u, "
-		    "sent %u", c->path, fh.seq, c->seq);
-	rd_init(&rd, c->in.p, c->in.len);
-	if (fh.type == XM_R_ERR) {
-		code = rd_u32(&rd);
-		msg = rd_str16(&rd, &mlen);
-		if (!rd_done(&rd) || code == 0 || code > INT32_MAX)
-			return broken(c, err, errlen, "malformed ERR reply to %s "
-			    "from %s", name, c->path);
-		snprintf(err, errlen, "%.*s", (int)mlen, msg);
-		return (int)code;
-	}
-	if (fh.type != want)
-		return broken(c, err, errlen, "unexpected reply %s (%u) to %s "
-		    "from %s", hactl_typename(fh.type), fh.type, name, c->path);
-	return 0;
+	r->seq = ++c->u.seq;
+	hactl_encode_request(&c->u.out, r);
+	return uconn_roundtrip(&c->u, hactl_typename(r->type), want, err,
+	    errlen);
 }
 
 int
@@ -529,16 +353,16 @@ hactl_status(struct hcc *c, char **json, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", msg);
 		return -1;
 	}
-	rd_init(&rd, c->in.p, c->in.len);
+	rd_init(&rd, c->u.in.p, c->u.in.len);
 	s = rd_str32(&rd, &n);
 	if (!rd_done(&rd))
-		return broken(c, err, errlen, "malformed status reply from %s",
-		    c->path);
+		return uconn_broken(&c->u, err, errlen, "malformed status reply "
+		    "from %s", c->u.path);
 	if (memchr(s, '\0', n) != NULL)
-		return broken(c, err, errlen, "status reply from %s holds a NUL "
-		    "byte", c->path);
+		return uconn_broken(&c->u, err, errlen, "status reply from %s "
+		    "holds a NUL byte", c->u.path);
 	if ((*json = strndup(s, n)) == NULL)
-		return broken(c, err, errlen, "out of memory");
+		return uconn_broken(&c->u, err, errlen, "out of memory");
 	return 0;
 }
 
@@ -558,11 +382,11 @@ hactl_request(struct hcc *c, const struct hc_req *r, char *msg, size_t msglen)
 	}
 	if ((rc = roundtrip(c, &q, XM_R_OK, msg, msglen)) != 0)
 		return rc;
-	rd_init(&rd, c->in.p, c->in.len);
+	rd_init(&rd, c->u.in.p, c->u.in.len);
 	s = rd_str16(&rd, &n);
 	if (!rd_done(&rd))
-		return broken(c, msg, msglen, "malformed OK reply to %s from %s",
-		    hactl_typename(q.type), c->path);
+		return uconn_broken(&c->u, msg, msglen, "malformed OK reply to %s "
+		    "from %s", hactl_typename(q.type), c->u.path);
 	snprintf(msg, msglen, "%.*s", (int)n, s ? s : "");
 	return 0;
 }
