@@ -284,11 +284,11 @@ main(int argc, char *argv[])
 	if (g.cfg.nerrors == 0 && cfg_isset(&g.cfg, "guiSvr.clientKeyFile") &&
 	    (secret = util_read_key(cfg_str(&g.cfg, "guiSvr.clientKeyFile"), 16,
 	    err, sizeof(err))) == NULL)
-		cfg_add_error(&g.cfg, cfg_get(&g.cfg, "guiSvr.clientKeyFile")->line,
+		cfg_add_error(&g.cfg, cfg_line(&g.cfg, "guiSvr.clientKeyFile"),
 		    "guiSvr.clientKeyFile: %s", err);
 	/* the ha-link socket must fit sun_path, like the client socket */
 	if (g.cfg.nerrors == 0 && strlen(g.paths.halink) >= SUN_PATH_LEN)
-		cfg_add_error(&g.cfg, cfg_get(&g.cfg, "guiSvr.varDir")->line,
+		cfg_add_error(&g.cfg, cfg_line(&g.cfg, "guiSvr.varDir"),
 		    "UNIX socket path '%s' is too long (%zu characters, at most "
 		    "%zu): use a shorter guiSvr.varDir", g.paths.halink,
 		    strlen(g.paths.halink), SUN_PATH_LEN - 1);

@@ -112,14 +112,14 @@ load_config(struct ha *h)
 	if (n > 0)
 		return (int)h->cfg.nerrors + n;
 	if (!same_file(cfg_str(&h->gcfg, "guiSvr.haConfig"), h->cfgfile))
-		cfg_add_error(&h->gcfg, cfg_get(&h->gcfg, "guiSvr.haConfig")->line,
+		cfg_add_error(&h->gcfg, cfg_line(&h->gcfg, "guiSvr.haConfig"),
 		    "guiSvr.haConfig is %s, but hasvr runs with %s: guisvr must "
 		    "read the same haSvr.cfg", cfg_str(&h->gcfg, "guiSvr.haConfig"),
 		    h->cfgfile);
 	gu = cfg_str(&h->gcfg, "guiSvr.setuid");
 	hu = cfg_str(&h->cfg, "highAvail.setuid");
 	if (strcmp(gu, hu) != 0 && gu[0] != '\0')
-		cfg_add_error(&h->cfg, cfg_get(&h->cfg, "highAvail.setuid")->line,
+		cfg_add_error(&h->cfg, cfg_line(&h->cfg, "highAvail.setuid"),
 		    "highAvail.setuid is '%s' but guiSvr.setuid in %s is '%s': "
 		    "both daemons run as the same user", hu, h->guisvr_cfg, gu);
 	return (int)(h->cfg.nerrors + h->gcfg.nerrors);

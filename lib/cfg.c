@@ -793,6 +793,12 @@ cfg_get(const struct cfg *c, const char *name)
 	return &c->vals[idx];
 }
 
+int
+cfg_line(const struct cfg *c, const char *name)
+{
+	return cfg_get(c, name)->line;
+}
+
 long long
 cfg_num(const struct cfg *c, const char *name)
 {

@@ -76,6 +76,7 @@ long long cfg_num(const struct cfg *c, const char *name);
 int cfg_bool(const struct cfg *c, const char *name);
 const char *cfg_str(const struct cfg *c, const char *name);   /* "" if unset */
 int cfg_isset(const struct cfg *c, const char *name);
+int cfg_line(const struct cfg *c, const char *name);   /* 0 if from the default */
 
 /* Print every error to stderr, one per line. */
 void cfg_print_errors(const struct cfg *c);

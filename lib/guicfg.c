@@ -81,11 +81,6 @@ const struct cfg_key guicfg_keys[] = {
 const size_t guicfg_nkeys = sizeof(guicfg_keys) / sizeof(guicfg_keys[0]);
 
 /* The line to blame for an error about a key: where it was set, else 0. */
-static int
-key_line(const struct cfg *c, const char *name)
-{
-	return cfg_get(c, name)->line;
-}
 
 int
 guicfg_check(struct cfg *c)
@@ -97,7 +92,7 @@ guicfg_check(struct cfg *c)
 
 	if (cfg_isset(c, "guiSvr.listenAddr") &&
 	    !cfg_isset(c, "guiSvr.clientKeyFile"))
-		cfg_add_error(c, key_line(c, "guiSvr.listenAddr"),
+		cfg_add_error(c, cfg_line(c, "guiSvr.listenAddr"),
 		    "guiSvr.listenAddr is set but guiSvr.clientKeyFile is not "
 		    "(set it to a private file holding the client secret, or "
 		    "remove guiSvr.listenAddr)");
@@ -105,9 +100,9 @@ guicfg_check(struct cfg *c)
 	rec = cfg_num(c, "guiSvr.maxRecordSize");
 	req = cfg_num(c, "guiSvr.maxRequestSize");
 	if (req < rec + 4 * K) {
-		line = key_line(c, "guiSvr.maxRequestSize");
+		line = cfg_line(c, "guiSvr.maxRequestSize");
 		if (line == 0)
-			line = key_line(c, "guiSvr.maxRecordSize");
+			line = cfg_line(c, "guiSvr.maxRecordSize");
 		cfg_add_error(c, line, "guiSvr.maxRequestSize (%s) must be at "
 		    "least guiSvr.maxRecordSize (%s) + 4K: raise "
 		    "guiSvr.maxRequestSize to %lldK or more",
@@ -117,9 +112,9 @@ guicfg_check(struct cfg *c)
 
 	/* A path that cannot be used must fail here, not at start-up. */
 	if (guicfg_paths(c, &p, err, sizeof(err)) == -1) {
-		line = key_line(c, "guiSvr.clientSocket");
+		line = cfg_line(c, "guiSvr.clientSocket");
 		if (line == 0 || strstr(err, "guiSvr.clientSocket") == NULL)
-			line = key_line(c, "guiSvr.varDir");
+			line = cfg_line(c, "guiSvr.varDir");
 		cfg_add_error(c, line, "%s", err);
 	}
 	return (int)c->nerrors;

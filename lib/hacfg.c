@@ -155,11 +155,6 @@ const struct cfg_key hacfg_keys[] = {
 };
 const size_t hacfg_nkeys = sizeof(hacfg_keys) / sizeof(hacfg_keys[0]);
 
-static int
-key_line(const struct cfg *c, const char *name)
-{
-	return cfg_get(c, name)->line;
-}
 
 /* Canonical text of a numeric address ("0:0::1" -> "::1"), so that every
  * node compares and sorts the same strings. 0, or -1 if not an address. */
@@ -212,12 +207,12 @@ collect(const struct cfg *c, struct cfg *cw, struct slot *s, int max)
 		    sizeof(s[n].addr)) == -1)
 			continue;
 		s[n].key = fixed[i];
-		s[n].line = key_line(c, fixed[i]);
+		s[n].line = cfg_line(c, fixed[i]);
 		s[n].preferred = i;
 		n++;
 	}
 	list = cfg_str(c, "highAvail.replicaAddrs");
-	line = key_line(c, "highAvail.replicaAddrs");
+	line = cfg_line(c, "highAvail.replicaAddrs");
 	for (p = list; *p != '\0';) {
 		p += strspn(p, " \t");
 		if ((len = strcspn(p, " \t")) == 0)
@@ -282,7 +277,7 @@ check_tls(struct cfg *c)
 		if (cfg_isset(c, tls[i])) {
 			nset++;
 			if (line == 0)
-				line = key_line(c, tls[i]);
+				line = cfg_line(c, tls[i]);
 		}
 		snprintf(dst + strlen(dst), 256 - strlen(dst), "%s%s",
 		    dst[0] ? " and " : "", tls[i]);
@@ -367,7 +362,7 @@ check_sync(struct cfg *c)
 	int line;
 
 	list = cfg_str(c, "highAvail.syncPaths");
-	line = key_line(c, "highAvail.syncPaths");
+	line = cfg_line(c, "highAvail.syncPaths");
 	for (p = list; *p != '\0';) {
 		p += strspn(p, " \t");
 		if ((len = strcspn(p, " \t")) == 0)
@@ -378,12 +373,12 @@ check_sync(struct cfg *c)
 	}
 	bw = cfg_num(c, "highAvail.syncBandwidth");
 	if (bw > 0 && bw < 1024)
-		cfg_add_error(c, key_line(c, "highAvail.syncBandwidth"),
+		cfg_add_error(c, cfg_line(c, "highAvail.syncBandwidth"),
 		    "highAvail.syncBandwidth %s is less than 1K: rsync limits "
 		    "in K per second; use at least 1K, or 0 for no limit",
 		    cfg_str(c, "highAvail.syncBandwidth"));
 	if (strpbrk(cfg_str(c, "highAvail.mailTo"), " \t") != NULL)
-		cfg_add_error(c, key_line(c, "highAvail.mailTo"),
+		cfg_add_error(c, cfg_line(c, "highAvail.mailTo"),
 		    "highAvail.mailTo: separate the addresses with commas, "
 		    "not blanks");
 }
@@ -406,9 +401,9 @@ hacfg_check(struct cfg *c)
 	hb = cfg_num(c, "highAvail.heartbeatInterval");
 	dead = cfg_num(c, "highAvail.deadInterval");
 	if (dead <= 2 * hb) {
-		line = key_line(c, "highAvail.deadInterval");
+		line = cfg_line(c, "highAvail.deadInterval");
 		if (line == 0)
-			line = key_line(c, "highAvail.heartbeatInterval");
+			line = cfg_line(c, "highAvail.heartbeatInterval");
 		cfg_add_error(c, line, "highAvail.deadInterval (%s) must be more "
 		    "than twice highAvail.heartbeatInterval (%s): raise "
 		    "highAvail.deadInterval above %lldms or lower "
@@ -428,7 +423,7 @@ hacfg_check(struct cfg *c)
 	if (cfg_isset(c, "highAvail.HMACKey") &&
 	    (klen = strlen(cfg_str(c, "highAvail.HMACKey"))) > 0 &&
 	    klen < HACFG_MIN_KEY)
-		cfg_add_error(c, key_line(c, "highAvail.HMACKey"),
+		cfg_add_error(c, cfg_line(c, "highAvail.HMACKey"),
 		    "highAvail.HMACKey is too short (%zu characters, at least "
 		    "%d): use a random secret, the same on every node", klen,
 		    HACFG_MIN_KEY);
@@ -451,7 +446,7 @@ hacfg_check(struct cfg *c)
 			if (strcmp(s[j].addr, me) == 0)
 				break;
 		if (j == n)
-			cfg_add_error(c, key_line(c, "highAvail.myAddr"),
+			cfg_add_error(c, cfg_line(c, "highAvail.myAddr"),
 			    "highAvail.myAddr %s is not one of the nodes "
 			    "(highAvail.primaryAddr, highAvail.secondaryAddr, "
 			    "highAvail.replicaAddrs): set it to this node's own "
