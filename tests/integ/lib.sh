@@ -384,6 +384,33 @@ assert_no_grep()
 	! grep -Eq -- "$1" "$2" || fail "${3:-$2 matches /$1/}"
 }
 
+# poll_until SECS CMD [ARG...]: runs CMD (quietly) every 0.1 s until it
+# succeeds (0) or SECS seconds have passed (1).
+poll_until()
+{
+	local lim n
+	lim=$(($1 * 10))
+	shift
+	n=0
+	until "$@" >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ $n -lt $lim ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# wait_until SECS WHAT CMD [ARG...]: poll_until, and fail with
+# "WHAT (waited SECS s)" when CMD never succeeded.
+wait_until()
+{
+	local secs what
+	secs=$1
+	what=$2
+	shift 2
+	poll_until "$secs" "$@" || fail "$what (waited $secs s)"
+}
+
 # wait_for_log PATTERN [SECS [FILE]]: until FILE (default the current
 # guisvr log) has a line matching PATTERN (bounded).
 wait_for_log()

@@ -29,16 +29,13 @@ ha_node b 127.0.0.2
 HA_KEY=$GOODKEY
 start_guisvr
 set_role secondary 1
-n=0
-while [ $n -lt 150 ]; do
-	if grep -q "peer authentication failed from 127\.0\.0\.2" "$(log_of a)" ||
-	    grep -q "peer authentication failed from 127\.0\.0\.1" "$(log_of b)"; then
-		break
-	fi
-	sleep 0.1
-	n=$((n + 1))
-done
-[ $n -lt 150 ] || fail "no 'peer authentication failed from' in either log after 15 s"
+auth_failure_logged()
+{
+	grep -q "peer authentication failed from 127\.0\.0\.2" "$(log_of a)" ||
+	    grep -q "peer authentication failed from 127\.0\.0\.1" "$(log_of b)"
+}
+wait_until 15 "no 'peer authentication failed from' in either log" \
+    auth_failure_logged
 # give it a few more seconds to (not) replicate
 sleep 2
 assert_no_grep "DB_EVENT_REP_STARTUPDONE" "$LOG" "the wrong-key secondary finished its start-up"
@@ -79,12 +76,8 @@ replication_works()
 	on b assert_alive "$1"
 	on a xdb -w put "0.rep_security.$1" after="$1" >/dev/null ||
 	    fail "write on the primary after $1"
-	n=0
-	until on b xdb get "0.rep_security.$1" >/dev/null 2>&1; do
-		n=$((n + 1))
-		[ $n -lt 100 ] || fail "replication stopped after $1"
-		sleep 0.1
-	done
+	wait_until 10 "replication stopped after $1" \
+	    on b xdb get "0.rep_security.$1"
 }
 
 if command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then
@@ -133,11 +126,7 @@ cap=
 if [ "${HASVR_TEST_CAPTURE:-}" != strace ] && command -v tcpdump >/dev/null 2>&1; then
 	tcpdump -i lo -U -s 0 -w "$T/rep.pcap" "tcp port $HA_RPORT" >"$T/tcpdump.out" 2>&1 &
 	echo $! >"$T/tcpdump.helper"
-	n=0
-	until grep -q "listening on" "$T/tcpdump.out" 2>/dev/null || [ $n -ge 50 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
+	poll_until 5 grep -q "listening on" "$T/tcpdump.out" || true
 	if grep -q "listening on" "$T/tcpdump.out"; then
 		cap=tcpdump
 	else
