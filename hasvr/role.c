@@ -887,6 +887,12 @@ role_commit(struct role_ctx *ctx, const struct role_decision *d,
 	ctx->epoch = d->epoch;
 	if (d->epoch > ctx->max_epoch)
 		ctx->max_epoch = d->epoch;
+	/* a handoff promises the successor the next epoch: should this node
+	 * have to take over again before it hears the successor (a lost
+	 * link, a stalled successor), it must not claim the same epoch */
+	if (d->action == ROLE_ACT_SECONDARY && d->handoff_eid != 0 &&
+	    d->epoch + 1 > ctx->max_epoch)
+		ctx->max_epoch = d->epoch + 1;
 	ctx->req_switch_eid = 0;
 	ctx->req_promote = ctx->req_force = 0;
 	ctx->last_role = ctx->role;

@@ -696,9 +696,35 @@ test_switchover(void)
 	CU_ASSERT_EQUAL(nprimaries(s), 0);
 	sim_run(s, 1100 + DEAD, 1100 + DEAD);
 	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
-	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 2);
+	/* epoch 2 was promised to the successor: never claimed twice */
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 3);
 	sim_run(s, 1100 + DEAD + STEP, 1100 + DEAD + STEP);
-	CU_ASSERT_EQUAL(log_has(s, "following primary peer 1 (epoch 2)"), 1);
+	CU_ASSERT_EQUAL(log_has(s, "following primary peer 1 (epoch 3)"), 1);
+	sim_free(s);
+
+	/* the successor takes over with epoch 2 but the old primary never
+	 * hears it (a stall, a lost link): when the handoff expires the old
+	 * primary takes over with epoch 3, not a second epoch 2, and once
+	 * they hear each other the later promotion wins on its epoch alone */
+	s = sim_pair();
+	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[0], 2, 1000, msg,
+	    sizeof(msg)), 1);
+	sim_run(s, 1100, 1100);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	s->link[0][1] = 0;
+	sim_run(s, 1200, 1200);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
+	sim_run(s, 1300, 1300 + DEAD + DEAD);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 3);
+	s->link[0][1] = 1;
+	sim_run(s, 1400 + DEAD + DEAD, 1600 + DEAD + DEAD);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(log_has(s, "two primaries: peer 1 has epoch 3\n"), 1);
+	CU_ASSERT_EQUAL(log_has(s, "wins on preference"), 0);
 	sim_free(s);
 
 	/* three nodes, from eid 2 to the replica: eid 1, preferred and as
