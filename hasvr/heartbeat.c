@@ -151,21 +151,6 @@ heartbeat_derive_key(const char *secret, size_t secretlen,
 /* ---- config checksum ---- */
 
 static int
-addr_canon(const char *s, char *out, size_t outlen)
-{
-	unsigned char a[sizeof(struct in6_addr)];
-	int af;
-
-	if (inet_pton(AF_INET, s, a) == 1)
-		af = AF_INET;
-	else if (inet_pton(AF_INET6, s, a) == 1)
-		af = AF_INET6;
-	else
-		return -1;
-	return inet_ntop(af, a, out, outlen) == NULL ? -1 : 0;
-}
-
-static int
 cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -199,7 +184,7 @@ norm_addr_list(const char *list)
 	    tok = strtok_r(NULL, " \t", &save)) {
 		char canon[INET6_ADDRSTRLEN];
 
-		if (addr_canon(tok, canon, sizeof(canon)) == 0)
+		if (util_addr_canon(tok, canon, sizeof(canon)) == 0)
 			v[n] = strdup(canon);
 		else
 			v[n] = strdup(tok);
@@ -267,7 +252,7 @@ norm_value(const struct cfg_key *k, const struct cfg_value *v, char *buf,
 		return 0;
 	case CFG_ADDR:
 		buf[0] = '=';
-		if (addr_canon(v->str, buf + 1, buflen - 1) == -1)
+		if (util_addr_canon(v->str, buf + 1, buflen - 1) == -1)
 			snprintf(buf, buflen, "=%s", v->str);
 		return 0;
 	default:

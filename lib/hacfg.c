@@ -156,28 +156,6 @@ const struct cfg_key hacfg_keys[] = {
 const size_t hacfg_nkeys = sizeof(hacfg_keys) / sizeof(hacfg_keys[0]);
 
 
-/* Canonical text of a numeric address ("0:0::1" -> "::1"), so that every
- * node compares and sorts the same strings. 0, or -1 if not an address. */
-static int
-addr_canon(const char *s, char *out, size_t outlen)
-{
-	unsigned char a[sizeof(struct in6_addr)];
-	char tmp[INET6_ADDRSTRLEN];
-	int af;
-
-	if (inet_pton(AF_INET, s, a) == 1)
-		af = AF_INET;
-	else if (inet_pton(AF_INET6, s, a) == 1)
-		af = AF_INET6;
-	else
-		return -1;
-	if (inet_ntop(af, a, tmp, sizeof(tmp)) == NULL)
-		return -1;
-	if (util_strlcpy(out, tmp, outlen) >= outlen)
-		return -1;
-	return 0;
-}
-
 /* One address of the node list, as written and where. */
 struct slot {
 	char addr[64];          /* canonical */
@@ -203,7 +181,7 @@ collect(const struct cfg *c, struct cfg *cw, struct slot *s, int max)
 	for (i = 0; i < 2; i++) {
 		if (!cfg_isset(c, fixed[i]) || n >= max)
 			continue;
-		if (addr_canon(cfg_str(c, fixed[i]), s[n].addr,
+		if (util_addr_canon(cfg_str(c, fixed[i]), s[n].addr,
 		    sizeof(s[n].addr)) == -1)
 			continue;
 		s[n].key = fixed[i];
@@ -230,7 +208,7 @@ collect(const struct cfg *c, struct cfg *cw, struct slot *s, int max)
 		}
 		if (n >= max)
 			continue;
-		if (addr_canon(tok, s[n].addr, sizeof(s[n].addr)) == -1) {
+		if (util_addr_canon(tok, s[n].addr, sizeof(s[n].addr)) == -1) {
 			if (cw != NULL)
 				cfg_add_error(cw, line, "highAvail.replicaAddrs: "
 				    "'%s' is not a numeric IPv4 or IPv6 address "
@@ -441,7 +419,8 @@ hacfg_check(struct cfg *c)
 			}
 
 	if (cfg_isset(c, "highAvail.myAddr") &&
-	    addr_canon(cfg_str(c, "highAvail.myAddr"), me, sizeof(me)) == 0) {
+	    util_addr_canon(cfg_str(c, "highAvail.myAddr"), me,
+	    sizeof(me)) == 0) {
 		for (j = 0; j < n; j++)
 			if (strcmp(s[j].addr, me) == 0)
 				break;
@@ -499,7 +478,8 @@ hacfg_view(const struct cfg *c, struct hacfg *h)
 		h->nnodes++;
 	}
 	qsort(h->nodes, (size_t)h->nnodes, sizeof(h->nodes[0]), node_cmp);
-	if (addr_canon(cfg_str(c, "highAvail.myAddr"), me, sizeof(me)) == -1)
+	if (util_addr_canon(cfg_str(c, "highAvail.myAddr"), me,
+	    sizeof(me)) == -1)
 		me[0] = '\0';
 	for (i = 0; i < h->nnodes; i++) {
 		h->nodes[i].eid = i + 1;

@@ -860,22 +860,6 @@ out:
 
 /* ---- peer lookup ------------------------------------------------------ */
 
-/* Canonical text of a numeric address; -1 if s is not one. */
-static int
-canon(const char *s, char *out, size_t outlen)
-{
-	unsigned char a[sizeof(struct in6_addr)];
-	int af;
-
-	if (inet_pton(AF_INET, s, a) == 1)
-		af = AF_INET;
-	else if (inet_pton(AF_INET6, s, a) == 1)
-		af = AF_INET6;
-	else
-		return -1;
-	return inet_ntop(af, a, out, (socklen_t)outlen) == NULL ? -1 : 0;
-}
-
 int
 hastatus_peer_eid(const char *json, const char *addr, uint32_t *eid,
     char *err, size_t errlen)
@@ -887,7 +871,7 @@ hastatus_peer_eid(const char *json, const char *addr, uint32_t *eid,
 	size_t i, off = 0;
 	int rc = -1, w;
 
-	if (canon(addr, want, sizeof(want)) == -1) {
+	if (util_addr_canon(addr, want, sizeof(want)) == -1) {
 		snprintf(err, errlen, "'%s' is not a numeric IPv4 or IPv6 address "
 		    "nor an eid", addr);
 		return -1;
@@ -899,7 +883,8 @@ hastatus_peer_eid(const char *json, const char *addr, uint32_t *eid,
 	}
 	if (validate(root, err, errlen) != HASTATUS_HEALTHY)
 		goto out;
-	if (canon(jstr(jobj(root, "node"), "addr"), have, sizeof(have)) == 0 &&
+	if (util_addr_canon(jstr(jobj(root, "node"), "addr"), have,
+	    sizeof(have)) == 0 &&
 	    strcmp(have, want) == 0) {
 		snprintf(err, errlen, "%s is this node: give a peer's address",
 		    want);
@@ -907,7 +892,7 @@ hastatus_peer_eid(const char *json, const char *addr, uint32_t *eid,
 	}
 	list[0] = '\0';
 	json_array_foreach(jget(root, "peers"), i, p) {
-		if (canon(jstr(p, "addr"), have, sizeof(have)) == -1)
+		if (util_addr_canon(jstr(p, "addr"), have, sizeof(have)) == -1)
 			continue;
 		if (!jnum(p, "eid", &v) || v <= 0 || v > UINT32_MAX)
 			continue;

@@ -4,6 +4,8 @@
  * caller needs to tell the administrator something, fill err. */
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -389,4 +391,22 @@ util_pidfile_claim(const char *path, const char *program, char *err,
 	}
 	len = (size_t)snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	return atomicfile_write(path, buf, len, 0644, err, errlen);
+}
+
+int
+util_addr_canon(const char *s, char *out, size_t outlen)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char tmp[INET6_ADDRSTRLEN];
+	int af;
+
+	if (inet_pton(AF_INET, s, a) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, s, a) == 1)
+		af = AF_INET6;
+	else
+		return -1;
+	if (inet_ntop(af, a, tmp, sizeof(tmp)) == NULL)
+		return -1;
+	return util_strlcpy(out, tmp, outlen) >= outlen ? -1 : 0;
 }

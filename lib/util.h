@@ -49,6 +49,10 @@ long util_rss_kib(pid_t pid);
 
 /* Value of a hex digit, -1 if c is not one. */
 int util_hexval(int c);
+/* Canonical text of a numeric IPv4 or IPv6 address ("0:0::1" -> "::1"), so
+ * that every node compares and sorts the same strings. 0, or -1 if s is not
+ * an address or out is too small. */
+int util_addr_canon(const char *s, char *out, size_t outlen);
 
 /* fork twice, setsid, chdir /, stdio to /dev/null; returns in the daemon.
  * 0, or -1 with errno set. */
