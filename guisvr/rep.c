@@ -412,6 +412,19 @@ rep_peer_insync(struct rep *r, const struct rep_peer *p)
 	return p->insync;
 }
 
+/* With r->mu held: 1 (and *last_ms set to now) if a warning last given at
+ * *last_ms may be given again, at most once per REP_WARN_EVERY_MS. */
+static int
+rep_warn_due(uint64_t *last_ms)
+{
+	uint64_t now = util_now_ms();
+
+	if (now - *last_ms < REP_WARN_EVERY_MS)
+		return 0;
+	*last_ms = now;
+	return 1;
+}
+
 /* ---- transport callbacks (I/O thread) --------------------------------- */
 
 static void
@@ -488,10 +501,8 @@ rep_on_message(const struct rt_msg *m, void *arg)
 		r->qitems++;
 		r->qbytes += need;
 		it = NULL;          /* rep_on_batch wakes the apply thread */
-	} else if (full && util_now_ms() - r->qfull_ms >= REP_WARN_EVERY_MS) {
-		r->qfull_ms = util_now_ms();
-		warn = 1;
-	}
+	} else if (full)
+		warn = rep_warn_due(&r->qfull_ms);
 	pthread_mutex_unlock(&r->mu);
 	if (warn)
 		log_warnx("replication apply queue full (%d messages): dropped a "
@@ -997,10 +1008,7 @@ rep_apply_one(struct rep *r, struct rep_item *it, DB_LSN *perm, int *perm_eid)
 		break;
 	case DB_REP_DUPMASTER:
 		pthread_mutex_lock(&r->mu);
-		if (util_now_ms() - r->dupmaster_ms >= REP_WARN_EVERY_MS) {
-			r->dupmaster_ms = util_now_ms();
-			warn = 1;
-		}
+		warn = rep_warn_due(&r->dupmaster_ms);
 		pthread_mutex_unlock(&r->mu);
 		if (warn)
 			rep_event(r, LOG_LVL_ERR, "two primaries: peer %d %s also "
@@ -1020,10 +1028,7 @@ rep_apply_one(struct rep *r, struct rep_item *it, DB_LSN *perm, int *perm_eid)
 		break;
 	default:
 		pthread_mutex_lock(&r->mu);
-		if (util_now_ms() - r->badmsg_ms >= REP_WARN_EVERY_MS) {
-			r->badmsg_ms = util_now_ms();
-			warn = 1;
-		}
+		warn = rep_warn_due(&r->badmsg_ms);
 		pthread_mutex_unlock(&r->mu);
 		if (warn)
 			log_warnx("replication: message from peer %d %s: %s",
