@@ -394,6 +394,18 @@ ours_fail()
 	OURS=0
 }
 
+# converge NAME COUNT WHY: until node NAME holds COUNT records (30 s at
+# most; then our side is n/a, for WHY).
+converge()
+{
+	n=0
+	until [ "$("$XDB" -f "$T/$1/guiSvr.cfg" count 2>/dev/null || echo y)" = "$2" ]; do
+		n=$((n + 1))
+		[ $n -lt 300 ] || { ours_fail "$3"; return 0; }
+		sleep 0.1
+	done
+}
+
 # engine_rates MODE: the MODE pair's primary guisvr stopped, its environment
 # is used by `bench_commit engine` (this bench's process as the primary)
 # with the secondary still running; rates into $T/<MODE>_e<THREADS>.
@@ -437,12 +449,7 @@ engine_rates()
 	done
 	# every in-process commit reached the secondary
 	[ "$c0" != x ] && want=$((c0 + want)) || want=x
-	n=0
-	until [ "$("$XDB" -f "$T/$1_s/guiSvr.cfg" count 2>/dev/null || echo y)" = "$want" ]; do
-		n=$((n + 1))
-		[ $n -lt 300 ] || { ours_fail "the $1 secondary lacks records of the in-process runs"; break; }
-		sleep 0.1
-	done
+	converge "$1_s" "$want" "the $1 secondary lacks records of the in-process runs"
 }
 
 # ours_rates MODE TXNSYNC_PRIMARY DURABILITY: medians into <MODE>1, <MODE>8
@@ -479,12 +486,7 @@ ours_rates()
 	if [ "$OURS" -eq 1 ]; then
 		# the secondary really got it all
 		c1=$("$XDB" -f "$T/$1_p/guiSvr.cfg" count 2>/dev/null || echo x)
-		n=0
-		until [ "$("$XDB" -f "$T/$1_s/guiSvr.cfg" count 2>/dev/null || echo y)" = "$c1" ]; do
-			n=$((n + 1))
-			[ $n -lt 300 ] || { ours_fail "the $1 secondary did not converge"; break; }
-			sleep 0.1
-		done
+		converge "$1_s" "$c1" "the $1 secondary did not converge"
 	fi
 	if [ "$OURS" -eq 1 ]; then
 		echo "hasvr: $1, in-process primary (bench_commit engine)"
