@@ -189,15 +189,16 @@ do_role(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
     const unsigned char *p)
 {
 	char err[HASVR_ERRLEN], msg[HASVR_ERRLEN + 64];
-	uint32_t epoch;
+	uint32_t epoch, primary;
 	struct rd rd;
 	int role, rc;
 
-	if (payload_len(s, c, h, 5, "u8 role, u32 epoch") == -1)
+	if (payload_len(s, c, h, 9, "u8 role, u32 epoch, u32 primary") == -1)
 		return;
 	rd_init(&rd, p, h->len);
 	role = rd_u8(&rd);
 	epoch = rd_u32(&rd);
+	primary = rd_u32(&rd);
 	if (role != HL_ROLE_PRIMARY && role != HL_ROLE_SECONDARY &&
 	    role != HL_ROLE_NONE) {
 		snprintf(msg, sizeof(msg), "unknown role %d (none 0, primary 1, "
@@ -215,7 +216,8 @@ do_role(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
 	log_info("ha-link: role %s requested (epoch %u)", halink_role_name(role),
 	    epoch);
 	err[0] = '\0';
-	if ((rc = rep_set_role(s->rep, role, epoch, err, sizeof(err))) != 0) {
+	if ((rc = rep_set_role(s->rep, role, epoch, primary, err,
+	    sizeof(err))) != 0) {
 		if (err[0] == '\0')
 			util_strlcpy(err, proto_errname(rc), sizeof(err));
 		log_warnx("ha-link: role %s refused: %s", halink_role_name(role),

@@ -151,6 +151,10 @@ struct rep {
 	uint32_t epoch;
 	int was_primary;            /* wrote as primary since the last check */
 	int master_eid;             /* from NEWMASTER; DB_EID_INVALID if none */
+	uint32_t follow;            /* secondary: the only peer whose messages
+				     * it takes (HL_PRIMARY_NONE nobody yet,
+				     * HL_PRIMARY_ANY whoever acts as master) */
+	uint64_t foreign;           /* messages dropped: not from follow */
 	int startup_done;           /* STARTUPDONE seen in this client role */
 	int startup_pending;        /* the apply thread has to react to it */
 	int sync_on;                /* database replication enabled */
@@ -1100,18 +1104,34 @@ rep_idle_ack(struct rep *r, int unacked)
 static void
 rep_announce(struct rep *r)
 {
+	uint32_t follow;
 	int role, ret;
 
 	pthread_mutex_lock(&r->role_mu);
 	pthread_mutex_lock(&r->mu);
 	role = r->role;
+	follow = r->follow;
 	pthread_mutex_unlock(&r->mu);
-	if (role != HL_ROLE_PRIMARY && __atomic_load_n(&r->sync_on,
-	    __ATOMIC_ACQUIRE) && (ret = r->env->rep_start(r->env, NULL,
-	    DB_REP_CLIENT)) != 0)
+	if (role == HL_ROLE_SECONDARY && follow != HL_PRIMARY_NONE &&
+	    __atomic_load_n(&r->sync_on, __ATOMIC_ACQUIRE) &&
+	    (ret = r->env->rep_start(r->env, NULL, DB_REP_CLIENT)) != 0)
 		log_warnx("replication: restarting as a client: %s",
 		    db_strerror(ret));
 	pthread_mutex_unlock(&r->role_mu);
+}
+
+/* Whether a node in this role applies Berkeley DB messages from eid: a
+ * primary from every peer (requests, acks of its clients), a secondary
+ * only from the primary hasvr named — never from another node that also
+ * acts as master — and a node without a role from nobody. */
+static int
+rep_takes_from(int role, uint32_t follow, int eid)
+{
+	if (role == HL_ROLE_PRIMARY)
+		return 1;
+	if (role != HL_ROLE_SECONDARY || follow == HL_PRIMARY_NONE)
+		return 0;
+	return follow == HL_PRIMARY_ANY || (uint32_t)eid == follow;
 }
 
 /* With r->mu held: moves up to REP_BATCH queued items to the caller. */
@@ -1148,7 +1168,10 @@ rep_apply_main(void *arg)
 	struct rep_item *batch, *it;
 	struct timespec ts;
 	DB_LSN perm;
+	uint64_t foreign = 0;
+	uint32_t follow;
 	int perm_eid, rounds, announce, startup, on, ret, unacked = 0, applied;
+	int role;
 
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
@@ -1178,18 +1201,24 @@ rep_apply_main(void *arg)
 		for (rounds = 0; rounds < REP_ROUNDS &&
 		    (batch = rep_take(r)) != NULL; rounds++) {
 			on = r->sync_on;
+			role = r->role;
+			follow = r->follow;
 			pthread_mutex_unlock(&r->mu);
 			while ((it = batch) != NULL) {
 				batch = it->next;
 				if (it->kind == REP_IT_PEER_UP)
 					announce = 1;
-				else if (on) {
+				else if (on && rep_takes_from(role, follow,
+				    it->eid)) {
 					rep_apply_one(r, it, &perm, &perm_eid);
 					applied = 1;
-				}
+				} else if (on)
+					foreign++;
 				free(it);
 			}
 			pthread_mutex_lock(&r->mu);
+			r->foreign += foreign;
+			foreign = 0;
 		}
 		pthread_mutex_unlock(&r->mu);
 
@@ -1233,6 +1262,7 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 	DB_LSN lsn;
 	uint64_t deadline, now;
 	int i, ret, rc = 0, waitfor, acked, connected, timedout = 0, has;
+	int demoted;
 	char changes[HACFG_MAX_NODES][256];
 	int nchanges = 0;
 
@@ -1260,19 +1290,20 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 	r->waitq = &me;
 	r->waiters++;
 	for (;;) {
-		if (r->stopping || r->role != HL_ROLE_PRIMARY) {
-			if (r->dur == HA_STRICT) {
-				snprintf(err, errlen, "committed on this node, but it "
-				    "stopped being the primary before a secondary "
-				    "acknowledged the write");
-				rc = XE_NOTREPL;
-			}
+		if (r->stopping) {
+			snprintf(err, errlen, "committed on this node, but it "
+			    "stopped before the secondaries acknowledged the "
+			    "write; it may be rolled back");
+			rc = XE_NOTREPL;
 			break;
 		}
+		demoted = r->role != HL_ROLE_PRIMARY;
 		if (!r->sync_on) {
-			if (r->dur == HA_STRICT) {
-				snprintf(err, errlen, "committed on the primary only: "
-				    "database replication is disabled");
+			if (r->dur == HA_STRICT || demoted) {
+				snprintf(err, errlen, "committed on %s only: "
+				    "database replication is disabled", demoted ?
+				    "this node (no longer the primary)" :
+				    "the primary");
 				rc = XE_NOTREPL;
 			}
 			break;
@@ -1286,18 +1317,34 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 			else if (p->up && p->insync)
 				waitfor++;
 		}
-		if (r->dur == HA_SYNC && waitfor == 0)
+		if (demoted) {
+			/* This node stopped being the primary meanwhile (a
+			 * switchover, or it lost to another primary): the write
+			 * counts only as acknowledged by a secondary, which the
+			 * successor of a switchover does before it takes over;
+			 * alone here it may be rolled back. */
+			if (acked > 0 && (r->dur == HA_STRICT || waitfor == 0))
+				break;
+			if (timedout || util_now_ms() >= deadline) {
+				snprintf(err, errlen, "committed on this node, but "
+				    "it stopped being the primary before the "
+				    "secondaries acknowledged the write; it may be "
+				    "rolled back");
+				rc = XE_NOTREPL;
+				break;
+			}
+		} else if (r->dur == HA_SYNC && waitfor == 0)
 			break;       /* every in-sync peer has it, or none is */
-		if (r->dur == HA_STRICT && acked > 0)
+		else if (r->dur == HA_STRICT && acked > 0)
 			break;
-		if (r->dur == HA_STRICT && connected == 0) {
+		else if (r->dur == HA_STRICT && connected == 0) {
 			snprintf(err, errlen, "committed on the primary, but no "
 			    "secondary is connected to acknowledge it");
 			rc = XE_NOTREPL;
 			break;
 		}
 		now = util_now_ms();
-		if (timedout || now >= deadline) {
+		if (!demoted && (timedout || now >= deadline)) {
 			if (r->dur == HA_STRICT) {
 				snprintf(err, errlen, "committed on the primary but "
 				    "not acknowledged by a secondary within %lld ms",
@@ -1400,6 +1447,7 @@ rep_start(struct store *s, const struct hacfg *h, const char *xdb_dir,
 	    xdb_dir);
 	r->role = HL_ROLE_NONE;
 	r->master_eid = DB_EID_INVALID;
+	r->follow = HL_PRIMARY_NONE;
 	r->sync_on = 1;
 	for (i = 0; i < h->nnodes; i++) {
 		if (i == h->self)
@@ -1474,19 +1522,19 @@ rep_start(struct store *s, const struct hacfg *h, const char *xdb_dir,
 	if ((r->rt = rt_start(&o, err, errlen)) == NULL)
 		goto fail_hooks;
 
-	if ((ret = r->env->rep_start(r->env, NULL, DB_REP_CLIENT)) != 0) {
-		snprintf(err, errlen, "cannot start replication as a client: %s",
-		    db_strerror(ret));
-		goto fail_rt;
-	}
+	/* Berkeley DB replication itself starts with the first role from
+	 * hasvr (rep_set_role): until then this node neither follows a
+	 * primary nor logs DB_EVENT_REP_CLIENT, which an admin would read as
+	 * "this node was told to be secondary". */
 	if ((ret = pthread_create(&r->apply_thr, NULL, rep_apply_main, r)) != 0) {
 		snprintf(err, errlen, "cannot start the replication apply "
 		    "thread: %s", strerror(ret));
 		goto fail_rt;
 	}
 	r->apply_running = 1;
-	log_info("replication started as a client (eid %d, %s, port %d, "
-	    "durability %s, ackTimeout %lldms, %d peer%s)", r->self_eid,
+	log_info("replication ready, waiting for a role from hasvr (eid %d, "
+	    "%s, port %d, durability %s, ackTimeout %lldms, %d peer%s)",
+	    r->self_eid,
 	    r->self_addr, h->replication_port, rep_dur_name(r->dur),
 	    r->ack_timeout_ms, r->npeers, r->npeers == 1 ? "" : "s");
 	return r;
@@ -1541,27 +1589,74 @@ rep_stop(struct rep *r)
 	rep_free(r);
 }
 
+/* "peer 2 127.0.0.2", "any node acting as master", "no node yet". */
+static void
+rep_follow_name(struct rep *r, uint32_t follow, char *buf, size_t len)
+{
+	if (follow == HL_PRIMARY_ANY)
+		snprintf(buf, len, "any node acting as master");
+	else if (follow == HL_PRIMARY_NONE)
+		snprintf(buf, len, "no node yet");
+	else
+		snprintf(buf, len, "peer %u %s", follow,
+		    rep_peer_addr(r, (int)follow));
+}
+
 int
-rep_set_role(struct rep *r, int role, uint32_t epoch, char *err, size_t errlen)
+rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
+    char *err, size_t errlen)
 {
 	DB_LOG_STAT *ls = NULL;
 	DB_LSN end;
-	int old, i, ret, rc;
+	char who[96];
+	int old, i, ret, rc, presume;
+	uint32_t was_follow;
 
 	if (role != HL_ROLE_PRIMARY && role != HL_ROLE_SECONDARY &&
 	    role != HL_ROLE_NONE) {
 		snprintf(err, errlen, "unknown role %d", role);
 		return XE_BADREQ;
 	}
+	if (role == HL_ROLE_SECONDARY && primary != HL_PRIMARY_NONE &&
+	    primary != HL_PRIMARY_ANY && (primary == (uint32_t)r->self_eid ||
+	    rep_peer_find(r, (int)primary) == NULL)) {
+		snprintf(err, errlen, "primary eid %u is not a peer of this "
+		    "node", primary);
+		return XE_BADREQ;
+	}
+	if (role == HL_ROLE_PRIMARY)
+		primary = HL_PRIMARY_NONE;
 	pthread_mutex_lock(&r->role_mu);
 	pthread_mutex_lock(&r->mu);
 	old = r->role;
+	was_follow = r->follow;
 	pthread_mutex_unlock(&r->mu);
-	if (old == role) {
+	if (old == role && (role != HL_ROLE_SECONDARY || was_follow == primary)) {
 		pthread_mutex_lock(&r->mu);
 		r->epoch = epoch;
 		pthread_mutex_unlock(&r->mu);
 		pthread_mutex_unlock(&r->role_mu);
+		return 0;
+	}
+	if (old == role) {
+		/* a secondary told to follow another primary: take only its
+		 * messages from now on, and ask it for what is missing */
+		pthread_mutex_lock(&r->mu);
+		r->epoch = epoch;
+		r->follow = primary;
+		r->master_eid = DB_EID_INVALID;
+		pthread_mutex_unlock(&r->mu);
+		rep_update_readonly(r);
+		if (primary != HL_PRIMARY_NONE && (ret = r->env->rep_start(r->env,
+		    NULL, DB_REP_CLIENT)) != 0) {
+			snprintf(err, errlen, "cannot restart as a replication "
+			    "client: %s", db_strerror(ret));
+			pthread_mutex_unlock(&r->role_mu);
+			return XE_DB;
+		}
+		pthread_mutex_unlock(&r->role_mu);
+		rep_follow_name(r, primary, who, sizeof(who));
+		rep_event(r, LOG_LVL_INFO, "following %s (epoch %u)", who, epoch);
 		return 0;
 	}
 
@@ -1588,11 +1683,18 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, char *err, size_t errlen)
 		pthread_mutex_lock(&r->mu);
 		r->role = HL_ROLE_PRIMARY;
 		r->epoch = epoch;
+		r->follow = HL_PRIMARY_NONE;
 		r->was_primary = 1;
 		r->master_eid = r->self_eid;
-		/* every peer has to show it has all this node's log first */
+		/* Every peer has to show it has all this node's log. In sync
+		 * and strict modes a connected peer is waited for from the
+		 * first commit on — it was in sync with the old primary, or
+		 * ackTimeout marks it dirty — rather than left out until it
+		 * catches up: writes acknowledged in between would live on
+		 * this node alone. */
+		presume = r->dur != HA_ASYNC && r->sync_on;
 		for (i = 0; i < r->npeers; i++) {
-			r->peers[i].insync = 0;
+			r->peers[i].insync = presume && r->peers[i].up;
 			r->peers[i].target = end;
 			memset(&r->peers[i].acked, 0, sizeof(r->peers[i].acked));
 			r->peers[i].cursor = r->commits;
@@ -1608,6 +1710,7 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, char *err, size_t errlen)
 		pthread_mutex_lock(&r->mu);
 		r->role = role;
 		r->epoch = epoch;
+		r->follow = primary;
 		/* a client that already synced stays synced; an old primary
 		 * has to sync up with the new one */
 		if (old == HL_ROLE_PRIMARY) {
@@ -1622,7 +1725,8 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, char *err, size_t errlen)
 		pthread_mutex_unlock(&r->mu);
 		if (i)
 			rep_div_prepare(r);
-		if ((ret = r->env->rep_start(r->env, NULL, DB_REP_CLIENT)) != 0) {
+		if ((role == HL_ROLE_SECONDARY || old == HL_ROLE_PRIMARY) &&
+		    (ret = r->env->rep_start(r->env, NULL, DB_REP_CLIENT)) != 0) {
 			snprintf(err, errlen, "cannot become a replication client: "
 			    "%s", db_strerror(ret));
 			pthread_mutex_unlock(&r->role_mu);
@@ -1634,6 +1738,10 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, char *err, size_t errlen)
 	pthread_mutex_unlock(&r->role_mu);
 	rep_event(r, LOG_LVL_NOTICE, "role change %s -> %s, reason: hasvr "
 	    "(epoch %u)", rep_role_name(old), rep_role_name(role), epoch);
+	if (role == HL_ROLE_SECONDARY) {
+		rep_follow_name(r, primary, who, sizeof(who));
+		rep_event(r, LOG_LVL_INFO, "following %s (epoch %u)", who, epoch);
+	}
 	return 0;
 }
 
@@ -1662,7 +1770,7 @@ rep_set_sync(struct rep *r, int enable, char *err, size_t errlen)
 		pthread_mutex_unlock(&r->role_mu);
 		return 0;
 	}
-	if (enable) {
+	if (enable && role != HL_ROLE_NONE) {
 		/* Berkeley DB's own catch-up: the master announces itself, a
 		 * client asks for what it misses */
 		ret = r->env->rep_start(r->env, NULL, role == HL_ROLE_PRIMARY ?
@@ -1740,6 +1848,13 @@ rep_state_text(struct rep *r, char *out, size_t outlen)
 	    "durability %s\nstate %s\nsync %s\n", rep_role_name(role), r->epoch,
 	    gen, cur.file, cur.offset, startup, rep_dur_name(r->dur), state,
 	    r->sync_on ? "on" : "off");
+	if (role == HL_ROLE_SECONDARY) {
+		if (r->follow == HL_PRIMARY_ANY)
+			APPEND("follow any\n");
+		else
+			APPEND("follow %u\n", r->follow);
+		APPEND("foreignDropped %llu\n", (unsigned long long)r->foreign);
+	}
 	for (i = 0; i < r->npeers; i++) {
 		p = &r->peers[i];
 		if (role == HL_ROLE_PRIMARY) {
@@ -1771,6 +1886,18 @@ rep_state_text(struct rep *r, char *out, size_t outlen)
 		}
 	}
 	pthread_mutex_unlock(&r->mu);
+	/* a peer the replication channel refuses: hasvr reports it */
+	for (i = 0; i < r->npeers; i++) {
+		struct rt_stats st;
+
+		if (rt_peer_up(r->rt, r->peers[i].eid) ||
+		    rt_peer_stats(r->rt, r->peers[i].eid, &st) != 0 ||
+		    st.auth_fail_ms == 0)
+			continue;
+		APPEND("peerAuthFailed %d %llu %s\n", r->peers[i].eid,
+		    (unsigned long long)(util_now_ms() - st.auth_fail_ms),
+		    st.auth_why);
+	}
 #undef APPEND
 	return (int)len;
 }

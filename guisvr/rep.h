@@ -3,7 +3,8 @@
  *
  * Roles come from hasvr over the ha-link: rep_start(DB_REP_MASTER) on the
  * primary, DB_REP_CLIENT elsewhere; Berkeley DB elections are never used.
- * Until a role arrives the node runs as a client and refuses writes.
+ * Until a role arrives replication is not started: the node refuses
+ * writes and applies no replication message.
  *
  * Durability (highAvail.durability):
  *   async   commits do not wait for secondaries;
@@ -39,8 +40,12 @@ struct rep;
 struct rep *rep_start(struct store *s, const struct hacfg *h, const char *xdb_dir,
     const char *build, char *err, size_t errlen);
 void rep_stop(struct rep *r);
-/* Role change from the ha-link. 0 or an xe_code with err. */
-int rep_set_role(struct rep *r, int role, uint32_t epoch, char *err, size_t errlen);
+/* Role change from the ha-link: role and epoch, and for a secondary the
+ * eid of the only peer whose replication messages it applies
+ * (HL_PRIMARY_NONE: nobody yet, HL_PRIMARY_ANY: whoever acts as master).
+ * Replication starts with the first role. 0 or an xe_code with err. */
+int rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
+    char *err, size_t errlen);
 /* Enable/disable database replication (MISSION row 22). */
 int rep_set_sync(struct rep *r, int enable, char *err, size_t errlen);
 /* The HL_R_STATE text (see halink.h). Returns its length. */

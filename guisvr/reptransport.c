@@ -624,6 +624,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (why[0] != '\0') {
 			pthread_mutex_lock(&rt->mu);
 			p->st.auth_failures++;
+			p->st.auth_fail_ms = util_now_ms();
+			util_strlcpy(p->st.auth_why, why, sizeof(p->st.auth_why));
 			pthread_mutex_unlock(&rt->mu);
 			rl_log(&p->rl_auth, LOG_LVL_WARN,
 			    "peer authentication failed from %s: %s", p->addr, why);

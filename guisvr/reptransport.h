@@ -108,6 +108,8 @@ int rt_peer_up(struct reptransport *rt, int eid);
 struct rt_stats {
 	uint64_t bytes_sent, bytes_received, frames_bad, auth_failures, reconnects;
 	size_t queued_bytes;
+	uint64_t auth_fail_ms;      /* CLOCK_MONOTONIC ms of the last, 0 none */
+	char auth_why[160];         /* its reason */
 };
 int rt_peer_stats(struct reptransport *rt, int eid, struct rt_stats *st);
 

@@ -100,6 +100,9 @@ reply_err(struct ctlconn *c, uint32_t seq, int code, const char *msg)
 
 /* ---- status ---- */
 
+/* A replication authentication failure this recent is reported. */
+#define CTL_AUTH_RECENT_MS 30000
+
 static json_t *
 lsn_json(struct role_lsn l)
 {
@@ -155,6 +158,7 @@ peer_json(struct ha *h, struct ha_peer *p, const struct link_state *ls,
 	int svrup = alive && (p->last.flags & HB_F_SVRUP) != 0;
 	const char *role = NULL;
 	json_t *o, *db;
+	int auth_failed, unauth;
 
 	if (p->heard)
 		role = p->last.role == HB_ROLE_PRIMARY ? "PRIMARY" :
@@ -162,7 +166,13 @@ peer_json(struct ha *h, struct ha_peer *p, const struct link_state *ls,
 	if (alive && p->last.role == HB_ROLE_PRIMARY)
 		(*nprimaries)++;
 	db = json_object();
-	if (lp != NULL) {
+	if (lp != NULL && role_current(h->role) != ROLE_PRIMARY) {
+		/* only the primary knows how far a peer got; elsewhere a peer
+		 * says it itself, in its heartbeat */
+		json_object_set_new(db, "state", json_string(!alive ?
+		    "unknown" : heartbeat_dbstate_name(p->last.dbstate)));
+		json_object_set_new(db, "connected", json_boolean(lp->up));
+	} else if (lp != NULL) {
 		json_object_set_new(db, "state", json_string(!lp->up ? "dirty" :
 		    lp->insync ? "in-sync" : "dirty"));
 		json_object_set_new(db, "lsn", lsn_json(lp->lsn));
@@ -174,6 +184,11 @@ peer_json(struct ha *h, struct ha_peer *p, const struct link_state *ls,
 		json_object_set_new(db, "connected", json_boolean(lp->up));
 	} else
 		json_object_set_new(db, "state", json_string("unknown"));
+	auth_failed = lp != NULL && !lp->up && lp->auth_fail_age_ms >= 0 &&
+	    lp->auth_fail_age_ms < CTL_AUTH_RECENT_MS;
+	json_object_set_new(db, "authFailed", auth_failed ?
+	    json_string(lp->auth_why) : json_null());
+	unauth = role_peer_unauth_present(h->role, p->eid, now);
 	o = json_pack("{s:i,s:s,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o,"
 	    "s:{s:s,s:s},s:o,s:o}",
 	    "eid", p->eid, "addr", p->addr, "self", 0, "alive", alive,
@@ -189,12 +204,28 @@ peer_json(struct ha *h, struct ha_peer *p, const struct link_state *ls,
 	    "highAvailSvr", !alive ? "timed-out (error)" : svrup ? "running" :
 	    "stopped",
 	    "db", db, "rejected", rejected_json(&p->cnt));
-	if (!alive)
+	json_object_set_new(o, "unauthenticated", json_boolean(unauth));
+	json_object_set_new(o, "rejectReason", unauth ? json_string(
+	    heartbeat_reject_name(p->unauth_reason)) : json_null());
+	if (unauth)
+		problem(probs, "peer %s: its heartbeats arrive but are rejected "
+		    "(%s): a node runs there with another highAvail.HMACKey or "
+		    "another build, or they are forged; this node does not take "
+		    "the primary role while they arrive — fix the key or build "
+		    "(see ha.log on both nodes)", p->addr,
+		    heartbeat_reject_words(p->unauth_reason));
+	else if (!alive)
 		problem(probs, "peer %s: heartbeat %s: is hasvr running there, "
 		    "UDP port %d open between the nodes and highAvail.HMACKey "
 		    "the same on both? (see ha.log on both nodes)", p->addr,
 		    p->heard ? "timed out" : "never received",
 		    h->hc.heartbeat_port);
+	if (auth_failed)
+		problem(probs, "peer %s: the replication channel refuses it: "
+		    "TLS authentication failed (%s) — highAvail.HMACKey or the "
+		    "certificates (highAvail.tlsCAFile, tlsCertFile, tlsKeyFile) "
+		    "differ between the nodes; the database cannot sync (see "
+		    "guiDaemon.0 on both nodes)", p->addr, lp->auth_why);
 	else if (!svrup)
 		problem(probs, "peer %s: highAvailSvr (guisvr) is not running "
 		    "there (see its guiDaemon.0 and ha.log)", p->addr);
@@ -288,7 +319,33 @@ ctl_status_json(struct ha *h)
 		problem(probs, "highAvailSvr (guisvr) is %s on this node "
 		    "(restarts: %d; see guiDaemon.0 and ha.log)", svr,
 		    h->svr_restarts);
-	if (role == ROLE_STARTING)
+	if (role == ROLE_STARTING && role_waits_for_all(h->role)) {
+		char who[256];
+		size_t off = 0;
+
+		who[0] = '\0';
+		for (i = 0; i < h->npeers; i++)
+			if (!h->peers[i].heard && off < sizeof(who))
+				off += (size_t)snprintf(who + off, sizeof(who) -
+				    off, "%s%s", off ? ", " : "", h->peers[i].addr);
+		problem(probs, "this node is still starting: it served before "
+		    "(epoch %u) and waits until it has heard every peer, as a "
+		    "peer that is down may hold newer data; not heard yet: %s "
+		    "— start hasvr there, or run haCtl promote here to go on "
+		    "with this node's data", role_epoch(h->role), who);
+	} else if (role == ROLE_STARTING && (i = role_stale_primary(h->role,
+	    now)) != 0) {
+		struct ha_peer *sp = peer_by_eid(h, i);
+
+		problem(probs, "peer %s is PRIMARY at epoch %llu, below this "
+		    "node's epoch %u: it started without this node, and "
+		    "following it would replace this node's data — keep one "
+		    "history: haCtl promote --force here (the peer's writes "
+		    "are kept aside when it steps down), or haCtl resync here "
+		    "(this node's database is kept aside)", sp != NULL ?
+		    sp->addr : "?", sp != NULL ? (unsigned long long)
+		    sp->last.epoch : 0ULL, role_epoch(h->role));
+	} else if (role == ROLE_STARTING)
 		problem(probs, "this node is still starting: waiting up to "
 		    "highAvail.startWait for its peers");
 	if (h->ping_configured && !h->ping_ok)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/rand.h>
 
 #include "atomicfile.h"
 #include "config.h"
@@ -259,11 +260,19 @@ log_db_changes(struct ha *h, const struct link_state *ls)
 	}
 }
 
+static int
+hl_role_of(enum role_state r)
+{
+	return r == ROLE_PRIMARY ? HL_ROLE_PRIMARY : r == ROLE_SECONDARY ?
+	    HL_ROLE_SECONDARY : HL_ROLE_NONE;
+}
+
 void
 ha_tick(struct ha *h)
 {
 	struct link_state ls;
 	struct role_decision d;
+	struct role_peer_info before, after;
 	char err[HASVR_ERRLEN];
 	uint64_t now = util_now_ms();
 	static int busy;
@@ -274,12 +283,25 @@ ha_tick(struct ha *h)
 	link_snapshot(h->link, &ls);
 	if (ls.valid)
 		role_local_db(h->role, ls.gen, ls.lsn, ls.startup_done);
+	else
+		role_local_db_lost(h->role);
 	log_peer_changes(h, now);
 	log_db_changes(h, &ls);
 	ha_apply_sync(h);
 	if (h->has_pending) {
-		if (ls.done_no < ls.want_no || ls.done_rc != 0)
-			goto out;    /* guisvr has not taken it yet */
+		if (ls.done_no < h->pending_no)
+			goto out;    /* guisvr has not answered yet */
+		if (ls.done_no == h->pending_no && ls.done_rc != 0) {
+			/* refused: decide again from what is true now, and
+			 * ask guisvr for the role it had meanwhile */
+			log_warnx("highAvailSvr did not take role %s (%s); "
+			    "deciding again", role_name(h->pending.to),
+			    ls.done_err);
+			h->has_pending = 0;
+			link_want_role(h->link, hl_role_of(role_current(h->role)),
+			    role_epoch(h->role), role_primary_eid(h->role));
+			goto out;
+		}
 		if (role_commit(h->role, &h->pending, now, err,
 		    sizeof(err)) == -1) {
 			if (!h->state_write_failed)
@@ -293,16 +315,22 @@ ha_tick(struct ha *h)
 		    (unsigned long long)(now - h->pending_ms));
 		ha_kick_heartbeat(h);
 	}
+	role_advertise(h->role, now, &before);
 	role_tick(h->role, now, &d);
+	role_advertise(h->role, now, &after);
 	if (d.action != ROLE_ACT_NONE) {
 		h->pending = d;
 		h->has_pending = 1;
 		h->pending_ms = now;
 		log_info("telling highAvailSvr: become %s (epoch %u), reason: %s",
 		    role_name(d.to), d.epoch, d.reason);
-		link_want_role(h->link, d.to == ROLE_PRIMARY ? HL_ROLE_PRIMARY :
-		    HL_ROLE_SECONDARY, d.epoch);
+		h->pending_no = link_want_role(h->link, hl_role_of(d.to),
+		    d.epoch, d.to == ROLE_PRIMARY ? 0 : d.primary_eid);
 	}
+	/* a new vote travels at once: an election waits for it */
+	if (before.vote_eid != after.vote_eid ||
+	    before.vote_round != after.vote_round)
+		ha_kick_heartbeat(h);
 out:
 	filesync_tick(h);
 	ctl_tick(h->ctl);
@@ -369,6 +397,9 @@ ha_resync_move(struct ha *h)
 				log_notice("resync: the old database is kept in "
 				    "%s; highAvailSvr starts empty and copies "
 				    "the whole database from the primary", dir);
+				/* nothing of this node's history is left to
+				 * protect: it follows the primary there is */
+				role_history_gone(h->role);
 				return 0;
 			}
 		}
@@ -525,6 +556,11 @@ start_roles(struct ha *h)
 	rc.dead_ms = h->dead_ms;
 	rc.start_wait_ms = (uint64_t)cfg_num(&h->cfg, "highAvail.startWait");
 	rc.state_path = h->statefile;
+	/* candidacy rounds differ across restarts (role.h, Votes) */
+	if (RAND_bytes((unsigned char *)&rc.round_seed,
+	    sizeof(rc.round_seed)) != 1)
+		fatalx("cannot pick a candidacy round: the OpenSSL random "
+		    "generator failed");
 	if ((h->role = role_new(&rc, util_now_ms(), err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	log_info("epoch %u, last role %s (%s)", role_epoch(h->role),

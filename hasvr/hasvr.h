@@ -37,6 +37,8 @@ struct ha_peer {
 	struct hb_msg last;        /* the last accepted heartbeat */
 	int build_match, cfg_match;
 	int was_alive;             /* for "peer … up/down" log lines */
+	int unauth_reason;         /* enum hb_reject of the last datagram
+				    * from its address that was not understood */
 	int build_logged, cfg_logged;
 };
 
@@ -76,6 +78,7 @@ struct ha {
 	struct role_decision pending;  /* sent to guisvr, not yet committed */
 	int has_pending;
 	uint64_t pending_ms;
+	uint64_t pending_no;       /* its ha-link request number */
 	int state_write_failed;
 
 	/* sync switches (config, changed at run time by the control socket) */

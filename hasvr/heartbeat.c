@@ -44,11 +44,13 @@
 #define OFF_LSNFILE	60
 #define OFF_LSNOFF	64
 #define OFF_HANDOFF	68
-#define OFF_SUM		72
-#define OFF_BUILD	104
-#define OFF_TAG		168
+#define OFF_VOTE	72
+#define OFF_VOTEROUND	76
+#define OFF_SUM		80
+#define OFF_BUILD	112
+#define OFF_TAG		176
 
-#if OFF_BUILD + HB_BUILD_LEN != OFF_TAG || OFF_TAG + HB_TAG_LEN != HB_V1_LEN
+#if OFF_BUILD + HB_BUILD_LEN != OFF_TAG || OFF_TAG + HB_TAG_LEN != HB_LEN
 #error "heartbeat v1 layout does not add up"
 #endif
 
@@ -72,6 +74,22 @@ heartbeat_reject_name(int reason)
 	if (reason < 0 || reason >= HB_REJ_NREASONS)
 		return "unknown";
 	return reject_names[reason];
+}
+
+const char *
+heartbeat_reject_words(int reason)
+{
+	switch (reason) {
+	case HB_REJ_MAC: return "bad HMAC";
+	case HB_REJ_VERSION: return "another heartbeat version";
+	case HB_REJ_EID: return "another node's eid";
+	case HB_REJ_REPLAY: return "replayed";
+	case HB_REJ_STALE: return "not proven fresh";
+	case HB_REJ_MALFORMED: return "malformed fields";
+	case HB_REJ_SHORT: case HB_REJ_SIZE: return "wrong length";
+	case HB_REJ_MAGIC: return "not a heartbeat";
+	default: return "unknown";
+	}
 }
 
 const char *
@@ -420,13 +438,13 @@ heartbeat_encode(const struct hb_msg *m, const unsigned char key[HB_KEY_LEN],
 {
 	size_t blen = strnlen(m->build, sizeof(m->build));
 
-	if (outlen < HB_V1_LEN || blen > HB_BUILD_LEN ||
+	if (outlen < HB_LEN || blen > HB_BUILD_LEN ||
 	    !build_ok(m->build, blen) || m->role > HB_ROLE_SECONDARY ||
 	    m->dbstate > HB_DB_ALONE || (m->flags & ~HB_F_ALL) != 0 ||
 	    m->eid == 0 || m->boot_id == 0 || m->seq == 0 ||
 	    (m->echo_boot_id == 0) != (m->echo_seq == 0))
 		return -1;
-	memset(out, 0, HB_V1_LEN);
+	memset(out, 0, HB_LEN);
 	memcpy(out + OFF_MAGIC, HB_MAGIC, 4);
 	out[OFF_VERSION] = HB_VERSION;
 	out[OFF_ROLE] = m->role;
@@ -442,11 +460,13 @@ heartbeat_encode(const struct hb_msg *m, const unsigned char key[HB_KEY_LEN],
 	put32(out + OFF_LSNFILE, m->lsn_file);
 	put32(out + OFF_LSNOFF, m->lsn_offset);
 	put32(out + OFF_HANDOFF, m->handoff_eid);
+	put32(out + OFF_VOTE, m->vote_eid);
+	put32(out + OFF_VOTEROUND, m->vote_round);
 	memcpy(out + OFF_SUM, m->cfg_sum, HB_SUM_LEN);
 	memcpy(out + OFF_BUILD, m->build, blen);
 	if (hmac(key, out, OFF_TAG, out + OFF_TAG) == -1)
 		return -1;
-	return HB_V1_LEN;
+	return HB_LEN;
 }
 
 static int
@@ -490,13 +510,13 @@ heartbeat_decode(const void *pkt, size_t len, const unsigned char key[HB_KEY_LEN
 		return reject(HB_REJ_VERSION, why, whylen, "heartbeat version "
 		    "%u, this build speaks %d (run the same hasvr build on "
 		    "every node)", p[OFF_VERSION], HB_VERSION);
-	if (len < HB_V1_LEN)
+	if (len < HB_LEN)
 		return reject(HB_REJ_SHORT, why, whylen, "%zu bytes, a "
 		    "version %d heartbeat has %d (truncated)", len, HB_VERSION,
-		    HB_V1_LEN);
-	if (len > HB_V1_LEN)
+		    HB_LEN);
+	if (len > HB_LEN)
 		return reject(HB_REJ_SIZE, why, whylen, "%zu bytes, a "
-		    "version %d heartbeat has %d", len, HB_VERSION, HB_V1_LEN);
+		    "version %d heartbeat has %d", len, HB_VERSION, HB_LEN);
 	if (hmac(key, p, OFF_TAG, tag) == -1)
 		return reject(HB_REJ_MAC, why, whylen, "cannot compute the "
 		    "HMAC (OpenSSL failed)");
@@ -520,6 +540,8 @@ heartbeat_decode(const void *pkt, size_t len, const unsigned char key[HB_KEY_LEN
 	m.lsn_file = get32(p + OFF_LSNFILE);
 	m.lsn_offset = get32(p + OFF_LSNOFF);
 	m.handoff_eid = get32(p + OFF_HANDOFF);
+	m.vote_eid = get32(p + OFF_VOTE);
+	m.vote_round = get32(p + OFF_VOTEROUND);
 	memcpy(m.cfg_sum, p + OFF_SUM, HB_SUM_LEN);
 	if (m.role > HB_ROLE_SECONDARY)
 		return reject(HB_REJ_MALFORMED, why, whylen, "unknown role %u",

@@ -2,7 +2,7 @@
  * authentication, replay protection, counters and rate-limited logging.
  *
  * Every highAvail.heartbeatInterval each node sends one datagram to each
- * peer. Layout, version 1, all integers big-endian, fixed size HB_V1_LEN:
+ * peer. Layout, version 2, all integers big-endian, fixed size HB_LEN:
  *
  *   off len
  *     0   4  magic "HAHB"
@@ -21,10 +21,14 @@
  *    60   4  LSN file
  *    64   4  LSN offset
  *    68   4  handoff eid: a stepped-down primary's successor, or 0
- *    72  32  config checksum (heartbeat_cfg_checksum)
- *   104  64  software build, printable ASCII, NUL-padded (no NUL needed at 64)
- *   168  32  HMAC-SHA256 over bytes 0..167
- *   200      end
+ *    72   4  vote eid: the node the sender would have as primary, or 0
+ *    76   4  vote round: that node's candidacy round, as the sender saw it
+ *              (role.h: a candidate counts a vote only for its current
+ *              round, so a vote cast before it stood does not count)
+ *    80  32  config checksum (heartbeat_cfg_checksum)
+ *   112  64  software build, printable ASCII, NUL-padded (no NUL needed at 64)
+ *   176  32  HMAC-SHA256 over bytes 0..175
+ *   208      end
  *
  * The HMAC key is derived from highAvail.HMACKey with HKDF (label
  * HB_KEY_LABEL), so it differs from the replication key. Magic and version
@@ -49,8 +53,8 @@
 struct cfg;
 
 #define HB_MAGIC "HAHB"
-#define HB_VERSION 1
-#define HB_V1_LEN 200
+#define HB_VERSION 2
+#define HB_LEN 208
 #define HB_MAX_LEN 512          /* no version may send more */
 #define HB_KEY_LEN 32
 #define HB_SUM_LEN 32
@@ -99,6 +103,8 @@ struct hb_msg {
 	uint32_t lsn_file;
 	uint32_t lsn_offset;
 	uint32_t handoff_eid;
+	uint32_t vote_eid;
+	uint32_t vote_round;
 	unsigned char cfg_sum[HB_SUM_LEN];
 	char build[HB_BUILD_LEN + 1];
 };
@@ -143,6 +149,8 @@ struct hb_ratelimit {
 
 /* "short", "mac", … for counters and status; "unknown" out of range. */
 const char *heartbeat_reject_name(int reason);
+/* The same for people: "bad HMAC", "another heartbeat version", … */
+const char *heartbeat_reject_words(int reason);
 const char *heartbeat_role_name(int role);
 const char *heartbeat_dbstate_name(int state);
 
@@ -166,7 +174,7 @@ int heartbeat_sender_init(struct hb_sender *s, char *err, size_t errlen);
 void heartbeat_stamp(struct hb_sender *s, const struct hb_peer_state *peer,
     struct hb_msg *m);
 
-/* Serialise and sign m into out. Returns the length (HB_V1_LEN), or -1 if
+/* Serialise and sign m into out. Returns the length (HB_LEN), or -1 if
  * outlen is too small or a field cannot be encoded (build too long or not
  * printable, role/state/flags out of range, zero eid, boot id or seq). */
 int heartbeat_encode(const struct hb_msg *m, const unsigned char key[HB_KEY_LEN],

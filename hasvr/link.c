@@ -26,6 +26,7 @@ struct link {
 	/* wanted by the main thread */
 	int want_role;
 	uint32_t want_epoch;
+	uint32_t want_primary;     /* a secondary's primary eid, 0 none */
 	uint64_t want_no;
 	int want_sync;             /* -1: never set */
 
@@ -84,7 +85,28 @@ parse_peer(const char *line, struct link_peer *p)
 	p->behind_bytes = bb;
 	p->behind_commits = bc;
 	p->insync = strcmp(sync, "in-sync") == 0;
+	p->auth_fail_age_ms = -1;
 	return 0;
+}
+
+/* "peerAuthFailed EID AGE_MS REASON…": onto the peer line read before. */
+static int
+parse_auth(const char *line, struct link_state *st)
+{
+	unsigned long long age;
+	int eid, n = 0, i;
+
+	if (sscanf(line, "peerAuthFailed %d %llu %n", &eid, &age, &n) != 2 ||
+	    n == 0)
+		return -1;
+	for (i = 0; i < st->npeers; i++)
+		if (st->peers[i].eid == eid) {
+			st->peers[i].auth_fail_age_ms = (long long)age;
+			util_strlcpy(st->peers[i].auth_why, line + n,
+			    sizeof(st->peers[i].auth_why));
+			return 0;
+		}
+	return -1;
 }
 
 int
@@ -124,6 +146,13 @@ link_parse_state(const char *text, struct link_state *st, char *err,
 		p += n + (nl != NULL);
 		if (line[0] == '\0')
 			continue;
+		if (strncmp(line, "peerAuthFailed ", 15) == 0) {
+			if (parse_auth(line, st) == -1) {
+				snprintf(err, errlen, "bad state line '%s'", line);
+				return -1;
+			}
+			continue;
+		}
 		if (strncmp(line, "peer ", 5) == 0) {
 			if (st->npeers == LINK_MAX_PEERS ||
 			    parse_peer(line, &st->peers[st->npeers]) == -1) {
@@ -172,7 +201,7 @@ serve(struct link *l, struct hlc *h)
 	char err[HASVR_ERRLEN], *text;
 	uint64_t no;
 	int role, sync, rc;
-	uint32_t epoch;
+	uint32_t epoch, primary;
 
 	l->sent_no = 0;
 	l->sent_sync = -1;
@@ -180,9 +209,11 @@ serve(struct link *l, struct hlc *h)
 		if (l->want_role != HL_ROLE_NONE && l->sent_no != l->want_no) {
 			role = l->want_role;
 			epoch = l->want_epoch;
+			primary = l->want_primary;
 			no = l->want_no;
 			pthread_mutex_unlock(&l->mu);
-			rc = halink_role(h, role, epoch, err, sizeof(err));
+			rc = halink_role(h, role, epoch, primary, err,
+			    sizeof(err));
 			pthread_mutex_lock(&l->mu);
 			if (rc == -1)
 				return;
@@ -328,13 +359,15 @@ link_stop(struct link *l)
 }
 
 uint64_t
-link_want_role(struct link *l, int role, uint32_t epoch)
+link_want_role(struct link *l, int role, uint32_t epoch, int primary_eid)
 {
 	uint64_t no;
 
 	pthread_mutex_lock(&l->mu);
 	l->want_role = role;
 	l->want_epoch = epoch;
+	l->want_primary = primary_eid > 0 ? (uint32_t)primary_eid :
+	    HL_PRIMARY_NONE;
 	no = ++l->want_no;
 	l->st.want_no = no;
 	pthread_cond_broadcast(&l->cv);

@@ -24,6 +24,8 @@ struct link_peer {
 	struct role_lsn lsn, acked;
 	unsigned long long behind_bytes, behind_commits;
 	int insync;
+	long long auth_fail_age_ms;   /* replication TLS refused, -1 never */
+	char auth_why[160];
 };
 
 struct link_state {
@@ -50,9 +52,11 @@ struct link;
 /* Start the thread; path is guisvr's ha-link socket. NULL with err. */
 struct link *link_start(const char *path, char *err, size_t errlen);
 void link_stop(struct link *l);
-/* Ask for a role (enum hl_role) and epoch; returns the request number
- * that done_no reaches once guisvr answered. */
-uint64_t link_want_role(struct link *l, int role, uint32_t epoch);
+/* Ask for a role (enum hl_role) and epoch, and for a secondary the eid of
+ * the primary it follows (0 none yet); returns the request number that
+ * done_no reaches once guisvr answered. */
+uint64_t link_want_role(struct link *l, int role, uint32_t epoch,
+    int primary_eid);
 void link_want_sync(struct link *l, int enable);
 /* Drop the connection (guisvr died): reconnect and resend. */
 void link_reset(struct link *l);

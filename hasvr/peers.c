@@ -115,6 +115,8 @@ fill_msg(struct ha *h, struct hb_msg *m, uint64_t now)
 	m->lsn_file = me.lsn.file;
 	m->lsn_offset = me.lsn.offset;
 	m->handoff_eid = (uint32_t)me.handoff_eid;
+	m->vote_eid = (uint32_t)me.vote_eid;
+	m->vote_round = me.vote_round;
 	memcpy(m->cfg_sum, h->cfgsum, HB_SUM_LEN);
 	util_strlcpy(m->build, h->build, sizeof(m->build));
 }
@@ -191,6 +193,8 @@ heard(struct ha *h, struct ha_peer *p, const struct hb_msg *m, uint64_t now)
 	pi.startup_done = (m->flags & HB_F_STARTUP) != 0;
 	pi.pingable = (m->flags & HB_F_PINGABLE) != 0;
 	pi.handoff_eid = (int)m->handoff_eid;
+	pi.vote_eid = m->vote_eid <= INT32_MAX ? (int)m->vote_eid : 0;
+	pi.vote_round = m->vote_round;
 	if (role_peer_heard(h->role, p->eid, now, &pi, err, sizeof(err)) == -1)
 		log_warnx("heartbeat from %s: %s", p->addr, err);
 	if (!was_alive) {
@@ -240,6 +244,12 @@ peers_on_readable(struct ha *h)
 		heartbeat_count(&p->cnt, rc);
 		if (rc != HB_OK) {
 			heartbeat_log_reject(&p->rl, from, rc, why, now);
+			/* a node is there, only not understood (role.h);
+			 * replays and not-yet-fresh boots prove nothing */
+			if (rc != HB_REJ_REPLAY && rc != HB_REJ_STALE) {
+				role_peer_unauth(h->role, p->eid, now);
+				p->unauth_reason = rc;
+			}
 			continue;
 		}
 		heard(h, p, &m, now);

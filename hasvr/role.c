@@ -23,6 +23,8 @@ struct role_peer {
 	int heard;                      /* a heartbeat arrived since start */
 	uint64_t last_ms;               /* when the latest one arrived */
 	struct role_peer_info info;
+	int unauth;                     /* a datagram failed authentication */
+	uint64_t unauth_ms;             /* when the latest such one came */
 };
 
 struct role_ctx {
@@ -33,6 +35,8 @@ struct role_ctx {
 
 	enum role_state role;
 	enum role_state last_role;      /* from the state file, for the record */
+	int served;                     /* the state file has a term (epoch > 0):
+					 * at start, wait for every peer */
 	uint32_t epoch;                 /* the term we are in */
 	uint32_t max_epoch;             /* the highest epoch seen anywhere */
 	int primary_eid;                /* the primary we follow, 0 none */
@@ -41,6 +45,8 @@ struct role_ctx {
 	uint32_t gen;
 	struct role_lsn lsn;
 	int startup_done;
+	int db_known;                   /* guisvr reported in this run */
+	int db_live;                    /* ... and its reports are current */
 
 	int ping_ok;
 	uint64_t ping_since;            /* last change of ping_ok */
@@ -53,6 +59,10 @@ struct role_ctx {
 	int forced;                     /* primary by a forced promote: not
 					 * stepped down as isolated until
 					 * the pingable IP answers again */
+
+	int vote_eid;                   /* our vote (role.h, Votes) */
+	uint32_t vote_round;
+	uint32_t cand_round;            /* our own candidacy round */
 
 	struct role_peer peers[ROLE_MAX_NODES];
 	int npeers;
@@ -181,7 +191,7 @@ role_db_ready(const struct role_ctx *ctx)
 static int
 self_able(const struct role_ctx *ctx)
 {
-	return role_db_ready(ctx) && ctx->ping_ok;
+	return ctx->db_live && role_db_ready(ctx) && ctx->ping_ok;
 }
 
 static uint32_t
@@ -262,6 +272,7 @@ role_new(const struct role_config *cfg, uint64_t now_ms, char *err,
 	ctx->start_ms = now_ms;
 	ctx->ping_since = now_ms;
 	ctx->role = ROLE_STARTING;
+	ctx->cand_round = cfg->round_seed;
 	for (i = 0; i < cfg->nnodes; i++) {
 		if (i == cfg->self)
 			continue;
@@ -276,6 +287,7 @@ role_new(const struct role_config *cfg, uint64_t now_ms, char *err,
 		return NULL;
 	}
 	ctx->max_epoch = ctx->epoch;
+	ctx->served = rc == 1 && ctx->epoch > 0;
 	if (rc == 1)
 		log_info("role state %s: epoch %u, last role %s", ctx->path,
 		    ctx->epoch, role_name(ctx->last_role));
@@ -421,6 +433,13 @@ role_local_db(struct role_ctx *ctx, uint32_t gen, struct role_lsn lsn,
 	ctx->gen = gen;
 	ctx->lsn = lsn;
 	ctx->startup_done = startup_done != 0;
+	ctx->db_known = ctx->db_live = 1;
+}
+
+void
+role_local_db_lost(struct role_ctx *ctx)
+{
+	ctx->db_live = 0;
 }
 
 void
@@ -433,6 +452,46 @@ role_pingable(struct role_ctx *ctx, int reachable, uint64_t now_ms)
 		ctx->ping_ok = reachable;
 		ctx->ping_since = now_ms;
 	}
+}
+
+void
+role_peer_unauth(struct role_ctx *ctx, int eid, uint64_t now_ms)
+{
+	struct role_peer *p;
+
+	if ((p = peer_find(ctx, eid)) == NULL)
+		return;
+	p->unauth = 1;
+	p->unauth_ms = now_ms;
+}
+
+static int
+peer_unauth_present(const struct role_ctx *ctx, const struct role_peer *p,
+    uint64_t now)
+{
+	return p->unauth && elapsed(now, p->unauth_ms) < ctx->dead_ms &&
+	    !peer_live(ctx, p, now);
+}
+
+int
+role_peer_unauth_present(const struct role_ctx *ctx, int eid,
+    uint64_t now_ms)
+{
+	const struct role_peer *p = peer_find(ctx, eid);
+
+	return p != NULL && peer_unauth_present(ctx, p, now_ms);
+}
+
+/* The first configured peer that is present but not understood, or NULL. */
+static const struct role_peer *
+unauth_peer(const struct role_ctx *ctx, uint64_t now)
+{
+	int i;
+
+	for (i = 0; i < ctx->npeers; i++)
+		if (peer_unauth_present(ctx, &ctx->peers[i], now))
+			return &ctx->peers[i];
+	return NULL;
 }
 
 /* The best able live secondary, or the one named; NULL and why not. */
@@ -677,14 +736,119 @@ best_is_able(const struct role_ctx *ctx, uint64_t now,
 	return bestp->info.startup_done && bestp->info.pingable;
 }
 
+/* The best able node of an election among this node and the live peers
+ * (candidate order); 0 if none is able, else 1 with *best set and *bestp
+ * the peer (NULL: this node). Only nodes that would promote count, or an
+ * election could wait forever. */
+static int
+election_best(const struct role_ctx *ctx, uint64_t now, struct role_cand *best,
+    const struct role_peer **bestp)
+{
+	const struct role_peer *p;
+	struct role_cand c;
+	int i, have = 0;
+
+	*bestp = NULL;
+	if (self_able(ctx)) {
+		cand_self(ctx, best);
+		have = 1;
+	}
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (!peer_live(ctx, p, now) || !p->info.startup_done ||
+		    !p->info.pingable)
+			continue;
+		cand_peer(p, &c);
+		if (!have || cand_better(&c, best)) {
+			*best = c;
+			*bestp = p;
+			have = 1;
+		}
+	}
+	return have;
+}
+
+/* The round a peer stands in as a candidate, 0 if it does not stand. */
+static uint32_t
+peer_round(const struct role_peer *p)
+{
+	return p->info.vote_eid == p->eid ? p->info.vote_round : 0;
+}
+
+/* This node's vote (role.h, Votes): as primary itself, else the live
+ * primary, else a switchover's successor, else the election's best. */
+static void
+vote_update(struct role_ctx *ctx, uint64_t now)
+{
+	const struct role_peer *p, *bestp;
+	struct role_cand best, me;
+	int want = 0, i;
+	uint32_t round = 0;
+
+	if (ctx->role == ROLE_PRIMARY)
+		want = ctx->self_eid;
+	else if ((p = live_primary(ctx, now)) != NULL)
+		want = p->eid;
+	else if (handoff_active(ctx, now))
+		want = ctx->handoff_eid;
+	else {
+		for (i = 0; i < ctx->npeers && want == 0; i++) {
+			p = &ctx->peers[i];
+			if (peer_live(ctx, p, now) && p->info.handoff_eid != 0)
+				want = p->info.handoff_eid;
+		}
+		if (want == 0 && ctx->db_known &&
+		    election_best(ctx, now, &best, &bestp)) {
+			want = bestp != NULL ? bestp->eid : ctx->self_eid;
+			/* our database server is down, but its last position
+			 * may be ahead of the best: that one must not lead */
+			cand_self(ctx, &me);
+			if (!ctx->db_live && bestp != NULL &&
+			    cand_better(&me, &best))
+				want = 0;
+		}
+		/* never heard from our database server: we cannot rank
+		 * ourselves, so we vote for nobody (an election waits) */
+	}
+	if (want == ctx->self_eid) {
+		/* a new candidacy: votes cast before it do not count */
+		if (ctx->vote_eid != ctx->self_eid && ++ctx->cand_round == 0)
+			ctx->cand_round = 1;
+		if (ctx->cand_round == 0)
+			ctx->cand_round = 1;
+		round = ctx->cand_round;
+	} else if (want != 0 && (p = peer_find(ctx, want)) != NULL)
+		round = peer_round(p);
+	ctx->vote_eid = want;
+	ctx->vote_round = round;
+}
+
+/* The first live peer that does not vote for this node in its current
+ * round, or NULL when they all do. */
+static const struct role_peer *
+vote_missing(const struct role_ctx *ctx, uint64_t now)
+{
+	const struct role_peer *p;
+	int i;
+
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (peer_live(ctx, p, now) &&
+		    (p->info.vote_eid != ctx->self_eid ||
+		    p->info.vote_round != ctx->cand_round))
+			return p;
+	}
+	return NULL;
+}
+
 static void
 tick_standby(const struct role_ctx *ctx, uint64_t now,
     struct role_decision *out)
 {
-	const struct role_peer *pp, *p, *bestp = NULL, *old;
-	struct role_cand self, c, best;
+	const struct role_peer *pp, *p, *bestp = NULL, *old, *u;
+	struct role_cand self, best;
 	char cbuf[96], sbuf[96];
-	int i, nlive = 0, have_best = 0;
+	int i, nlive = 0, have_best;
 	uint32_t ep = next_epoch(ctx);
 
 	pp = live_primary(ctx, now);
@@ -701,6 +865,9 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 		return;
 	}
 	if (pp != NULL) {
+		if (ctx->role == ROLE_STARTING && ctx->served &&
+		    pp->info.epoch < ctx->epoch)
+			return;         /* role_stale_primary: the admin decides */
 		if (ctx->role == ROLE_STARTING)
 			decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY,
 			    pp->info.epoch, pp->eid, "peer %d is PRIMARY "
@@ -736,6 +903,8 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 	}
 	if (handoff_active(ctx, now))
 		return;                 /* our successor is taking over */
+	if (ctx->role == ROLE_STARTING && role_waits_for_all(ctx))
+		return;                 /* a peer may hold newer data */
 	if (ctx->role == ROLE_STARTING && nlive < ctx->npeers &&
 	    elapsed(now, ctx->start_ms) < ctx->start_wait_ms)
 		return;                 /* give the peers startWait to appear */
@@ -745,25 +914,22 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 	    elapsed(now, ctx->start_ms) < ctx->start_wait_ms &&
 	    !best_is_able(ctx, now, &self))
 		return;                 /* the best node may not have pinged yet */
-	if (self_able(ctx)) {
-		best = self;
-		have_best = 1;
-	}
-	for (i = 0; i < ctx->npeers; i++) {
-		p = &ctx->peers[i];
-		/* only nodes that would promote count, or we wait forever */
-		if (!peer_live(ctx, p, now) || !p->info.startup_done ||
-		    !p->info.pingable)
-			continue;
-		cand_peer(p, &c);
-		if (!have_best || cand_better(&c, &best)) {
-			best = c;
-			bestp = p;
-			have_best = 1;
-		}
-	}
+	have_best = election_best(ctx, now, &best, &bestp);
 	cand_fmt(&self, sbuf, sizeof(sbuf));
 	if (have_best && bestp == NULL) {
+		if ((u = unauth_peer(ctx, now)) != NULL) {
+			/* it may be a primary we cannot hear */
+			if (ctx->role == ROLE_STARTING)
+				decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY,
+				    ctx->epoch, 0, "peer %d sends heartbeats that "
+				    "fail authentication: it runs but cannot be "
+				    "understood, so this node does not take the "
+				    "primary role (check highAvail.HMACKey and the "
+				    "build on both nodes)", u->eid);
+			return;
+		}
+		if ((p = vote_missing(ctx, now)) != NULL)
+			return;         /* next heartbeat: votes for our round */
 		old = ctx->primary_eid ? peer_find(ctx, ctx->primary_eid) : NULL;
 		if (ctx->role == ROLE_STARTING && nlive == 0)
 			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
@@ -774,16 +940,18 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
 			    "primary peer %d silent for %llu ms (deadInterval "
 			    "%llu ms), database startup done, pingable IP "
-			    "answers, best of %d live node%s; epoch %u",
+			    "answers, best of %d live node%s%s; epoch %u",
 			    old->eid,
 			    (unsigned long long)elapsed(now, old->last_ms),
 			    (unsigned long long)ctx->dead_ms, nlive + 1,
-			    nlive ? "s" : "", ep);
+			    nlive ? "s" : "", nlive ? ", every live peer votes "
+			    "for it" : "", ep);
 		else
 			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
 			    "no live primary; best candidate of %d live node%s "
-			    "(%s), pingable IP answers; epoch %u", nlive + 1,
-			    nlive ? "s" : "", sbuf, ep);
+			    "(%s), pingable IP answers%s; epoch %u", nlive + 1,
+			    nlive ? "s" : "", sbuf, nlive ? ", every live peer "
+			    "votes for it" : "", ep);
 		return;
 	}
 	if (ctx->role != ROLE_STARTING)
@@ -803,12 +971,12 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 }
 
 void
-role_tick(const struct role_ctx *ctx, uint64_t now_ms,
-    struct role_decision *out)
+role_tick(struct role_ctx *ctx, uint64_t now_ms, struct role_decision *out)
 {
 	const struct role_peer *p;
 	int i;
 
+	vote_update(ctx, now_ms);
 	memset(out, 0, sizeof(*out));
 	out->action = ROLE_ACT_NONE;
 	out->from = out->to = ctx->role;
@@ -922,8 +1090,10 @@ role_advertise(const struct role_ctx *ctx, uint64_t now_ms,
 	out->gen = ctx->gen;
 	out->lsn = ctx->lsn;
 	out->build_match = 1;
-	out->startup_done = role_db_ready(ctx);
+	out->startup_done = ctx->db_live && role_db_ready(ctx);
 	out->pingable = ctx->ping_ok;
+	out->vote_eid = ctx->vote_eid;
+	out->vote_round = ctx->vote_round;
 	if (ctx->role != ROLE_PRIMARY && handoff_active(ctx, now_ms))
 		out->handoff_eid = ctx->handoff_eid;
 }
@@ -932,6 +1102,43 @@ enum role_state
 role_current(const struct role_ctx *ctx)
 {
 	return ctx->role;
+}
+
+int
+role_stale_primary(const struct role_ctx *ctx, uint64_t now_ms)
+{
+	const struct role_peer *pp;
+
+	if (ctx->role != ROLE_STARTING || !ctx->served ||
+	    (pp = live_primary(ctx, now_ms)) == NULL ||
+	    pp->info.epoch >= ctx->epoch)
+		return 0;
+	return pp->eid;
+}
+
+void
+role_history_gone(struct role_ctx *ctx)
+{
+	ctx->served = 0;
+}
+
+int
+role_waits_for_all(const struct role_ctx *ctx)
+{
+	int i;
+
+	if (ctx->role != ROLE_STARTING || !ctx->served)
+		return 0;
+	for (i = 0; i < ctx->npeers; i++)
+		if (!ctx->peers[i].heard)
+			return 1;
+	return 0;
+}
+
+int
+role_primary_eid(const struct role_ctx *ctx)
+{
+	return ctx->role == ROLE_PRIMARY ? 0 : ctx->primary_eid;
 }
 
 int

@@ -17,8 +17,9 @@
  *           syncing from anyone in this run (it starts from what is on disk,
  *           or was primary), or its startup sync has finished
  *           (DB_EVENT_REP_STARTUPDONE). Heartbeats carry it as startup_done.
- *   able    ready and its pingable IP answers: the only nodes that may
- *           become primary on their own (isolated nodes never promote).
+ *   able    ready, its database server (guisvr) reporting, and its
+ *           pingable IP answering: the only nodes that may become primary
+ *           on their own (isolated nodes never promote).
  *
  * Candidate order (who should be primary), best first:
  *   1. higher epoch (it knows the most recent term),
@@ -53,14 +54,42 @@
  *     when able and our (generation, LSN) has reached the peer's; a handoff
  *     to another node makes us wait for it.
  *   - STARTING waits until startWait has passed since role_new or every
- *     configured peer is live, whichever comes first.
+ *     configured peer is live, whichever comes first. A node that served
+ *     before (its state file holds an epoch above 0) waits instead until it
+ *     has heard every configured peer once, however long: alone it cannot
+ *     know whether a peer that is down took over meanwhile and holds
+ *     acknowledged writes it lacks (corosync's wait_for_all). A live
+ *     primary is followed at once; haCtl promote starts it alone.
  *   - Election: the best of the able nodes among ourselves and the live
- *     non-primary peers becomes PRIMARY; with several secondaries only the
- *     most up-to-date live one promotes and the others follow it once they
- *     hear it. A secondary that followed a primary therefore promotes only
- *     after that primary was silent for deadInterval, with startup done and
- *     the pingable IP answering. A STARTING node that does not win becomes
- *     SECONDARY and keeps electing.
+ *     non-primary peers becomes PRIMARY — once every live peer votes for
+ *     it (below); with several secondaries only the most up-to-date live
+ *     one promotes and the others follow it once they hear it. A secondary
+ *     that followed a primary therefore promotes only after that primary
+ *     was silent for deadInterval, with startup done and the pingable IP
+ *     answering. A STARTING node that does not win becomes SECONDARY and
+ *     keeps electing.
+ *   - A configured peer that is not live but whose heartbeats keep arriving
+ *     and fail authentication or decoding (another highAvail.HMACKey,
+ *     another build's format, the wrong node at that address) is present,
+ *     only not understood: no election promotes this node while such
+ *     packets arrived within deadInterval. A misconfigured node must never
+ *     lead to two primaries; the price is that a forger able to send from a
+ *     dead peer's address can hold a failover back (haCtl promote --force
+ *     still works), which the daemon reports.
+ *
+ * Votes. Each heartbeat carries the node its sender would have as primary
+ * now (vote_eid): itself as primary, the live primary it follows, a
+ * switchover's successor, or the best able node of an election; 0 when no
+ * node is able. A node that starts voting for itself begins a new candidacy
+ * round (vote_round; its first value comes from role_config.round_seed, so
+ * it differs across restarts), and a vote for another node carries that
+ * node's round as last heard. An election winner promotes only when every
+ * live peer's latest heartbeat votes for it in its current round: each
+ * voter saw it stand, and ranks it best. Two candidates cannot both collect
+ * the other's vote (each votes for itself), and a vote cast before a
+ * candidacy began cannot count, so two nodes deciding on stale views — a
+ * peer's generation or LSN a heartbeat old — cannot both promote. A node
+ * that decided keeps its vote until its database server took the role.
  *   Builds: a live peer whose software build differs from ours is reported in
  *   every decision (sync_refused, mismatch_eid): the daemon turns database
  *   sync off (HL_SYNC 0) and reports it. Such a peer still takes part in the
@@ -106,6 +135,7 @@ struct role_config {
 	int self;               /* index of this node in nodes */
 	uint64_t dead_ms;       /* deadInterval: a silent peer is dead */
 	uint64_t start_wait_ms; /* startWait: the longest wait for peers */
+	uint32_t round_seed;    /* first candidacy round (random per start) */
 	const char *state_path; /* epoch and last role (copied) */
 };
 
@@ -119,6 +149,8 @@ struct role_peer_info {
 	int startup_done;       /* ready: see above (role_db_ready) */
 	int pingable;           /* its pingable IP answers */
 	int handoff_eid;        /* a stepped-down primary's successor, or 0 */
+	int vote_eid;           /* who it would have as primary, or 0 */
+	uint32_t vote_round;    /* that node's candidacy round as it saw it */
 };
 
 enum role_action {
@@ -163,6 +195,18 @@ int role_peer_heard(struct role_ctx *ctx, int eid, uint64_t now_ms,
     const struct role_peer_info *pi, char *err, size_t errlen);
 void role_local_db(struct role_ctx *ctx, uint32_t gen, struct role_lsn lsn,
     int startup_done);
+/* guisvr does not report (not running, ha-link down): this node is not
+ * able and does not rank itself by a position it cannot see (role.h,
+ * Votes): before its first report it votes for nobody; later by its last
+ * report, for nobody if that is ahead of the best able node. */
+void role_local_db_lost(struct role_ctx *ctx);
+/* A datagram from eid's address that failed authentication or decoding
+ * (see "present, only not understood" above). */
+void role_peer_unauth(struct role_ctx *ctx, int eid, uint64_t now_ms);
+/* 1 while such datagrams arrived from eid within deadInterval and no valid
+ * heartbeat did. */
+int role_peer_unauth_present(const struct role_ctx *ctx, int eid,
+    uint64_t now_ms);
 void role_pingable(struct role_ctx *ctx, int reachable, uint64_t now_ms);
 
 /* Admin requests. Return 1 accepted (acted on by the next role_tick), 0
@@ -176,9 +220,10 @@ int role_request_switchover(struct role_ctx *ctx, int target_eid,
 int role_request_promote(struct role_ctx *ctx, int force, uint64_t now_ms,
     char *msg, size_t msglen);
 
-/* The transition to make now (out->action NONE: nothing). Changes nothing:
- * calling it twice gives the same answer. */
-void role_tick(const struct role_ctx *ctx, uint64_t now_ms,
+/* Updates this node's vote, then gives the transition to make now
+ * (out->action NONE: nothing). Changes nothing else: calling it twice gives
+ * the same answer. */
+void role_tick(struct role_ctx *ctx, uint64_t now_ms,
     struct role_decision *out);
 /* After applying d: update the state, persist epoch and role atomically and
  * log the transition once (log_notice; FOLLOW logs at info). The state is
@@ -191,6 +236,18 @@ int role_commit(struct role_ctx *ctx, const struct role_decision *d,
 void role_advertise(const struct role_ctx *ctx, uint64_t now_ms,
     struct role_peer_info *out);
 enum role_state role_current(const struct role_ctx *ctx);
+/* 1 while this node is STARTING, served before, and has not heard every
+ * configured peer yet (see STARTING above). */
+int role_waits_for_all(const struct role_ctx *ctx);
+/* A STARTING node that served before does not follow a live primary of a
+ * lower epoch: that node started without it (alone, as a new install)
+ * and following it would replace this node's history. The eid of such a
+ * primary, or 0. The admin decides: haCtl promote --force here, or
+ * haCtl resync here (after which role_history_gone lets it follow). */
+int role_stale_primary(const struct role_ctx *ctx, uint64_t now_ms);
+void role_history_gone(struct role_ctx *ctx);
+/* The primary this node follows, 0 none (or this node is primary). */
+int role_primary_eid(const struct role_ctx *ctx);
 uint32_t role_epoch(const struct role_ctx *ctx);
 /* The successor of an accepted switchover (requested or handed off), 0. */
 int role_switch_target(const struct role_ctx *ctx);

@@ -50,10 +50,14 @@
  *     "build": "…", "buildMatch": true, "configMatch": true,
  *     "services": { "highAvail": "running" | "timed-out (error)",
  *                   "highAvailSvr": "running" | "stopped" | "timed-out (error)" },
- *     "db": { "state": "in-sync" | "dirty" | "unknown", "lsn": "1/28832",
- *             "acked": "1/28832", "behindBytes": 0, "behindCommits": 0 },
+ *     "db": { "state": "in-sync" | "dirty" | "alone" | "unknown",
+ *             "lsn": "1/28832", "acked": "1/28832", "behindBytes": 0,
+ *             "behindCommits": 0, "connected": true,
+ *             "authFailed": "reason" | null },
  *     "rejected": { "malformed": 0, "mac": 0, "eid": 0, "replay": 0,
- *                   "stale": 0 }
+ *                   "stale": 0 },
+ *     "unauthenticated": false,   its heartbeats arrive but are rejected
+ *     "rejectReason": "mac" | … | null
  *   }, … ],
  *   "heartbeat": { "intervalMs": 100, "deadMs": 500, "received": 1200,
  *                  "accepted": 1190,
@@ -63,9 +67,12 @@
  *   "fileSync": { "result": "SUCCESS" | "FAIL" | null, "time": 1795000000,
  *                 "ageSec": 12, "reason": "…" }
  * }
- * The peer's "db" is what this node's guisvr knows of it (on a primary: the
- * secondary's acked LSN and lag); "heartbeatAgeMs" and "services" come from
- * its heartbeats. */
+ * The peer's "db" on a primary is what its guisvr knows of the secondary
+ * (acked LSN and lag); elsewhere "state" is what the peer reports of
+ * itself in its heartbeat (only the primary judges how far a secondary
+ * got). "authFailed": the replication channel to it refuses TLS
+ * authentication (another key or certificates). "heartbeatAgeMs" and
+ * "services" come from its heartbeats. */
 #ifndef HASVR_HACTL_H
 #define HASVR_HACTL_H
 

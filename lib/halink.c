@@ -109,7 +109,8 @@ request(struct hlc *h, const char *what, uint16_t want, char *err,
 }
 
 int
-halink_role(struct hlc *h, int role, uint32_t epoch, char *err, size_t errlen)
+halink_role(struct hlc *h, int role, uint32_t epoch, uint32_t primary,
+    char *err, size_t errlen)
 {
 	char what[64];
 
@@ -117,6 +118,7 @@ halink_role(struct hlc *h, int role, uint32_t epoch, char *err, size_t errlen)
 	uconn_begin(&h->u, HL_ROLE);
 	buf_put_u8(&h->u.out, (uint8_t)role);
 	buf_put_u32(&h->u.out, epoch);
+	buf_put_u32(&h->u.out, primary);
 	return request(h, what, XM_R_OK, err, errlen);
 }
 

@@ -5,9 +5,14 @@
  * test — connects and sends requests; frames and header are those of
  * proto.h (12-byte header, big-endian), with these types:
  *
- *   HL_ROLE      u8 role (enum hl_role), u32 epoch        -> OK | ERR
+ *   HL_ROLE      u8 role (enum hl_role), u32 epoch, u32 primary
+ *                                                          -> OK | ERR
  *                primary: rep_start as master, accept writes;
- *                secondary: rep_start as client, refuse writes.
+ *                secondary: rep_start as client, refuse writes, and take
+ *                replication messages only from the node whose eid is
+ *                primary (HL_PRIMARY_NONE: from nobody yet; HL_PRIMARY_ANY:
+ *                from whichever node acts as master, for halinkctl by hand).
+ *                guisvr starts replication only once it gets a role.
  *   HL_STATE     (empty)                                  -> HL_R_STATE
  *   HL_SUBSCRIBE (empty) -> OK, then HL_R_EVENT frames on this connection
  *                as things happen, until it closes.
@@ -17,8 +22,11 @@
  *                  role primary|secondary|none   epoch N   gen N
  *                  lsn FILE/OFFSET   startupDone 0|1   durability sync
  *                  state in-sync|dirty|alone   sync on|off
+ *                  follow EID|any   foreignDropped N   (a secondary)
  *                  peer EID ADDR connected|down lsn F/O acked F/O
  *                       behindBytes N behindCommits N in-sync|dirty
+ *                  peerAuthFailed EID AGE_MS REASON  (a peer that is not
+ *                       connected and whose TLS authentication failed)
  *   HL_R_EVENT   str16 text, e.g. "get BDB event DB_EVENT_REP_MASTER",
  *                  "state dirty peer 127.0.0.2: ack timeout", "diverged …"
  *   OK / ERR are proto.h's XM_R_OK / XM_R_ERR.
@@ -36,6 +44,9 @@ enum hl_type {
 
 enum hl_role { HL_ROLE_NONE = 0, HL_ROLE_PRIMARY = 1, HL_ROLE_SECONDARY = 2 };
 
+#define HL_PRIMARY_NONE 0u
+#define HL_PRIMARY_ANY  0xffffffffu
+
 const char *halink_role_name(int role);    /* "primary", "secondary", "none" */
 int halink_role_parse(const char *s);       /* -1 if unknown */
 
@@ -44,7 +55,8 @@ int halink_role_parse(const char *s);       /* -1 if unknown */
 struct hlc;
 struct hlc *halink_connect(const char *path, char *err, size_t errlen);
 void halink_close(struct hlc *h);
-int halink_role(struct hlc *h, int role, uint32_t epoch, char *err, size_t errlen);
+int halink_role(struct hlc *h, int role, uint32_t epoch, uint32_t primary,
+    char *err, size_t errlen);
 int halink_state(struct hlc *h, char **text, char *err, size_t errlen);
 int halink_sync(struct hlc *h, int enable, char *err, size_t errlen);
 int halink_subscribe(struct hlc *h, char *err, size_t errlen);

@@ -317,6 +317,16 @@ check_peer_dead(struct report *r, json_t *p, const char *addr)
 	char a[CELL_LEN];
 	long long age;
 
+	if (jbool(p, "unauthenticated") == 1) {
+		clean(a, sizeof(a), jstr(p, "rejectReason") ?
+		    jstr(p, "rejectReason") : "?");
+		problem(r, addr, "heartbeat", "peer %s: its heartbeats arrive "
+		    "but are rejected (%s): a node runs there with another "
+		    "highAvail.HMACKey or build, or they are forged; this node "
+		    "does not take the primary role while they arrive — fix the "
+		    "key or build; see " HALOG " on both nodes", addr, a);
+		return;
+	}
 	if (!jnum(p, "heartbeatAgeMs", &age)) {
 		problem(r, addr, "heartbeat", "peer %s: heartbeat timed out, "
 		    "never heard — is hasvr running there, UDP port "
@@ -332,7 +342,7 @@ check_peer_dead(struct report *r, json_t *p, const char *addr)
 }
 
 static void
-check_peer(struct report *r, json_t *p)
+check_peer(struct report *r, json_t *p, int self_primary)
 {
 	json_t *svc = jobj(p, "services"), *db = jobj(p, "db");
 	char addr[CELL_LEN], a[CELL_LEN], b[CELL_LEN], c[CELL_LEN];
@@ -367,7 +377,17 @@ check_peer(struct report *r, json_t *p)
 		problem(r, addr, "haSvr.cfg|config", "peer %s: haSvr.cfg "
 		    "differs in keys that must be the same on every node — "
 		    "compare both files (see " HALOG ")", addr);
-	if ((s = jstr(db, "state")) == NULL || strcmp(s, "dirty") != 0)
+	if ((s = jstr(db, "authFailed")) != NULL) {
+		clean(a, sizeof(a), s);
+		problem(r, addr, "replication channel", "peer %s: the "
+		    "replication channel refuses it: TLS authentication failed "
+		    "(%s) — highAvail.HMACKey or the certificates differ between "
+		    "the nodes; the database cannot sync (see guiDaemon.0 on "
+		    "both nodes)", addr, a);
+	}
+	/* how far a peer got is the primary's to judge */
+	if (!self_primary || (s = jstr(db, "state")) == NULL ||
+	    strcmp(s, "dirty") != 0)
 		return;
 	c[0] = '\0';
 	if (jnum(db, "behindBytes", &bytes) &&
@@ -839,7 +859,8 @@ hastatus_format(const char *json, FILE *fp, char *err, size_t errlen)
 	check_self(r, node);
 	json_array_foreach(peers, i, p) {
 		row_peer(&rows[i + 1], p);
-		check_peer(r, p);
+		check_peer(r, p, jstr(node, "role") != NULL &&
+		    strcmp(jstr(node, "role"), "PRIMARY") == 0);
 	}
 	check_primaries(r, node, peers);
 	check_filesync(r, root);

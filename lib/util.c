@@ -2,6 +2,7 @@
  *
  * None of these log or exit: they return an error code and, where the
  * caller needs to tell the administrator something, fill err. */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -375,22 +376,45 @@ int
 util_pidfile_claim(const char *path, const char *program, char *err,
     size_t errlen)
 {
-	char buf[64], *txt;
-	size_t len;
+	static int held = -1;
+	char buf[64];
+	ssize_t n;
 	long pid;
+	int fd;
 
-	if ((txt = util_read_file(path, 64, &len, buf, sizeof(buf))) != NULL) {
-		pid = strtol(txt, NULL, 10);
-		free(txt);
-		if (pid > 0 && pid != getpid() && (kill(pid, 0) == 0 ||
-		    errno == EPERM)) {
-			snprintf(err, errlen, "%s is already running with pid %ld "
-			    "(pid file %s)", program, pid, path);
-			return -1;
-		}
+	/* The lock, not the pid in the file, says who runs: it goes with
+	 * the process (also a killed one, before it is reaped), and a stale
+	 * pid reused by an unrelated process does not count. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		snprintf(err, errlen, "pid file %s: %s", path, strerror(errno));
+		return -1;
 	}
-	len = (size_t)snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	return atomicfile_write(path, buf, len, 0644, err, errlen);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		int e = errno;
+
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		pid = strtol(buf, NULL, 10);
+		close(fd);
+		if (e == EWOULDBLOCK)
+			snprintf(err, errlen, "%s is already running with pid "
+			    "%ld (pid file %s is locked)", program, pid, path);
+		else
+			snprintf(err, errlen, "pid file %s: cannot lock it: %s",
+			    path, strerror(e));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		snprintf(err, errlen, "pid file %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* held for the life of the process (close-on-exec: not by children) */
+	if (held != -1)
+		close(held);
+	held = fd;
+	return 0;
 }
 
 int

@@ -58,9 +58,10 @@ int util_addr_canon(const char *s, char *out, size_t outlen);
  * 0, or -1 with errno set. */
 int util_daemonize(void);
 
-/* Claim a daemon's pid file: refuse (-1, err "PROGRAM is already running
- * with pid N (pid file PATH)") while the pid it names is alive, else write
- * ours atomically (mode 0644). 0, or -1 with err filled. */
+/* Claim a daemon's pid file: an exclusive flock(2) on it, held open for
+ * the life of the process; refuse (-1, err "PROGRAM is already running with
+ * pid N (pid file PATH is locked)") while another process holds it, else
+ * write our pid into it (mode 0644). 0, or -1 with err filled. */
 int util_pidfile_claim(const char *path, const char *program, char *err,
     size_t errlen);
 

@@ -31,8 +31,13 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: halinkctl [-f guiSvr.cfg | -s socket] COMMAND ...\n"
-	    "  role primary|secondary [-e EPOCH]   give guisvr its role (epoch "
-	    "default 0)\n"
+	    "  role primary|secondary [-e EPOCH] [-p EID]\n"
+	    "                                      give guisvr its role (epoch "
+	    "default 0);\n"
+	    "                                      a secondary follows only "
+	    "node EID\n"
+	    "                                      (0 nobody yet; default: any "
+	    "master)\n"
 	    "  state                               print the replication state\n"
 	    "  sync on|off                         database replication on or off\n"
 	    "  events [-t SECONDS] [-n COUNT]      print events as they happen, "
@@ -104,20 +109,32 @@ cmd_role(const char *sock, int argc, char **argv)
 {
 	struct hlc *h;
 	char err[HASVR_ERRLEN];
-	uint32_t epoch = 0;
-	int role, rc;
+	uint32_t epoch = 0, primary = HL_PRIMARY_ANY;
+	int role, rc, i;
 
 	if (argc < 2)
-		errx(EXIT_USAGE, "usage: role primary|secondary [-e EPOCH]");
+		errx(EXIT_USAGE, "usage: role primary|secondary [-e EPOCH] "
+		    "[-p PRIMARY_EID]");
 	role = halink_role_parse(argv[1]);
 	if (role != HL_ROLE_PRIMARY && role != HL_ROLE_SECONDARY)
 		errx(EXIT_USAGE, "role '%s': expected primary or secondary", argv[1]);
-	if (argc == 4 && strcmp(argv[2], "-e") == 0)
-		epoch = (uint32_t)number(argv[3], 0, UINT32_MAX, "-e");
-	else if (argc != 2)
-		errx(EXIT_USAGE, "usage: role primary|secondary [-e EPOCH]");
+	for (i = 2; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			errx(EXIT_USAGE, "usage: role primary|secondary "
+			    "[-e EPOCH] [-p PRIMARY_EID]");
+		if (strcmp(argv[i], "-e") == 0)
+			epoch = (uint32_t)number(argv[i + 1], 0, UINT32_MAX,
+			    "-e");
+		else if (strcmp(argv[i], "-p") == 0 && role ==
+		    HL_ROLE_SECONDARY)
+			primary = (uint32_t)number(argv[i + 1], 0, 255, "-p");
+		else
+			errx(EXIT_USAGE, "usage: role primary|secondary "
+			    "[-e EPOCH] [-p PRIMARY_EID]");
+	}
 	h = link_open(sock);
-	if ((rc = halink_role(h, role, epoch, err, sizeof(err))) != 0)
+	if ((rc = halink_role(h, role, epoch, role == HL_ROLE_PRIMARY ?
+	    HL_PRIMARY_NONE : primary, err, sizeof(err))) != 0)
 		errx(1, "%s", err);
 	halink_close(h);
 	printf("role %s (epoch %u) accepted\n", halink_role_name(role), epoch);

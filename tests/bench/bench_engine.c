@@ -113,7 +113,8 @@ engine_open(const char *cfgfile)
 	if ((E.rep = rep_start(&E.store, &E.ha, E.paths.xdb, PACKAGE_VERSION,
 	    err, sizeof(err))) == NULL)
 		engine_fail("cannot start replication: %s", err);
-	if (rep_set_role(E.rep, HL_ROLE_PRIMARY, 1, err, sizeof(err)) != 0)
+	if (rep_set_role(E.rep, HL_ROLE_PRIMARY, 1, HL_PRIMARY_NONE, err,
+	    sizeof(err)) != 0)
 		engine_fail("cannot become the primary: %s", err);
 	deadline = util_now_ms() + ENGINE_WAIT_MS;
 	for (;;) {

@@ -139,7 +139,7 @@ bad:
 static int
 forge(const char *src, const char *dst, int port, int n)
 {
-	unsigned char pkt[HB_V1_LEN];
+	unsigned char pkt[HB_LEN];
 	int fd, i;
 	size_t j;
 

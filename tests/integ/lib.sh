@@ -273,11 +273,14 @@ guisvr_pid()
 }
 
 # pid_alive PID: 0 while PID runs (a zombie, not yet reaped by its parent
-# or a subreaper, counts as gone).
+# or a subreaper, counts as gone). One read of /proc/PID/stat decides: a
+# zombie reaped between two looks (kill -0, then the state) once counted
+# as alive again, and a wait for it failed at once.
 pid_alive()
 {
-	kill -0 "$1" 2>/dev/null &&
-	    [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ]
 }
 
 # _wait_gone PID SECS: 0 once PID has exited.

@@ -84,7 +84,7 @@ encode(const struct hb_msg *m, unsigned char *pkt)
 {
 	int n = heartbeat_encode(m, key, pkt, HB_MAX_LEN);
 
-	CU_ASSERT_EQUAL_FATAL(n, HB_V1_LEN);
+	CU_ASSERT_EQUAL_FATAL(n, HB_LEN);
 	return n;
 }
 
@@ -158,8 +158,8 @@ test_encode_refuses(void)
 	struct hb_msg m;
 
 	sample(&m);
-	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, HB_V1_LEN - 1), -1);
-	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, HB_V1_LEN), HB_V1_LEN);
+	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, HB_LEN - 1), -1);
+	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, HB_LEN), HB_LEN);
 	sample(&m); m.role = 3;
 	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, sizeof(pkt)), -1);
 	sample(&m); m.dbstate = 4;
@@ -260,10 +260,10 @@ test_truncated_and_oversized(void)
 	CU_ASSERT_EQUAL(decode_copy(pkt, n, &d, why, sizeof(why)),
 	    HB_REJ_MAGIC);
 	memcpy(pkt, "HAHB", 4);
-	pkt[4] = 2;
+	pkt[4] = HB_VERSION + 1;
 	CU_ASSERT_EQUAL(decode_copy(pkt, n, &d, why, sizeof(why)),
 	    HB_REJ_VERSION);
-	CU_ASSERT_PTR_NOT_NULL(strstr(why, "version 2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "version 3"));
 	/* a future version is refused by its version, whatever its size */
 	CU_ASSERT_EQUAL(decode_copy(pkt, 300, &d, why, sizeof(why)),
 	    HB_REJ_VERSION);
@@ -282,10 +282,10 @@ resign_with(const struct hb_msg *m, int off, unsigned char val, int *rc,
 	encode(m, pkt);
 	pkt[off] = val;
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, HB_KEY_LEN,
-	    pkt, HB_V1_LEN - HB_TAG_LEN, pkt + HB_V1_LEN - HB_TAG_LEN,
+	    pkt, HB_LEN - HB_TAG_LEN, pkt + HB_LEN - HB_TAG_LEN,
 	    HB_TAG_LEN, &taglen) == NULL)
 		return -1;
-	*rc = decode_copy(pkt, HB_V1_LEN, &d, why, whylen);
+	*rc = decode_copy(pkt, HB_LEN, &d, why, whylen);
 	return 0;
 }
 
@@ -297,9 +297,9 @@ test_malformed_but_authentic(void)
 		{ 6, 9, "unknown database state 9" },
 		{ 7, 1, "reserved" },
 		{ 11, 0x3f, "unknown flags 0x20" },
-		{ 104 + 40, '\0', "NUL-padded" },  /* NUL inside the text */
-		{ 104 + 2, 0x7f, "not printable" },
-		{ 104 + 63, 'z', "NUL-padded" },
+		{ 112 + 40, '\0', "NUL-padded" },  /* NUL inside the text */
+		{ 112 + 2, 0x7f, "not printable" },
+		{ 112 + 63, 'z', "NUL-padded" },
 	};
 	struct hb_msg m;
 	char why[256];
@@ -361,7 +361,7 @@ node_send(struct node *a, struct hb_msg *m)
 	m->eid = a->eid;
 	heartbeat_stamp(&a->tx, &a->peer, m);
 	encode(m, pkt);
-	CU_ASSERT_EQUAL_FATAL(heartbeat_decode(pkt, HB_V1_LEN, key, m, why,
+	CU_ASSERT_EQUAL_FATAL(heartbeat_decode(pkt, HB_LEN, key, m, why,
 	    sizeof(why)), HB_OK);
 }
 
@@ -765,7 +765,7 @@ udp_send(int fd, struct node *n, int to_port)
 	m.eid = n->eid;
 	heartbeat_stamp(&n->tx, &n->peer, &m);
 	encode(&m, pkt);
-	return heartbeat_send(fd, "127.0.0.1", to_port, pkt, HB_V1_LEN, err,
+	return heartbeat_send(fd, "127.0.0.1", to_port, pkt, HB_LEN, err,
 	    sizeof(err));
 }
 

@@ -36,6 +36,11 @@ struct sim {
 	uint32_t gen[MAXN];
 	struct role_lsn lsn[MAXN];
 	int startup[MAXN];
+	uint32_t view[MAXN][MAXN];      /* != 0: the LSN offset i believes j
+					 * has (a view a heartbeat behind) */
+	int unauth[MAXN][MAXN];         /* i gets j's datagrams, but cannot
+					 * authenticate them */
+	int max_primaries;              /* most primaries at once, so far */
 	int commits;                    /* decisions applied */
 	int refused_seen[MAXN];         /* a decision flagged sync_refused */
 	struct role_decision last[MAXN];
@@ -145,8 +150,14 @@ sim_feed(struct sim *s, uint64_t now)
 		for (j = 0; j < s->n; j++) {
 			if (!s->up[i] || !s->up[j] || !s->link[i][j])
 				continue;
+			if (s->unauth[i][j]) {
+				role_peer_unauth(s->ctx[i], j + 1, now);
+				continue;
+			}
 			role_advertise(s->ctx[j], now, &pi);
 			pi.build_match = s->build[i] == s->build[j];
+			if (s->view[i][j] != 0)
+				pi.lsn.offset = s->view[i][j];
 			CU_ASSERT(role_peer_heard(s->ctx[i], j + 1, now, &pi,
 			    err, sizeof(err)) == 0);
 		}
@@ -179,14 +190,55 @@ sim_decide(struct sim *s, uint64_t now)
 	}
 }
 
+static int nprimaries(const struct sim *s);
+
+/* Each node's vote (role.h, Votes) as its heartbeat would carry it. */
+static void
+sim_votes(struct sim *s, uint64_t now, int *eid, uint32_t *round)
+{
+	struct role_peer_info pi;
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		eid[i] = 0;
+		round[i] = 0;
+		if (!s->up[i])
+			continue;
+		role_advertise(s->ctx[i], now, &pi);
+		eid[i] = pi.vote_eid;
+		round[i] = pi.vote_round;
+	}
+}
+
+/* One step: every node hears the others and decides. As the daemon sends
+ * a heartbeat at once when its vote changes and decides again on every
+ * heartbeat, a step repeats while votes change (bounded). */
+static void
+sim_step(struct sim *s, uint64_t t)
+{
+	int e0[MAXN], e1[MAXN], n;
+	uint32_t r0[MAXN], r1[MAXN];
+
+	for (n = 0; n < 5; n++) {
+		sim_votes(s, t, e0, r0);
+		sim_feed(s, t);
+		sim_decide(s, t);
+		sim_votes(s, t, e1, r1);
+		if (memcmp(e0, e1, sizeof(e0)) == 0 &&
+		    memcmp(r0, r1, sizeof(r0)) == 0)
+			break;
+	}
+}
+
 static void
 sim_run(struct sim *s, uint64_t from, uint64_t to)
 {
 	uint64_t t;
 
 	for (t = from; t <= to; t += STEP) {
-		sim_feed(s, t);
-		sim_decide(s, t);
+		sim_step(s, t);
+		if (nprimaries(s) > s->max_primaries)
+			s->max_primaries = nprimaries(s);
 	}
 }
 
@@ -489,6 +541,7 @@ static void
 test_two_primaries(void)
 {
 	struct sim *s;
+	char msg[512];
 	FILE *f;
 
 	/* a partition: the secondary promotes (epoch 2); the old primary
@@ -511,7 +564,9 @@ test_two_primaries(void)
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
 	sim_free(s);
 
-	/* the other way: node 0 (preferred) remembers epoch 7 */
+	/* the other way: node 0 (preferred) remembers epoch 7. It served
+	 * before, so alone it waits for its peer; node 1, new, starts as
+	 * primary after startWait */
 	s = sim_new(2);
 	f = fopen(s->path[0], "w");
 	CU_ASSERT_FATAL(f != NULL);
@@ -521,11 +576,21 @@ test_two_primaries(void)
 	sim_start(s, 0, 0);
 	sim_start(s, 1, 0);
 	sim_run(s, 0, 3000);
-	CU_ASSERT_EQUAL(nprimaries(s), 2);
-	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 8);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_STARTING);
+	CU_ASSERT(role_waits_for_all(s->ctx[0]));
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
+	/* healed: node 0 does not follow a primary of a lower epoch (that
+	 * would replace its history); the admin decides */
 	s->link[0][1] = s->link[1][0] = 1;
 	sim_run(s, 3100, 4000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_STARTING);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[0], 1, 4000, msg,
+	    sizeof(msg)), 1);
+	sim_run(s, 4100, 4100);
+	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 8);
+	sim_run(s, 4200, 5000);
 	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(log_has(s, "two primaries: peer 1 has epoch 8\n"), 1);
@@ -574,12 +639,18 @@ test_persist(void)
 	CU_ASSERT_EQUAL(ep, 2);
 	CU_ASSERT_EQUAL(last, ROLE_PRIMARY);
 
-	/* a restart remembers the epoch and the next term is above it */
+	/* a restart remembers the epoch and the next term is above it; alone
+	 * it waits for its peer (which may have taken over meanwhile) until
+	 * the admin promotes it */
 	sim_kill(s, 1);
 	sim_start(s, 1, 10000);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
 	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_STARTING);
-	sim_run(s, 10000, 10000 + WAIT);
+	sim_run(s, 10000, 10000 + 3 * WAIT);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_STARTING);
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 0, 10000 + 3 * WAIT,
+	    err, sizeof(err)), 1);
+	sim_run(s, 10000 + 3 * WAIT + STEP, 10000 + 3 * WAIT + STEP);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 3);
 
 	/* missing file: epoch 0, no error */
@@ -904,6 +975,165 @@ test_three_nodes(void)
 	}
 }
 
+/* Two secondaries whose views of each other are a heartbeat old both rank
+ * themselves best when the primary dies: neither may promote on that; once
+ * the views agree exactly one does. (Before votes, both did: two
+ * primaries at the same epoch, each acknowledging writes.) */
+static void
+test_votes_stale_views(void)
+{
+	struct sim *s;
+
+	s = sim_new(3);
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_start(s, 2, 0);
+	sim_run(s, 0, 1000);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	s->lsn[1].offset = 400;
+	s->lsn[2].offset = 500;
+	s->view[1][2] = 300;            /* node 2 believes node 3 behind it */
+	sim_kill(s, 0);
+	sim_run(s, 1100, 4000);
+	CU_ASSERT_EQUAL(nprimaries(s), 0);
+	CU_ASSERT_EQUAL(s->max_primaries, 1);   /* node 1, before the kill */
+	s->view[1][2] = 0;              /* the next heartbeat tells the truth */
+	sim_run(s, 4100, 4100);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(role_current(s->ctx[2]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(log_has(s, "silent for 3100 ms (deadInterval 1000 "
+	    "ms), database startup done, pingable IP answers, best of 2 live "
+	    "nodes, every live peer votes for it; epoch 2"), 1);
+	sim_run(s, 4200, 8000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(s->max_primaries, 1);
+	sim_free(s);
+
+	/* the same at start: three STARTING nodes, crossed views */
+	s = sim_new(3);
+	s->lsn[1].offset = 400;
+	s->lsn[2].offset = 500;
+	s->view[2][0] = 600;            /* node 3 believes node 1 ahead */
+	s->view[1][2] = 300;
+	s->view[0][1] = 300;
+	s->view[0][2] = 300;            /* node 1 believes it is best */
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_start(s, 2, 0);
+	sim_run(s, 0, 10000);
+	CU_ASSERT(s->max_primaries <= 1);
+	sim_free(s);
+}
+
+/* A vote counts only in the round it was cast for. */
+static void
+test_votes_rounds(void)
+{
+	struct role_config c;
+	struct role_peer_info pi;
+	struct role_decision d;
+	struct role_ctx *x;
+	char *dir, path[512], err[512];
+	enum log_level lvl = log_get_level();
+	int i;
+
+	log_set_level(LOG_LVL_ERR);
+	dir = unit_tmpdir();
+	snprintf(path, sizeof(path), "%s/state", dir);
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < 3; i++) {
+		c.nodes[i].eid = i + 1;
+		c.nodes[i].pref = i;
+	}
+	c.nnodes = 3;
+	c.self = 1;                     /* node 2; node 1 never heard */
+	c.dead_ms = DEAD;
+	c.start_wait_ms = WAIT;
+	c.state_path = path;
+	c.round_seed = 41;
+	x = role_new(&c, 0, err, sizeof(err));
+	CU_ASSERT_FATAL(x != NULL);
+	role_local_db(x, 1, (struct role_lsn){ 1, 500 }, 1);
+	role_pingable(x, 1, 0);
+	memset(&pi, 0, sizeof(pi));
+	pi.role = ROLE_SECONDARY;
+	pi.gen = 1;
+	pi.lsn.file = 1;
+	pi.lsn.offset = 100;
+	pi.build_match = 1;
+	pi.startup_done = 1;
+	pi.pingable = 1;
+	pi.vote_eid = 2;
+	pi.vote_round = 41;             /* cast before node 2 stood */
+	CU_ASSERT(role_peer_heard(x, 3, 2500, &pi, err, sizeof(err)) == 0);
+	role_tick(x, 2500, &d);
+	CU_ASSERT_EQUAL(d.action, ROLE_ACT_NONE);
+	role_advertise(x, 2500, &pi);
+	CU_ASSERT_EQUAL(pi.vote_eid, 2);
+	CU_ASSERT_EQUAL(pi.vote_round, 42);
+	/* a vote for another node does not count either */
+	memset(&pi, 0, sizeof(pi));
+	pi.role = ROLE_SECONDARY;
+	pi.gen = 1;
+	pi.lsn = (struct role_lsn){ 1, 100 };
+	pi.build_match = pi.startup_done = pi.pingable = 1;
+	pi.vote_eid = 3;
+	pi.vote_round = 42;
+	CU_ASSERT(role_peer_heard(x, 3, 2600, &pi, err, sizeof(err)) == 0);
+	role_tick(x, 2600, &d);
+	CU_ASSERT_EQUAL(d.action, ROLE_ACT_NONE);
+	/* the vote for its round */
+	pi.vote_eid = 2;
+	CU_ASSERT(role_peer_heard(x, 3, 2700, &pi, err, sizeof(err)) == 0);
+	role_tick(x, 2700, &d);
+	CU_ASSERT_EQUAL(d.action, ROLE_ACT_PRIMARY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.reason, "every live peer votes"));
+	role_free(x);
+	log_set_level(lvl);
+	unit_rmtree(dir);
+	free(dir);
+}
+
+/* Heartbeats from a peer's address that fail authentication: a node is
+ * there, only not understood (another HMACKey): never promote on it. */
+static void
+test_unauth_peer(void)
+{
+	struct sim *s;
+
+	/* at start, alone with a peer of another key: not PRIMARY */
+	s = sim_new(2);
+	s->unauth[1][0] = s->unauth[0][1] = 1;
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_run(s, 0, 3 * WAIT);
+	CU_ASSERT_EQUAL(s->max_primaries, 0);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(log_has(s, "sends heartbeats that fail "
+	    "authentication"), 2);
+	CU_ASSERT(role_peer_unauth_present(s->ctx[0], 2, 3 * WAIT));
+	/* the packets stop (that node is gone): after deadInterval, the
+	 * remaining node may lead */
+	s->unauth[1][0] = s->unauth[0][1] = 0;
+	sim_kill(s, 1);
+	sim_run(s, 3 * WAIT + STEP, 3 * WAIT + STEP + DEAD);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	sim_free(s);
+
+	/* a running pair: the primary comes back with another key after a
+	 * crash; the secondary does not take over while it hears it */
+	s = sim_pair();
+	sim_kill(s, 0);
+	sim_start(s, 0, 1100);
+	s->unauth[1][0] = s->unauth[0][1] = 1;
+	sim_run(s, 1100, 10000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(s->max_primaries, 1);   /* node 1 before the kill */
+	CU_ASSERT_EQUAL(nprimaries(s), 0);
+	sim_free(s);
+}
+
 static void
 test_build_mismatch(void)
 {
@@ -986,6 +1216,9 @@ test_role_register(void)
 	CU_add_test(s, "promote", test_promote);
 	CU_add_test(s, "forced promote while isolated", test_forced_isolated);
 	CU_add_test(s, "three nodes", test_three_nodes);
+	CU_add_test(s, "votes: stale views", test_votes_stale_views);
+	CU_add_test(s, "votes: rounds", test_votes_rounds);
+	CU_add_test(s, "peer present, not authenticated", test_unauth_peer);
 	CU_add_test(s, "build mismatch", test_build_mismatch);
 	CU_add_test(s, "bad input", test_bad_input);
 }
