@@ -206,7 +206,7 @@ peer_json(struct ha *h, struct ha_peer *p, const struct link_state *ls,
 	    "db", db, "rejected", rejected_json(&p->cnt));
 	json_object_set_new(o, "unauthenticated", json_boolean(unauth));
 	json_object_set_new(o, "rejectReason", unauth ? json_string(
-	    heartbeat_reject_name(p->unauth_reason)) : json_null());
+	    heartbeat_reject_words(p->unauth_reason)) : json_null());
 	if (unauth)
 		problem(probs, "peer %s: its heartbeats arrive but are rejected "
 		    "(%s): a node runs there with another highAvail.HMACKey or "

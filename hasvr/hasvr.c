@@ -228,12 +228,25 @@ log_peer_changes(struct ha *h, uint64_t now)
 	for (i = 0; i < h->npeers; i++) {
 		struct ha_peer *p = &h->peers[i];
 
+		int unauth = role_peer_unauth_present(h->role, p->eid, now);
+
 		if (p->was_alive && !peer_alive(h, p, now)) {
 			p->was_alive = 0;
 			log_warnx("heartbeat from peer %s (eid %d) timed out: no "
 			    "valid heartbeat for %llu ms, peer is down", p->addr,
 			    p->eid, (unsigned long long)(now - p->last_ms));
 		}
+		if (unauth && !p->unauth_logged)
+			log_warnx("peer %s (eid %d) sends heartbeats that fail "
+			    "authentication (%s): a node runs there but cannot be "
+			    "understood — another highAvail.HMACKey or build, or "
+			    "forged packets; this node does not take the primary "
+			    "role while they arrive", p->addr, p->eid,
+			    heartbeat_reject_words(p->unauth_reason));
+		else if (!unauth && p->unauth_logged)
+			log_notice("peer %s (eid %d): no more heartbeats that "
+			    "fail authentication", p->addr, p->eid);
+		p->unauth_logged = unauth;
 	}
 }
 

@@ -39,6 +39,7 @@ struct ha_peer {
 	int was_alive;             /* for "peer … up/down" log lines */
 	int unauth_reason;         /* enum hb_reject of the last datagram
 				    * from its address that was not understood */
+	int unauth_logged;         /* "sends heartbeats that fail …" logged */
 	int build_logged, cfg_logged;
 };
 

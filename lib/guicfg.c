@@ -70,7 +70,7 @@ const struct cfg_key guicfg_keys[] = {
 	{ "guiSvr.logLevel", CFG_ENUM, "info", 0, 0, loglevel_words, 0,
 	  "Lowest level written to errorLog/guiDaemon.0." },
 	{ "guiSvr.debug", CFG_BOOL, "n", 0, 0, NULL, 0,
-	  "Debug mode: log at debug level (e.g. \"connected to ha-link\")." },
+	  "Debug mode: log at debug level too (replication peers coming and going, ignored messages)." },
 	{ "guiSvr.logMaxSize", CFG_SIZE, "10M", 64 * K, 1 * G, NULL, 0,
 	  "Rotate guiDaemon.0 to guiDaemon.1 when it reaches this size." },
 	{ "guiSvr.logKeep", CFG_INT, "5", 1, 100, NULL, 0,

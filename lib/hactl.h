@@ -57,7 +57,7 @@
  *     "rejected": { "malformed": 0, "mac": 0, "eid": 0, "replay": 0,
  *                   "stale": 0 },
  *     "unauthenticated": false,   its heartbeats arrive but are rejected
- *     "rejectReason": "mac" | … | null
+ *     "rejectReason": "bad HMAC" | "another heartbeat version" | … | null
  *   }, … ],
  *   "heartbeat": { "intervalMs": 100, "deadMs": 500, "received": 1200,
  *                  "accepted": 1190,

@@ -41,6 +41,33 @@ instance b
 assert_grep "role change STARTING -> SECONDARY, reason: " "$(hlog)"
 wait_for_log "get BDB event DB_EVENT_REP_STARTUPDONE" 20
 assert_grep "get BDB event DB_EVENT_REP_CLIENT" "$LOG"
+# the troubleshooting guide's order in guiDaemon.0 (README steps 6-8):
+# ha-link first, then the role hasvr gave, then the primary found, then
+# the startup sync done; no role event before hasvr connected
+first_line()
+{
+	grep -n -- "$1" "$2" | head -n 1 | cut -d: -f1
+}
+in_order()
+{
+	local prev n pat f
+	f=$1
+	shift
+	prev=0
+	for pat in "$@"; do
+		n=$(first_line "$pat" "$f")
+		[ -n "$n" ] || fail "$f has no line with '$pat'"
+		[ "$n" -gt "$prev" ] || fail "$f: '$pat' (line $n) comes before the line expected before it (line $prev)"
+		prev=$n
+	done
+}
+in_order "$(log_of a)" "guisvr ready" "connectionMgr connected to ha-link" \
+    "ha-link: role primary requested" "get BDB event DB_EVENT_REP_MASTER"
+in_order "$(log_of b)" "guisvr ready" "connectionMgr connected to ha-link" \
+    "ha-link: role secondary requested" "get BDB event DB_EVENT_REP_CLIENT" \
+    "get BDB event DB_EVENT_REP_NEWMASTER" \
+    "get BDB event DB_EVENT_REP_STARTUPDONE"
+assert_no_grep "DB_EVENT_REP_CLIENT" "$(log_of a)" "the primary logged DB_EVENT_REP_CLIENT (it was never told to be secondary)"
 
 note "writes on the primary reach the secondary; the secondary refuses writes"
 on a xdb -w set 0.ha_basic.1 color=blue >/dev/null || fail "write on the primary failed"
