@@ -300,6 +300,46 @@ status_reply(struct clientsvc *cs, struct reply *r)
 	proto_finish(&r->b);
 }
 
+
+/* Refusals of one kind (request type and message, numbers aside) are
+ * logged at most once per REFUSAL_EVERY_MS; a table of the latest kinds. */
+#define REFUSAL_KINDS 16
+#define REFUSAL_EVERY_MS 10000
+
+static int
+refusal_due(unsigned type, const char *msg, unsigned long *held)
+{
+	static struct {
+		uint32_t key;
+		uint64_t used;
+		struct log_limit lim;
+	} kinds[REFUSAL_KINDS];
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t clock;
+	uint32_t key = 2166136261u ^ type;
+	const char *c;
+	int i, pick = 0;
+
+	for (c = msg; *c != '\0'; c++)
+		if (*c < '0' || *c > '9')
+			key = (key ^ (unsigned char)*c) * 16777619u;
+	pthread_mutex_lock(&mu);
+	for (i = 0; i < REFUSAL_KINDS; i++) {
+		if (kinds[i].used != 0 && kinds[i].key == key)
+			break;
+		if (kinds[i].used < kinds[pick].used)
+			pick = i;
+	}
+	if (i == REFUSAL_KINDS) {
+		i = pick;
+		memset(&kinds[i], 0, sizeof(kinds[i]));
+		kinds[i].key = key;
+	}
+	kinds[i].used = ++clock;
+	pthread_mutex_unlock(&mu);
+	return log_limit_due(&kinds[i].lim, REFUSAL_EVERY_MS, held);
+}
+
 static void
 job_run(struct clientsvc *cs, struct job *j)
 {
@@ -457,10 +497,21 @@ job_run(struct clientsvc *cs, struct job *j)
 	if (rc != XE_OK) {
 		if (!err[0])
 			util_strlcpy(err, proto_errname(rc), sizeof(err));
-		if (rc == XE_BADREQ || rc == XE_UNKNOWN || rc == XE_DB)
-			log_warnx("client %s: %s request refused: %s", j->conn->peer,
-			    proto_typename(j->hdr.type), err);
-		else
+		if (rc == XE_BADREQ || rc == XE_UNKNOWN || rc == XE_DB) {
+			unsigned long held = 0;
+
+			/* a full disk or a hostile client can cause many a
+			 * second: each kind of refusal once per 10 s */
+			if (refusal_due(j->hdr.type, err, &held) && held == 0)
+				log_warnx("client %s: %s request refused: %s",
+				    j->conn->peer, proto_typename(j->hdr.type),
+				    err);
+			else if (held > 0)
+				log_warnx("client %s: %s request refused: %s (and "
+				    "%lu more like it in the last %d s)",
+				    j->conn->peer, proto_typename(j->hdr.type),
+				    err, held, REFUSAL_EVERY_MS / 1000);
+		} else
 			log_debug("client %s: %s: %s", j->conn->peer,
 			    proto_typename(j->hdr.type), err);
 		reply_err(&r, rc, err);

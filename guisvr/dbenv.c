@@ -98,18 +98,97 @@ static u_int32_t
 dbenv_open_flags(const struct dbenv *e)
 {
 	return DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-	    DB_INIT_MPOOL | DB_THREAD | DB_RECOVER |
+	    DB_INIT_MPOOL | DB_THREAD | DB_RECOVER | DB_PRIVATE |
 	    (e->opts.replication ? DB_INIT_REP : 0);
+}
+
+/* A refused write, from Berkeley DB's message or event. */
+static void
+dbenv_note_fault(struct dbenv *e, const char *why)
+{
+	uint64_t now = util_now_ms();
+
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&e->fault_mu);
+	if (e->fault_last_ms == 0 || now - e->fault_last_ms >= DBENV_FAULT_GAP_MS)
+		e->fault_first_ms = now;
+	e->fault_last_ms = now;
+	if (why != NULL || e->fault_why[0] == '\0')
+		util_strlcpy(e->fault_why, why != NULL ? why : "a write failed",
+		    sizeof(e->fault_why));
+	pthread_mutex_unlock(&e->fault_mu);
+}
+
+int
+dbenv_write_fault(struct dbenv *e, uint64_t *first_ms, uint64_t *last_ms,
+    char *why, size_t whylen)
+{
+	int seen;
+
+	pthread_mutex_lock(&e->fault_mu);
+	seen = e->fault_last_ms != 0;
+	*first_ms = e->fault_first_ms;
+	*last_ms = e->fault_last_ms;
+	util_strlcpy(why, e->fault_why, whylen);
+	pthread_mutex_unlock(&e->fault_mu);
+	return seen;
+}
+
+/* The errno words a write refused by the disk ends with. */
+static const char *
+dbenv_fault_word(const char *msg)
+{
+	static const int errs[] = { ENOSPC, EDQUOT, EFBIG, EIO, EROFS };
+	size_t i;
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		if (strstr(msg, strerror(errs[i])) != NULL)
+			return strerror(errs[i]);
+	return NULL;
 }
 
 static int dbenv_rep_config(DB_ENV *, char *, size_t);
 
+/* Berkeley DB's messages by their code ("BDB0137"): a full disk makes the
+ * same few repeat for every write, thousands a second. */
+#define DBENV_MSG_KINDS 32
+#define DBENV_MSG_EVERY_MS 10000
+
 static void
 dbenv_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 {
-	(void)env;
+	static struct {
+		char code[8];
+		struct log_limit lim;
+	} kinds[DBENV_MSG_KINDS];
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	const char *word;
+	unsigned long held = 0;
+	int i, due = 1;
+
 	(void)pfx;
-	log_warnx("Berkeley DB: %s", msg);
+	if ((word = dbenv_fault_word(msg)) != NULL)
+		dbenv_note_fault(env->app_private, word);
+	if (strncmp(msg, "BDB", 3) == 0 && strspn(msg + 3, "0123456789") == 4) {
+		pthread_mutex_lock(&mu);
+		for (i = 0; i < DBENV_MSG_KINDS && kinds[i].code[0] != '\0' &&
+		    strncmp(kinds[i].code, msg, 7) != 0; i++)
+			;
+		if (i < DBENV_MSG_KINDS && kinds[i].code[0] == '\0')
+			memcpy(kinds[i].code, msg, 7);
+		pthread_mutex_unlock(&mu);
+		if (i < DBENV_MSG_KINDS)
+			due = log_limit_due(&kinds[i].lim, DBENV_MSG_EVERY_MS,
+			    &held);
+	}
+	if (!due)
+		return;
+	if (held > 0)
+		log_warnx("Berkeley DB: %s (and %lu more like it in the last "
+		    "%d s)", msg, held, DBENV_MSG_EVERY_MS / 1000);
+	else
+		log_warnx("Berkeley DB: %s", msg);
 }
 
 /* Informational messages (replication sync-up progress, …): without this
@@ -171,26 +250,16 @@ dbenv_event(DB_ENV *env, u_int32_t event, void *info)
 	if (event == DB_EVENT_WRITE_FAILED) {
 		/* a full or failing disk fires this for every write attempt:
 		 * log the first, then at most one summary line a minute */
-		static uint64_t last_ms;
-		static unsigned suppressed;
-		static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-		uint64_t now = util_now_ms();
-		unsigned n = 0;
-		int show = 0;
+		static struct log_limit lim;
+		unsigned long n = 0;
 
-		pthread_mutex_lock(&mu);
-		if (last_ms == 0 || now - last_ms >= 60000) {
-			show = 1;
-			n = suppressed;
-			suppressed = 0;
-			last_ms = now;
-		} else
-			suppressed++;
-		pthread_mutex_unlock(&mu);
-		if (show && n > 0)
-			log_warnx("get BDB event DB_EVENT_WRITE_FAILED (and %u more in the "
+		dbenv_note_fault(e, NULL);
+		if (!log_limit_due(&lim, 60000, &n))
+			return;
+		if (n > 0)
+			log_warnx("get BDB event DB_EVENT_WRITE_FAILED (and %lu more in the "
 			    "last minute; check the disk holding %s)", n, e ? e->opts.data_dir : "xdb");
-		else if (show)
+		else
 			log_warnx("get BDB event DB_EVENT_WRITE_FAILED (check the disk holding %s)",
 			    e ? e->opts.data_dir : "xdb");
 		return;
@@ -362,6 +431,7 @@ dbenv_open(struct dbenv *e, const struct dbenv_opts *o, char *err, size_t errlen
 	memset(e, 0, sizeof(*e));
 	e->opts = *o;
 	pthread_rwlock_init(&e->rep_lk, NULL);
+	pthread_mutex_init(&e->fault_mu, NULL);
 	if (dbenv_dir("data", o->data_dir, home, err, errlen) == -1 ||
 	    dbenv_dir("log", o->log_dir, logdir, err, errlen) == -1 ||
 	    dbenv_dir("init", o->init_dir, initdir, err, errlen) == -1)
@@ -413,7 +483,20 @@ dbenv_open(struct dbenv *e, const struct dbenv_opts *o, char *err, size_t errlen
 	    home);
 	if ((ret = env->open(env, home, dbenv_open_flags(e),
 	    DBENV_FILE_MODE)) != 0) {
-		dbenv_open_error(home, logdir, initdir, ret, err, errlen);
+		char why[64];
+		uint64_t first, last;
+
+		/* recovery that cannot write panics: a full disk, not a
+		 * damaged database */
+		if (dbenv_write_fault(e, &first, &last, why, sizeof(why))) {
+			e->open_tempfail = 1;
+			snprintf(err, errlen, "cannot open the Berkeley DB "
+			    "environment in %s: recovery cannot write (%s): free "
+			    "space on the file systems of %s and %s (or fix the "
+			    "disk); nothing is lost, recovery runs again at the "
+			    "next start", home, why, home, logdir);
+		} else
+			dbenv_open_error(home, logdir, initdir, ret, err, errlen);
 		goto fail;
 	}
 	e->env = env;
@@ -618,6 +701,7 @@ dbenv_close(struct dbenv *e)
 	e->db = NULL;
 	e->env = NULL;
 	pthread_rwlock_destroy(&e->rep_lk);
+	pthread_mutex_destroy(&e->fault_mu);
 }
 
 void

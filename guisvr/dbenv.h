@@ -1,8 +1,14 @@
 /* dbenv.h — guisvr's Berkeley DB transactional environment.
  *
  * Layout (mirrors the seed's GuiSvr/xdb): DB_HOME = var/xdb/data (database
- * files, DB_CONFIG, region files), transaction logs in var/xdb/log, Berkeley
- * DB persistent metadata (replication files) in var/xdb/init.
+ * files, DB_CONFIG), transaction logs in var/xdb/log, Berkeley DB persistent
+ * metadata (replication files) in var/xdb/init. The shared regions (cache,
+ * locks, log buffer, replication state) live in guisvr's own memory
+ * (DB_PRIVATE), not in __db.* files: a full disk cannot fault a write into
+ * a sparse memory-mapped region (SIGBUS), and a crash leaves no region to
+ * recover; guisvr is the only process that opens the environment (tools
+ * go through it). A disk that refuses writes is logged once per run of
+ * refusals, and dbenv_write_fault tells the rest of guisvr.
  * dbenv_open runs normal recovery (DB_RECOVER) every time, so a kill -9 loses
  * nothing that was committed. A background thread checkpoints every
  * checkpoint_secs and removes log files no longer needed.
@@ -67,6 +73,13 @@ struct dbenv {
 	pthread_cond_t ckp_cv;
 	int ckp_stop;
 	struct dbenv_opts opts;
+	/* Writes the disk refused (full, quota, I/O error): when the first
+	 * and the last of the current run of them happened (CLOCK_MONOTONIC
+	 * ms, 0 none) and why; under fault_mu. */
+	pthread_mutex_t fault_mu;
+	uint64_t fault_first_ms, fault_last_ms;
+	char fault_why[64];
+	int open_tempfail;         /* dbenv_open failed on a full disk */
 	/* Set and cleared by dbenv_set_rep; the lock lets dbenv_set_rep(NULL)
 	 * wait for a send or event in progress before its owner goes away. */
 	pthread_rwlock_t rep_lk;
@@ -100,6 +113,13 @@ void dbenv_db_close(struct dbenv *e);
  * progress. 0 or -1 with err. */
 int dbenv_set_rep(struct dbenv *e, int self_eid, dbenv_rep_send_fn send,
     dbenv_rep_event_fn event, void *arg, char *err, size_t errlen);
+/* The disk refused writes (ENOSPC, EDQUOT, EFBIG, EIO, EROFS): 1 with the
+ * times (CLOCK_MONOTONIC ms) of the first and the last refusal of the
+ * current run of them (a pause of DBENV_FAULT_GAP_MS starts a new run) and
+ * the reason, 0 if never. */
+#define DBENV_FAULT_GAP_MS 10000
+int dbenv_write_fault(struct dbenv *e, uint64_t *first_ms, uint64_t *last_ms,
+    char *why, size_t whylen);
 /* Name of a Berkeley DB event ("DB_EVENT_PANIC", …). */
 const char *dbenv_event_name(u_int32_t event);
 /* Default DB_CONFIG content written when the file is missing. */

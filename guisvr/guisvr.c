@@ -29,6 +29,7 @@
 #include "guicfg.h"
 #include "guisvr.h"
 #include "hacfg.h"
+#include "halink.h"
 #include "halinksvr.h"
 #include "log.h"
 #include "rep.h"
@@ -152,7 +153,23 @@ on_panic(void *arg)
 static void
 panic_cb(evutil_socket_t fd, short what, void *arg)
 {
+	uint64_t first, last;
+	char why[64];
+
 	(void)fd; (void)what; (void)arg;
+	if (dbenv_write_fault(&g.store.env, &first, &last, why, sizeof(why)) &&
+	    util_now_ms() - last < DBENV_FAULT_GAP_MS) {
+		/* the disk refused a write: nothing is damaged, recovery at
+		 * the next start (once there is space) brings it back */
+		log_errx("exiting: the Berkeley DB environment in %s stopped "
+		    "because the disk refused a write (%s); free space on the "
+		    "file systems of %s and %s — recovery runs at the next "
+		    "start and nothing committed is lost", g.paths.data, why,
+		    g.paths.data, g.paths.log);
+		if (g.pidfile_written)
+			unlink(g.paths.pidfile);
+		_exit(GUISVR_EXIT_DISK);
+	}
 	log_errx("exiting: the Berkeley DB environment in %s panicked; restart guisvr "
 	    "to run recovery, and if that fails follow the resync procedure", g.paths.data);
 	if (g.pidfile_written)
@@ -366,7 +383,7 @@ main(int argc, char *argv[])
 	    err, sizeof(err)) != 0) {
 		log_errx("cannot open the database: %s", err);
 		unlink(g.paths.pidfile);
-		return 1;
+		return g.store.env.open_tempfail ? GUISVR_EXIT_DISK : 1;
 	}
 	g.store.max_batch_ops = 100000;
 	log_info("database environment %s open (recovery done, txnSync %s)",

@@ -60,6 +60,8 @@
  * records that are not commits) acknowledges its position this long after
  * the queue ran dry, so that the primary sees it in sync soon after. */
 #define REP_SETTLE_MS 20
+/* After the disk refused a write, how often a secondary asks again. */
+#define REP_RETRY_MS 5000
 /* Commits remembered on the primary to count each peer's behindCommits. */
 #define REP_RING 65536
 /* Commit records of an old primary kept in memory to find, after it synced
@@ -100,7 +102,13 @@ struct rep_peer {
 	int up;
 	int insync;                /* primary: waited for by sync commits */
 	DB_LSN acked;              /* primary: durable on the peer up to here */
-	DB_LSN target;             /* primary: dirty until acked reaches it */
+	DB_LSN target;             /* primary: not waited for until acked
+				    * reaches it */
+	DB_LSN must;               /* primary: the newest commit acknowledged
+				    * to its writer without this peer's ack: the
+				    * peer has every acknowledged write (is in
+				    * sync) only once acked reaches it */
+	int was_dirty;             /* "in-sync -> dirty" was said last */
 	uint64_t cursor;           /* primary: commits (ring seq) acked */
 	DB_LSN seen;               /* highest LSN in a message from the peer */
 	int reconnected;           /* primary: acked is from before a reconnect */
@@ -155,6 +163,7 @@ struct rep {
 				     * it takes (HL_PRIMARY_NONE nobody yet,
 				     * HL_PRIMARY_ANY whoever acts as master) */
 	uint64_t foreign;           /* messages dropped: not from follow */
+	uint32_t gen_max;           /* the highest generation seen (state) */
 	int startup_done;           /* STARTUPDONE seen in this client role */
 	int startup_pending;        /* the apply thread has to react to it */
 	int sync_on;                /* database replication enabled */
@@ -172,6 +181,9 @@ struct rep {
 
 	struct rep_div *div;        /* pending divergence check */
 	uint64_t dupmaster_ms, badmsg_ms, qfull_ms;
+	struct log_limit flush_lim;
+	uint64_t fault_retry_ms;    /* apply thread: last rep_retry_after_fault */
+	uint64_t fault_retried_ms;  /* the refusal no retry is owed for */
 
 	void (*sink)(const char *line, void *arg);
 	void *sink_arg;
@@ -367,6 +379,9 @@ rep_peer_dirty(struct rep *r, struct rep_peer *p, const char *reason,
 		return 0;
 	p->insync = 0;
 	p->target = r->last_perm;
+	if (p->was_dirty)
+		return 0;           /* never said in sync since */
+	p->was_dirty = 1;
 	snprintf(line, linelen, "state change in-sync -> dirty for peer %s, "
 	    "reason: %s", p->addr, reason);
 	return 1;
@@ -393,9 +408,14 @@ rep_peer_acked(struct rep *r, struct rep_peer *p, const DB_LSN *lsn,
 	while (p->cursor < r->commits &&
 	    rep_lsn_cmp(&r->ring[p->cursor % REP_RING], lsn) <= 0)
 		p->cursor++;
+	/* Two steps back: near enough that commits wait for it again, then
+	 * in sync once it has every write acknowledged without it (those
+	 * stop at the first step, so the second one comes). */
 	if (!p->insync && r->role == HL_ROLE_PRIMARY &&
-	    rep_lsn_cmp(&p->acked, &p->target) >= 0) {
+	    rep_lsn_cmp(&p->acked, &p->target) >= 0)
 		p->insync = 1;
+	if (p->was_dirty && p->insync && rep_lsn_cmp(&p->acked, &p->must) >= 0) {
+		p->was_dirty = 0;
 		snprintf(change, changelen, "state change dirty -> in-sync for "
 		    "peer %s, reason: caught up with the primary at %u/%u",
 		    p->addr, p->acked.file, p->acked.offset);
@@ -413,7 +433,7 @@ rep_peer_insync(struct rep *r, const struct rep_peer *p)
 	if (r->dur == HA_ASYNC)
 		return p->cursor >= r->commits && !p->reconnected &&
 		    rep_lsn_cmp(&p->acked, &p->target) >= 0;
-	return p->insync;
+	return p->insync && rep_lsn_cmp(&p->acked, &p->must) >= 0;
 }
 
 /* With r->mu held: 1 (and *last_ms set to now) if a warning last given at
@@ -1059,6 +1079,21 @@ rep_send_ack(struct rep *r, int eid, const DB_LSN *lsn)
 	}
 }
 
+/* The log could not be made durable (a full disk): nothing is acked, the
+ * primary sees this node fall behind; said once per run of failures. */
+static void
+rep_flush_failed(struct rep *r, int ret)
+{
+	unsigned long held;
+
+	if (!log_limit_due(&r->flush_lim, REP_WARN_EVERY_MS, &held))
+		return;
+	log_warnx("replication: cannot write the transaction log: %s; this "
+	    "node acknowledges nothing and falls behind until the disk holding "
+	    "xdb/log has space again, then it catches up by itself%s",
+	    db_strerror(ret), held ? " (repeated)" : "");
+}
+
 /* A client that is up to date acknowledges its position now and then, so
  * that an idle primary sees it in sync: REP_TICK_MS after its last ack, or
  * REP_SETTLE_MS after it when it applied something unacknowledged. 0 if it
@@ -1091,11 +1126,43 @@ rep_idle_ack(struct rep *r, int unacked)
 		return 1;
 	/* everything before next_lsn is in the log; make it durable first */
 	if ((ret = r->env->log_flush(r->env, NULL)) != 0) {
-		log_warnx("replication: flushing the log: %s", db_strerror(ret));
+		rep_flush_failed(r, ret);
 		return 1;
 	}
 	rep_send_ack(r, master, &next);
 	return 1;
+}
+
+static void rep_announce(struct rep *);
+
+/* A secondary whose disk refused writes misses what it could not write,
+ * and Berkeley DB asks the primary again only when more arrives: every
+ * REP_RETRY_MS after the last refusal it asks itself, which retries the
+ * writes and, once there is space, catches up without waiting for the
+ * next commit on the primary. */
+static void
+rep_retry_after_fault(struct rep *r)
+{
+	uint64_t first, last, now = util_now_ms();
+	char why[64];
+	int role;
+
+	pthread_mutex_lock(&r->mu);
+	role = r->role;
+	pthread_mutex_unlock(&r->mu);
+	if (role != HL_ROLE_SECONDARY ||
+	    !dbenv_write_fault(&r->s->env, &first, &last, why, sizeof(why)) ||
+	    last <= r->fault_retried_ms || now - last < REP_RETRY_MS ||
+	    now - r->fault_retry_ms < REP_RETRY_MS)
+		return;
+	r->fault_retry_ms = now;
+	/* once caught up, refusals older than this one need no retry */
+	if (now - last >= 4 * REP_RETRY_MS)
+		r->fault_retried_ms = last;
+	log_info("replication: asking the primary again for what the disk "
+	    "refused (%s) %llu s ago", why,
+	    (unsigned long long)((now - last) / 1000));
+	rep_announce(r);
 }
 
 /* (Re)announces this node to the group in its current role: a client asks
@@ -1226,8 +1293,7 @@ rep_apply_main(void *arg)
 			/* one fsync for the whole batch, then the ack: the
 			 * environment runs DB_TXN_NOSYNC in every mode */
 			if ((ret = r->env->log_flush(r->env, NULL)) != 0)
-				log_warnx("replication: flushing the log: %s",
-				    db_strerror(ret));
+				rep_flush_failed(r, ret);
 			else
 				rep_send_ack(r, perm_eid, &perm);
 			unacked = 0;
@@ -1239,6 +1305,7 @@ rep_apply_main(void *arg)
 			rep_div_check(r, "after the sync-up");
 		if (rep_idle_ack(r, unacked))
 			unacked = 0;
+		rep_retry_after_fault(r);
 		pthread_mutex_lock(&r->mu);
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -1378,6 +1445,15 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 		if (pthread_cond_timedwait(&me.cv, &r->mu, &ts) == ETIMEDOUT)
 			timedout = 1;
 	}
+	if (rc == 0)
+		/* the writer is told it is safe: a peer that has not got it
+		 * is not in sync until it has */
+		for (i = 0; i < r->npeers; i++) {
+			p = &r->peers[i];
+			if ((!p->up || rep_lsn_cmp(&p->acked, &lsn) < 0) &&
+			    rep_lsn_cmp(&lsn, &p->must) > 0)
+				p->must = lsn;
+		}
 	for (wp = &r->waitq; *wp != NULL; wp = &(*wp)->next)
 		if (*wp == &me) {
 			*wp = me.next;
@@ -1647,13 +1723,14 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
 		r->master_eid = DB_EID_INVALID;
 		pthread_mutex_unlock(&r->mu);
 		rep_update_readonly(r);
+		/* the new primary is followed from now on; the announcement
+		 * only hurries the sync-up (a full disk can refuse it, then
+		 * rep_retry_after_fault announces again) */
 		if (primary != HL_PRIMARY_NONE && (ret = r->env->rep_start(r->env,
-		    NULL, DB_REP_CLIENT)) != 0) {
-			snprintf(err, errlen, "cannot restart as a replication "
-			    "client: %s", db_strerror(ret));
-			pthread_mutex_unlock(&r->role_mu);
-			return XE_DB;
-		}
+		    NULL, DB_REP_CLIENT)) != 0)
+			log_warnx("replication: cannot announce this node to its "
+			    "new primary: %s; it asks again later",
+			    db_strerror(ret));
 		pthread_mutex_unlock(&r->role_mu);
 		rep_follow_name(r, primary, who, sizeof(who));
 		rep_event(r, LOG_LVL_INFO, "following %s (epoch %u)", who, epoch);
@@ -1696,6 +1773,9 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
 		for (i = 0; i < r->npeers; i++) {
 			r->peers[i].insync = presume && r->peers[i].up;
 			r->peers[i].target = end;
+			/* in sync once it has all this node's log */
+			r->peers[i].must = end;
+			r->peers[i].was_dirty = !r->peers[i].insync;
 			memset(&r->peers[i].acked, 0, sizeof(r->peers[i].acked));
 			r->peers[i].cursor = r->commits;
 		}
@@ -1797,7 +1877,9 @@ rep_state_text(struct rep *r, char *out, size_t outlen)
 	struct rep_peer *p;
 	u_int32_t lg_max = 10 * 1024 * 1024;
 	uint32_t gen = 0;
-	int startup = 0, i, role, connected = 0, insync = 0, master;
+	uint64_t now, ffirst, flast;
+	char fwhy[64];
+	int startup = 0, i, role, connected = 0, insync = 0, master, fault;
 	size_t len = 0;
 	const char *state;
 
@@ -1818,12 +1900,23 @@ rep_state_text(struct rep *r, char *out, size_t outlen)
 		mine = rs->st_next_lsn;
 		free(rs);
 	}
+	/* The generation of this node's history, for hasvr's elections: a
+	 * private environment's client starts over at 0 until it hears its
+	 * master, but its log is still of the generation it had. */
+	pthread_mutex_lock(&r->mu);
+	if (gen > r->gen_max)
+		r->gen_max = gen;
+	gen = r->gen_max;
+	pthread_mutex_unlock(&r->mu);
 	if (r->env->log_stat(r->env, &ls, 0) == 0) {
 		cur.file = ls->st_cur_file;
 		cur.offset = ls->st_cur_offset;
 		free(ls);
 	}
 	(void)r->env->get_lg_max(r->env, &lg_max);
+	now = util_now_ms();
+	fault = dbenv_write_fault(&r->s->env, &ffirst, &flast, fwhy,
+	    sizeof(fwhy)) && now - flast < DBENV_FAULT_GAP_MS;
 
 	pthread_mutex_lock(&r->mu);
 	role = r->role;
@@ -1844,6 +1937,9 @@ rep_state_text(struct rep *r, char *out, size_t outlen)
 		state = startup && r->sync_on && master != DB_EID_INVALID &&
 		    rep_peer_find(r, master) != NULL &&
 		    rep_peer_find(r, master)->up ? "in-sync" : "dirty";
+	/* a secondary whose disk refuses writes does not keep up */
+	if (fault && role != HL_ROLE_PRIMARY && strcmp(state, "alone") != 0)
+		state = "dirty";
 	APPEND("role %s\nepoch %u\ngen %u\nlsn %u/%u\nstartupDone %d\n"
 	    "durability %s\nstate %s\nsync %s\n", rep_role_name(role), r->epoch,
 	    gen, cur.file, cur.offset, startup, rep_dur_name(r->dur), state,
@@ -1886,6 +1982,9 @@ rep_state_text(struct rep *r, char *out, size_t outlen)
 		}
 	}
 	pthread_mutex_unlock(&r->mu);
+	if (fault)
+		APPEND("writeFault %llu %llu %s\n", (unsigned long long)(now -
+		    ffirst), (unsigned long long)(now - flast), fwhy);
 	/* a peer the replication channel refuses: hasvr reports it */
 	for (i = 0; i < r->npeers; i++) {
 		struct rt_stats st;
@@ -1895,7 +1994,7 @@ rep_state_text(struct rep *r, char *out, size_t outlen)
 		    st.auth_fail_ms == 0)
 			continue;
 		APPEND("peerAuthFailed %d %llu %s\n", r->peers[i].eid,
-		    (unsigned long long)(util_now_ms() - st.auth_fail_ms),
+		    (unsigned long long)(now - st.auth_fail_ms),
 		    st.auth_why);
 	}
 #undef APPEND

@@ -59,7 +59,7 @@ store_hint(int ret)
 	case ENOSPC:
 	case EDQUOT:
 	case EFBIG:
-		return "; free space for the files in xdb/data and xdb/log";
+		return "; free space on the disk holding xdb/data and xdb/log";
 	case EIO:
 		return "; check the disk holding xdb/data and xdb/log";
 	case DB_RUNRECOVERY:

@@ -364,6 +364,14 @@ ctl_status_json(struct ha *h)
 	if (role == ROLE_SECONDARY && ls.valid && !ls.startup_done)
 		problem(probs, "database startup sync not done yet (waiting "
 		    "for DB_EVENT_REP_STARTUPDONE)");
+	if (h->fault[0] != '\0')
+		problem(probs, "this node's database server cannot serve: %s — "
+		    "%s; it recovers by itself once the disk is fixed (see "
+		    "guiDaemon.0)", h->fault, role_fault_stays(h->role, now) ?
+		    "this primary has no in-sync secondary to hand over to, "
+		    "writes fail until then" : role == ROLE_PRIMARY ?
+		    "the primary role goes to an in-sync secondary" :
+		    "this node will not take the primary role");
 	if (h->state_write_failed)
 		problem(probs, "cannot write %s (epoch and role): see ha.log",
 		    h->statefile);

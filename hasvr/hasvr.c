@@ -280,6 +280,70 @@ hl_role_of(enum role_state r)
 	    HL_ROLE_SECONDARY : HL_ROLE_NONE;
 }
 
+/* A run of refused writes this recent and this long makes this node's
+ * database server unable to serve. */
+#define FAULT_RECENT_MS 3000
+/* After guisvr refused a role, the next decision waits this long. */
+#define REFUSED_PAUSE_MS 500
+#define FAULT_LASTING_MS 2000
+
+/* Why this node's database server cannot serve now, "" when it can. */
+static void
+local_fault(struct ha *h, const struct link_state *ls, char *why, size_t len)
+{
+	why[0] = '\0';
+	if (ls->valid) {
+		h->svr_disk_fault = 0;  /* it opened the database again */
+		if (ls->fault && ls->fault_last_age_ms < FAULT_RECENT_MS &&
+		    ls->fault_first_age_ms - ls->fault_last_age_ms >=
+		    FAULT_LASTING_MS)
+			snprintf(why, len, "the disk holding its database "
+			    "refuses writes: %s", ls->fault_why);
+		return;
+	}
+	if (h->svr_disk_fault)
+		snprintf(why, len, "highAvailSvr cannot open its database: the "
+		    "disk refuses writes");
+	else if (svr_unstable(h))
+		snprintf(why, len, "highAvailSvr exited %d times within %d s",
+		    SVR_UNSTABLE_EXITS, SVR_UNSTABLE_MS / 1000);
+}
+
+/* What the database server says about the peers, and whether it can
+ * serve, go to the role machine. */
+static void
+note_local_db(struct ha *h, const struct link_state *ls)
+{
+	const struct link_peer *lp;
+	char why[sizeof(h->fault)];
+	int i, j, primary = role_current(h->role) == ROLE_PRIMARY;
+
+	if (ls->valid)
+		role_local_db(h->role, ls->gen, ls->lsn, ls->startup_done);
+	else
+		role_local_db_lost(h->role);
+	for (i = 0; i < h->npeers; i++) {
+		if (!primary) {
+			h->peers[i].view_known = 0;
+			continue;
+		}
+		for (j = 0, lp = NULL; ls->valid && j < ls->npeers; j++)
+			if (ls->peers[j].eid == h->peers[i].eid)
+				lp = &ls->peers[j];
+		if (lp != NULL) {
+			h->peers[i].view_known = 1;
+			h->peers[i].view_insync = lp->up && lp->insync;
+		}
+	}
+	local_fault(h, ls, why, sizeof(why));
+	if (why[0] != '\0' && h->fault[0] == '\0')
+		log_warnx("this node's database server cannot serve: %s", why);
+	else if (why[0] == '\0' && h->fault[0] != '\0')
+		log_notice("this node's database server serves again");
+	util_strlcpy(h->fault, why, sizeof(h->fault));
+	role_local_fault(h->role, why[0] != '\0' ? why : NULL);
+}
+
 void
 ha_tick(struct ha *h)
 {
@@ -294,10 +358,7 @@ ha_tick(struct ha *h)
 		return;
 	busy = 1;
 	link_snapshot(h->link, &ls);
-	if (ls.valid)
-		role_local_db(h->role, ls.gen, ls.lsn, ls.startup_done);
-	else
-		role_local_db_lost(h->role);
+	note_local_db(h, &ls);
 	log_peer_changes(h, now);
 	log_db_changes(h, &ls);
 	ha_apply_sync(h);
@@ -305,12 +366,17 @@ ha_tick(struct ha *h)
 		if (ls.done_no < h->pending_no)
 			goto out;    /* guisvr has not answered yet */
 		if (ls.done_no == h->pending_no && ls.done_rc != 0) {
-			/* refused: decide again from what is true now, and
-			 * ask guisvr for the role it had meanwhile */
-			log_warnx("highAvailSvr did not take role %s (%s); "
-			    "deciding again", role_name(h->pending.to),
-			    ls.done_err);
+			/* refused: decide again from what is true now, at a
+			 * calm pace, and ask guisvr for the role it had */
+			static struct log_limit lim;
+			unsigned long held;
+
+			if (log_limit_due(&lim, 10000, &held))
+				log_warnx("highAvailSvr did not take role %s (%s); "
+				    "deciding again%s", role_name(h->pending.to),
+				    ls.done_err, held ? " (repeated)" : "");
 			h->has_pending = 0;
+			h->refused_ms = now;
 			link_want_role(h->link, hl_role_of(role_current(h->role)),
 			    role_epoch(h->role), role_primary_eid(h->role));
 			goto out;
@@ -328,6 +394,8 @@ ha_tick(struct ha *h)
 		    (unsigned long long)(now - h->pending_ms));
 		ha_kick_heartbeat(h);
 	}
+	if (h->refused_ms != 0 && now - h->refused_ms < REFUSED_PAUSE_MS)
+		goto out;
 	role_advertise(h->role, now, &before);
 	role_tick(h->role, now, &d);
 	role_advertise(h->role, now, &after);

@@ -19,6 +19,10 @@
 #include "heartbeat.h"
 #include "role.h"
 
+/* guisvr exited this often within SVR_UNSTABLE_MS: it cannot stay up */
+#define SVR_UNSTABLE_EXITS 3
+#define SVR_UNSTABLE_MS 60000
+
 struct event_base;
 struct event;
 struct link;
@@ -40,6 +44,8 @@ struct ha_peer {
 	int unauth_reason;         /* enum hb_reject of the last datagram
 				    * from its address that was not understood */
 	int unauth_logged;         /* "sends heartbeats that fail …" logged */
+	int view_known, view_insync;  /* as primary, guisvr's last word on
+				    * whether it has every acknowledged write */
 	int build_logged, cfg_logged;
 };
 
@@ -80,6 +86,7 @@ struct ha {
 	int has_pending;
 	uint64_t pending_ms;
 	uint64_t pending_no;       /* its ha-link request number */
+	uint64_t refused_ms;       /* when guisvr last refused a role */
 	int state_write_failed;
 
 	/* sync switches (config, changed at run time by the control socket) */
@@ -100,6 +107,11 @@ struct ha {
 	int svr_errfd;
 	struct event *svr_err_ev, *svr_timer;
 	int resync_pending;        /* guisvr stopping for a resync */
+	uint64_t svr_exits[SVR_UNSTABLE_EXITS];  /* its last exits */
+	unsigned svr_nexit;
+	int svr_disk_fault;        /* it stopped: its disk refuses writes;
+				    * cleared when it runs again */
+	char fault[192];           /* why this node cannot serve, "" none */
 
 	/* file sync (.haDoDirect) */
 	char fs_prog[1024], fs_result[1100];
@@ -130,6 +142,8 @@ int svr_start(struct ha *h);
 int svr_reap(struct ha *h, pid_t pid, int status);   /* 1 if it was guisvr */
 void svr_stop(struct ha *h);
 const char *svr_service_state(const struct ha *h);  /* running|starting|stopped */
+/* 1 when guisvr exited SVR_UNSTABLE_EXITS times within SVR_UNSTABLE_MS. */
+int svr_unstable(const struct ha *h);
 
 /* filesync.c: .haDoDirect on the primary */
 void filesync_init(struct ha *h);

@@ -134,6 +134,7 @@ link_parse_state(const char *text, struct link_state *st, char *err,
 	st->npeers = 0;
 	st->role = HL_ROLE_NONE;
 	st->state[0] = '\0';
+	st->fault = 0;
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
 		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
@@ -146,6 +147,20 @@ link_parse_state(const char *text, struct link_state *st, char *err,
 		p += n + (nl != NULL);
 		if (line[0] == '\0')
 			continue;
+		if (strncmp(line, "writeFault ", 11) == 0) {
+			int at = 0;
+
+			if (sscanf(line, "writeFault %llu %llu %n",
+			    &st->fault_first_age_ms, &st->fault_last_age_ms,
+			    &at) != 2 || at == 0) {
+				snprintf(err, errlen, "bad state line '%s'", line);
+				return -1;
+			}
+			st->fault = 1;
+			util_strlcpy(st->fault_why, line + at,
+			    sizeof(st->fault_why));
+			continue;
+		}
 		if (strncmp(line, "peerAuthFailed ", 15) == 0) {
 			if (parse_auth(line, st) == -1) {
 				snprintf(err, errlen, "bad state line '%s'", line);
@@ -225,7 +240,8 @@ serve(struct link *l, struct hlc *h)
 			} else {
 				util_strlcpy(l->st.done_err, err,
 				    sizeof(l->st.done_err));
-				log_warnx("highAvailSvr refused role %s: %s",
+				/* hasvr.c says it, rate-limited */
+				log_debug("highAvailSvr refused role %s: %s",
 				    halink_role_name(role), err);
 				wait_ms(l, LINK_FAIL_RETRY_MS);
 				/* retried while still wanted */

@@ -37,6 +37,9 @@ struct link_state {
 	struct role_lsn lsn;
 	int startup_done;
 	char state[16];           /* in-sync | dirty | alone */
+	int fault;                /* the disk refused writes lately */
+	unsigned long long fault_first_age_ms, fault_last_age_ms;
+	char fault_why[64];
 	int sync_on;
 	struct link_peer peers[LINK_MAX_PEERS];
 	int npeers;

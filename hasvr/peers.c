@@ -195,6 +195,10 @@ heard(struct ha *h, struct ha_peer *p, const struct hb_msg *m, uint64_t now)
 	pi.handoff_eid = (int)m->handoff_eid;
 	pi.vote_eid = m->vote_eid <= INT32_MAX ? (int)m->vote_eid : 0;
 	pi.vote_round = m->vote_round;
+	/* whether it has every acknowledged write: as primary our guisvr
+	 * knows (acks); otherwise the peer says it of itself */
+	pi.insync = role_current(h->role) == ROLE_PRIMARY && p->view_known ?
+	    p->view_insync : m->dbstate == HB_DB_INSYNC;
 	if (role_peer_heard(h->role, p->eid, now, &pi, err, sizeof(err)) == -1)
 		log_warnx("heartbeat from %s: %s", p->addr, err);
 	if (!was_alive) {

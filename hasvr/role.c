@@ -47,6 +47,8 @@ struct role_ctx {
 	int startup_done;
 	int db_known;                   /* guisvr reported in this run */
 	int db_live;                    /* ... and its reports are current */
+	int fault;                      /* role_local_fault */
+	char fault_why[160];
 
 	int ping_ok;
 	uint64_t ping_since;            /* last change of ping_ok */
@@ -191,7 +193,8 @@ role_db_ready(const struct role_ctx *ctx)
 static int
 self_able(const struct role_ctx *ctx)
 {
-	return ctx->db_live && role_db_ready(ctx) && ctx->ping_ok;
+	return ctx->db_live && !ctx->fault && role_db_ready(ctx) &&
+	    ctx->ping_ok;
 }
 
 static uint32_t
@@ -443,6 +446,14 @@ role_local_db_lost(struct role_ctx *ctx)
 }
 
 void
+role_local_fault(struct role_ctx *ctx, const char *why)
+{
+	ctx->fault = why != NULL;
+	util_strlcpy(ctx->fault_why, why != NULL ? why : "",
+	    sizeof(ctx->fault_why));
+}
+
+void
 role_pingable(struct role_ctx *ctx, int reachable, uint64_t now_ms)
 {
 	reachable = reachable != 0;
@@ -647,6 +658,37 @@ decide(struct role_decision *out, enum role_action act, enum role_state to,
 	va_end(ap);
 }
 
+/* A faulty primary's successor: the best live secondary that is able and
+ * has every acknowledged write; NULL if none. */
+static const struct role_peer *
+fault_successor(const struct role_ctx *ctx, uint64_t now)
+{
+	const struct role_peer *p, *best = NULL;
+	struct role_cand a, b;
+	int i;
+
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (!peer_live(ctx, p, now) || p->info.role != ROLE_SECONDARY ||
+		    !p->info.build_match || !p->info.startup_done ||
+		    !p->info.pingable || !p->info.insync)
+			continue;
+		cand_peer(p, &a);
+		if (best != NULL)
+			cand_peer(best, &b);
+		if (best == NULL || cand_better(&a, &b))
+			best = p;
+	}
+	return best;
+}
+
+int
+role_fault_stays(const struct role_ctx *ctx, uint64_t now_ms)
+{
+	return ctx->role == ROLE_PRIMARY && ctx->fault &&
+	    fault_successor(ctx, now_ms) == NULL;
+}
+
 static void
 tick_primary(const struct role_ctx *ctx, uint64_t now,
     struct role_decision *out)
@@ -672,6 +714,14 @@ tick_primary(const struct role_ctx *ctx, uint64_t now,
 			return;
 		}
 		/* we win: the peer steps down when it hears us */
+	}
+	if (ctx->fault && (p = fault_successor(ctx, now)) != NULL) {
+		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
+		    "this node's database server cannot serve (%s): handing "
+		    "the primary role to in-sync peer %d", ctx->fault_why,
+		    p->eid);
+		out->handoff_eid = p->eid;
+		return;
 	}
 	if (ctx->req_switch_eid != 0) {
 		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
@@ -803,7 +853,7 @@ vote_update(struct role_ctx *ctx, uint64_t now)
 			/* our database server is down, but its last position
 			 * may be ahead of the best: that one must not lead */
 			cand_self(ctx, &me);
-			if (!ctx->db_live && bestp != NULL &&
+			if (!ctx->db_live && !ctx->fault && bestp != NULL &&
 			    cand_better(&me, &best))
 				want = 0;
 		}
@@ -880,7 +930,10 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 		return;
 	}
 
-	/* no live primary */
+	/* no live primary: nothing to decide before guisvr told us what our
+	 * database holds */
+	if (!ctx->db_known)
+		return;
 	for (i = 0; i < ctx->npeers; i++) {
 		p = &ctx->peers[i];
 		if (!peer_live(ctx, p, now))
@@ -1090,7 +1143,7 @@ role_advertise(const struct role_ctx *ctx, uint64_t now_ms,
 	out->gen = ctx->gen;
 	out->lsn = ctx->lsn;
 	out->build_match = 1;
-	out->startup_done = ctx->db_live && role_db_ready(ctx);
+	out->startup_done = ctx->db_live && !ctx->fault && role_db_ready(ctx);
 	out->pingable = ctx->ping_ok;
 	out->vote_eid = ctx->vote_eid;
 	out->vote_round = ctx->vote_round;

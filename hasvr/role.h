@@ -35,6 +35,8 @@
  *     epoch; on equal epochs the better preference wins, then the lower eid.
  *     The loser becomes SECONDARY of the winner ("two primaries: peer E has
  *     epoch N"); guisvr preserves its diverged data.
+ *   - Fault (role_local_fault): become SECONDARY and hand over, as in a
+ *     switchover, to the best live, able, in-sync secondary; none: stay.
  *   - Switchover accepted by role_request_switchover: become SECONDARY and
  *     name the target as successor in the heartbeat (role_advertise's
  *     handoff_eid) for deadInterval; the target promotes once it has caught
@@ -151,6 +153,9 @@ struct role_peer_info {
 	int handoff_eid;        /* a stepped-down primary's successor, or 0 */
 	int vote_eid;           /* who it would have as primary, or 0 */
 	uint32_t vote_round;    /* that node's candidacy round as it saw it */
+	int insync;             /* its database has every acknowledged write
+				 * (receiver sets it: the primary's own view,
+				 * else what the peer says of itself) */
 };
 
 enum role_action {
@@ -200,6 +205,13 @@ void role_local_db(struct role_ctx *ctx, uint32_t gen, struct role_lsn lsn,
  * Votes): before its first report it votes for nobody; later by its last
  * report, for nobody if that is ahead of the best able node. */
 void role_local_db_lost(struct role_ctx *ctx);
+/* This node's database server cannot serve (the disk refuses writes, it
+ * cannot stay up): why, or NULL when it can. Such a node is not able; a
+ * primary hands the role to a live in-sync secondary if there is one
+ * (see PRIMARY, Fault), else it stays and the daemon reports it. */
+void role_local_fault(struct role_ctx *ctx, const char *why);
+/* 1 while this node is a faulty primary with no secondary to hand over to. */
+int role_fault_stays(const struct role_ctx *ctx, uint64_t now_ms);
 /* A datagram from eid's address that failed authentication or decoding
  * (see "present, only not understood" above). */
 void role_peer_unauth(struct role_ctx *ctx, int eid, uint64_t now_ms);

@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "halink.h"
 #include "hasvr.h"
 #include "link.h"
 #include "log.h"
@@ -31,6 +32,10 @@
 #define SVR_BACKOFF_MAX_MS 10000
 #define SVR_STABLE_MS 30000
 #define SVR_STOP_WAIT_MS 15000
+/* guisvr stopped because its disk refuses writes (GUISVR_EXIT_DISK): it is
+ * started again this often, and said once per run of such exits */
+#define SVR_DISK_RETRY_MS 10000
+
 
 static char errbuf[1024];
 static size_t errlen;
@@ -166,14 +171,30 @@ svr_reap(struct ha *h, pid_t pid, int status)
 		return 1;
 	}
 	ran = util_now_ms() - h->svr_started_ms;
-	if (ran >= SVR_STABLE_MS || h->svr_backoff_ms == 0)
-		h->svr_backoff_ms = SVR_BACKOFF_MIN_MS;
-	else if ((h->svr_backoff_ms *= 2) > SVR_BACKOFF_MAX_MS)
-		h->svr_backoff_ms = SVR_BACKOFF_MAX_MS;
+	h->svr_exits[h->svr_nexit++ % SVR_UNSTABLE_EXITS] = util_now_ms();
 	h->svr_restarts++;
-	log_warnx("highAvailSvr (pid %ld) %s after %llu ms; restarting it in "
-	    "%d ms (restart %d; see guiDaemon.0)", (long)pid, how,
-	    (unsigned long long)ran, h->svr_backoff_ms, h->svr_restarts);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == GUISVR_EXIT_DISK) {
+		/* nothing to gain from a faster pace; guiDaemon.0 says why */
+		h->svr_backoff_ms = SVR_DISK_RETRY_MS;
+		if (!h->svr_disk_fault)
+			log_warnx("highAvailSvr (pid %ld) stopped: the disk holding "
+			    "its database refuses writes (see guiDaemon.0); "
+			    "starting it again every %d s until there is space",
+			    (long)pid, SVR_DISK_RETRY_MS / 1000);
+		else
+			log_debug("highAvailSvr (pid %ld) stopped again: the disk "
+			    "still refuses writes", (long)pid);
+		h->svr_disk_fault = 1;
+	} else {
+		if (ran >= SVR_STABLE_MS || h->svr_backoff_ms == 0 ||
+		    h->svr_backoff_ms == SVR_DISK_RETRY_MS)
+			h->svr_backoff_ms = SVR_BACKOFF_MIN_MS;
+		else if ((h->svr_backoff_ms *= 2) > SVR_BACKOFF_MAX_MS)
+			h->svr_backoff_ms = SVR_BACKOFF_MAX_MS;
+		log_warnx("highAvailSvr (pid %ld) %s after %llu ms; restarting "
+		    "it in %d ms (restart %d; see guiDaemon.0)", (long)pid, how,
+		    (unsigned long long)ran, h->svr_backoff_ms, h->svr_restarts);
+	}
 	if (h->svr_timer == NULL)
 		h->svr_timer = evtimer_new(h->base, on_restart_timer, h);
 	tv.tv_sec = h->svr_backoff_ms / 1000;
@@ -221,6 +242,18 @@ svr_stop(struct ha *h)
 		/* what it said on the way out */
 		on_stderr(h->svr_errfd, EV_READ, h);
 	}
+}
+
+int
+svr_unstable(const struct ha *h)
+{
+	uint64_t now = util_now_ms(), oldest;
+
+	if (h->svr_nexit < SVR_UNSTABLE_EXITS)
+		return 0;
+	/* the oldest of the last SVR_UNSTABLE_EXITS exits */
+	oldest = h->svr_exits[h->svr_nexit % SVR_UNSTABLE_EXITS];
+	return now - oldest < SVR_UNSTABLE_MS;
 }
 
 const char *

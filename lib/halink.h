@@ -27,6 +27,8 @@
  *                       behindBytes N behindCommits N in-sync|dirty
  *                  peerAuthFailed EID AGE_MS REASON  (a peer that is not
  *                       connected and whose TLS authentication failed)
+ *                  writeFault FIRST_AGE_MS LAST_AGE_MS REASON  (the disk
+ *                       refused writes within the last 10 s)
  *   HL_R_EVENT   str16 text, e.g. "get BDB event DB_EVENT_REP_MASTER",
  *                  "state dirty peer 127.0.0.2: ack timeout", "diverged …"
  *   OK / ERR are proto.h's XM_R_OK / XM_R_ERR.
@@ -43,6 +45,11 @@ enum hl_type {
 };
 
 enum hl_role { HL_ROLE_NONE = 0, HL_ROLE_PRIMARY = 1, HL_ROLE_SECONDARY = 2 };
+
+/* guisvr's exit status when the disk refused its writes (full, quota, I/O
+ * error): nothing is damaged, and hasvr starts it again at a calm pace
+ * (EX_TEMPFAIL from sysexits.h). */
+#define GUISVR_EXIT_DISK 75
 
 #define HL_PRIMARY_NONE 0u
 #define HL_PRIMARY_ANY  0xffffffffu

@@ -384,3 +384,28 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+static pthread_mutex_t limit_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+int
+log_limit_due(struct log_limit *lim, unsigned long long every_ms,
+    unsigned long *held)
+{
+	struct timespec ts;
+	unsigned long long now;
+	int due;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000 +
+	    (unsigned long long)ts.tv_nsec / 1000000;
+	pthread_mutex_lock(&limit_mtx);
+	due = lim->last_ms == 0 || now - lim->last_ms >= every_ms;
+	if (due) {
+		*held = lim->held;
+		lim->held = 0;
+		lim->last_ms = now ? now : 1;
+	} else
+		lim->held++;
+	pthread_mutex_unlock(&limit_mtx);
+	return due;
+}

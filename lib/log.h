@@ -39,6 +39,16 @@ void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* At a level chosen at run time (a level past debug logs nothing). */
 void log_at(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line that can repeat fast (a full disk fails every write): logged at
+ * most once per every_ms; log_limit_due says whether it may go now and
+ * sets *held to how many were held back since the last one. Zeroed
+ * storage is a fresh limit; safe from any thread. */
+struct log_limit {
+	unsigned long long last_ms;
+	unsigned long held;
+};
+int log_limit_due(struct log_limit *lim, unsigned long long every_ms,
+    unsigned long *held);
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -121,7 +121,9 @@ note "nothing was stored, the log names the rejected requests"
 assert_eq "$before" "$(digest)" "records after the bad input"
 assert_alive "all bad input"
 rejected=$(grep -Ec "client .*(request refused|unknown request type|exceeds guiSvr.maxRequestSize)" "$LOG" || true)
-[ "$rejected" -ge 30 ] || fail "only $rejected log lines about rejected requests in $LOG"
+# each kind of refusal is logged (repeats of one kind within 10 s only
+# counted), so the kinds sent above come to at least 20 lines
+[ "$rejected" -ge 20 ] || fail "only $rejected log lines about rejected requests in $LOG"
 assert_grep "client .*unknown request type 999" "$LOG" "the log does not name the unknown request type"
 assert_grep "client .*PUT request of 2147483647 bytes exceeds guiSvr.maxRequestSize" "$LOG" \
     "the log does not name the oversized request"

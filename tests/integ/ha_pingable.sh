@@ -26,7 +26,7 @@ cleanup_nft()
 {
 	nft delete table inet "$TABLE" 2>/dev/null || true
 }
-trap 'cleanup_nft; _cleanup' EXIT
+at_exit cleanup_nft
 ping -n -q -c 1 -W 1 $PING_IP >/dev/null || fail "$PING_IP does not answer before the test"
 
 ha_init

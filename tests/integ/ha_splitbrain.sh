@@ -13,7 +13,7 @@ test_init ha_splitbrain
 command -v nft >/dev/null || fail "nft not installed (scripts/setup.sh installs nftables)"
 TABLE=hasvr_split_$$
 nft add table inet "$TABLE" 2>"$T/nft.err" || skip "nftables not usable here: $(cat "$T/nft.err")"
-trap 'nft delete table inet "$TABLE" 2>/dev/null; _cleanup' EXIT
+at_exit 'nft delete table inet "$TABLE" 2>/dev/null'
 nft add chain inet "$TABLE" out '{ type filter hook output priority 0; }'
 # only this test's ports: tests running beside it use the same addresses
 cut_link()

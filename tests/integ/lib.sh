@@ -56,6 +56,16 @@ note()
 }
 
 _skipped=0
+_at_exit=
+# at_exit CMD: run CMD (eval'd) when the test ends, after its daemons were
+# stopped and before its files go; a test must not set its own EXIT trap
+# (a command run before _cleanup would replace the test's exit status).
+at_exit()
+{
+	_at_exit="$_at_exit
+$1"
+}
+
 _cleanup()
 {
 	rc=$?
@@ -78,6 +88,8 @@ _cleanup()
 		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	done
 	[ -f "$T/watchdog.msg" ] && cat "$T/watchdog.msg" >&2
+	eval "$_at_exit"
+	# (a non-zero status of those must not hide the test's own)
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		for f in "$T"/*/var/errorLog/guiDaemon.0 "$T"/*/guisvr.out \
 		    "$T"/*/var/errorLog/ha.log "$T"/*/hasvr.out; do

@@ -5,7 +5,7 @@
  * and relays TCP traffic into a capture file (to check that TLS hides record
  * bytes without needing tcpdump).
  *
- * usage: xdbtorture [-s SOCKET | -H HOST -P PORT [-k KEYFILE]] [-T SECS] CMD ...
+ * usage: xdbtorture [-s SOCKET | -H HOST -P PORT [-k KEYFILE]] [-T SECS] [-K SECS] CMD ...
  * Raw commands (frame, raw, garbage, batch -p) use the UNIX socket or, with
  * -H/-P, plain TCP (to feed non-TLS bytes to the TLS port); the others use
  * the client library (TLS with -k).
@@ -20,7 +20,10 @@
  *   puts PREFIX FIRST COUNT ACKFILE [THREADS]
  *                         single-record PUTs PREFIX.FIRST … (THREADS
  *                         connections sharing the range); each acknowledged
- *                         id is appended to ACKFILE as soon as it is acked
+ *                         id is appended to ACKFILE as soon as it is acked;
+ *                         with -K SECS a failed put is tried again (on a new
+ *                         connection, every 20 ms) instead of ending the
+ *                         thread, and the run ends after SECS seconds
  *   check ACKFILE         every id in ACKFILE reads back with its content
  *   putuntil ID SECS      PUT ID every 2 ms (reconnecting as needed) until
  *                         it is acknowledged; prints "acked_ms T tries N"
@@ -63,13 +66,14 @@
 
 static const char *opt_sock;
 static const char *opt_host, *opt_port, *opt_keyfile;
+static uint64_t opt_keep_ms;    /* -K: puts keep trying for this long */
 static char *opt_secret;
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: xdbtorture [-s socket | -H host -P port -k keyfile] [-T secs] cmd ...\n"
+	    "usage: xdbtorture [-s socket | -H host -P port -k keyfile] [-T secs] [-K secs] cmd ...\n"
 	    "  frame TYPE [-f flags] [-l len] [-t n] [-c] [hex]\n"
 	    "  raw HEX | garbage N SEED | bigput ID SIZE\n"
 	    "  puts PREFIX FIRST COUNT ACKFILE [THREADS] | check ACKFILE\n"
@@ -449,6 +453,18 @@ lib_connect(void)
 	return c;
 }
 
+/* lib_connect without the message (retries under -K) */
+static struct xdbc *
+lib_connect_quiet(void)
+{
+	struct xerr e;
+
+	memset(&e, 0, sizeof(e));
+	if (opt_host != NULL && opt_secret != NULL)
+		return xdbc_connect_tls(opt_host, opt_port, opt_secret, &e);
+	return xdbc_connect_unix(opt_sock, &e);
+}
+
 static void
 print_result(int rc, const struct xerr *e)
 {
@@ -576,6 +592,8 @@ struct puts_job {
 	unsigned long long first, count;
 	int ackfd;
 	unsigned long long acked;
+	unsigned long long errors;     /* -K: failed tries */
+	uint64_t until;                /* -K: when to stop */
 	int failed;
 	char msg[600];
 };
@@ -601,7 +619,23 @@ puts_thread(void *arg)
 		record_init(&r);
 		seq_record(&r, j->prefix, i);
 		memset(&e, 0, sizeof(e));
-		rc = xdbc_put(c, &r, &e);
+		rc = c != NULL ? xdbc_put(c, &r, &e) : -1;
+		if (rc != 0 && opt_keep_ms > 0) {
+			/* -K: like an application, try the same write again
+			 * (on a new connection) until it is acknowledged */
+			j->errors++;
+			snprintf(j->msg, sizeof(j->msg), "put %s: %s (code %d)",
+			    r.id, c != NULL ? e.msg : "not connected", e.code);
+			record_free(&r);
+			if (util_now_ms() >= j->until)
+				break;
+			if (c != NULL)
+				xdbc_close(c);
+			usleep(20000);
+			c = lib_connect_quiet();
+			i--;
+			continue;
+		}
 		if (rc != 0) {
 			j->failed = 1;
 			snprintf(j->msg, sizeof(j->msg), "put %s: %s (code %d)", r.id, e.msg, e.code);
@@ -619,15 +653,18 @@ puts_thread(void *arg)
 		}
 		j->acked++;
 		record_free(&r);
+		if (opt_keep_ms > 0 && util_now_ms() >= j->until)
+			break;
 	}
-	xdbc_close(c);
+	if (c != NULL)
+		xdbc_close(c);
 	return NULL;
 }
 
 static int
 cmd_puts(int argc, char **argv)
 {
-	unsigned long long first, count, acked = 0;
+	unsigned long long first, count, acked = 0, errors = 0;
 	unsigned long long threads = 1, t, per;
 	struct puts_job *jobs;
 	pthread_t *tids;
@@ -659,6 +696,7 @@ cmd_puts(int argc, char **argv)
 		jobs[t].first = first + t * per;
 		jobs[t].count = t == threads - 1 ? count - t * per : per;
 		jobs[t].ackfd = ackfd;
+		jobs[t].until = t0 + opt_keep_ms;
 		if (pthread_create(&tids[t], NULL, puts_thread, &jobs[t]) != 0) {
 			fprintf(stderr, "xdbtorture: pthread_create failed\n");
 			return 1;
@@ -667,14 +705,18 @@ cmd_puts(int argc, char **argv)
 	for (t = 0; t < threads; t++) {
 		pthread_join(tids[t], NULL);
 		acked += jobs[t].acked;
+		errors += jobs[t].errors;
 		if (jobs[t].failed) {
 			failed = 1;
 			fprintf(stderr, "xdbtorture: thread %llu: %s\n", t, jobs[t].msg);
 		}
 	}
 	close(ackfd);
-	printf("acked %llu of %llu in %llu ms\n", acked, count,
+	printf("acked %llu of %llu in %llu ms", acked, count,
 	    (unsigned long long)(util_now_ms() - t0));
+	if (opt_keep_ms > 0)
+		printf(", %llu failed tries", errors);
+	printf("\n");
 	free(jobs);
 	free(tids);
 	return failed;
@@ -948,7 +990,7 @@ main(int argc, char **argv)
 	long secs = 120;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "+s:H:P:k:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "+s:H:P:k:T:K:")) != -1) {
 		switch (ch) {
 		case 's':
 			opt_sock = optarg;
@@ -964,6 +1006,9 @@ main(int argc, char **argv)
 			break;
 		case 'T':
 			secs = (long)num_arg(optarg, "seconds");
+			break;
+		case 'K':
+			opt_keep_ms = num_arg(optarg, "seconds") * 1000;
 			break;
 		default:
 			usage();

@@ -41,6 +41,8 @@ struct sim {
 	int unauth[MAXN][MAXN];         /* i gets j's datagrams, but cannot
 					 * authenticate them */
 	int max_primaries;              /* most primaries at once, so far */
+	int dirty[MAXN];                /* its peers see it not in sync */
+	const char *fault[MAXN];        /* role_local_fault */
 	int commits;                    /* decisions applied */
 	int refused_seen[MAXN];         /* a decision flagged sync_refused */
 	struct role_decision last[MAXN];
@@ -145,6 +147,7 @@ sim_feed(struct sim *s, uint64_t now)
 			continue;
 		role_local_db(s->ctx[i], s->gen[i], s->lsn[i], s->startup[i]);
 		role_pingable(s->ctx[i], s->ping[i], now);
+		role_local_fault(s->ctx[i], s->fault[i]);
 	}
 	for (i = 0; i < s->n; i++) {
 		for (j = 0; j < s->n; j++) {
@@ -158,6 +161,7 @@ sim_feed(struct sim *s, uint64_t now)
 			pi.build_match = s->build[i] == s->build[j];
 			if (s->view[i][j] != 0)
 				pi.lsn.offset = s->view[i][j];
+			pi.insync = !s->dirty[j];
 			CU_ASSERT(role_peer_heard(s->ctx[i], j + 1, now, &pi,
 			    err, sizeof(err)) == 0);
 		}
@@ -1134,6 +1138,80 @@ test_unauth_peer(void)
 	sim_free(s);
 }
 
+/* A primary whose database server cannot serve (a full disk) hands the
+ * role to an in-sync secondary; without one it stays. A faulty node is
+ * never elected. */
+static void
+test_fault(void)
+{
+	struct sim *s;
+
+	s = sim_pair();
+	s->fault[0] = "the disk refuses writes";
+	sim_run(s, 1100, 1100);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(log_has(s, "role change PRIMARY -> SECONDARY, reason: "
+	    "this node's database server cannot serve (the disk refuses "
+	    "writes): handing the primary role to in-sync peer 2\n"), 1);
+	sim_run(s, 1200, 1200);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	sim_run(s, 1300, 6000);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	sim_free(s);
+
+	/* no in-sync secondary: it stays, and says so */
+	s = sim_pair();
+	s->dirty[1] = 1;
+	s->fault[0] = "the disk refuses writes";
+	sim_run(s, 1100, 3000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT(role_fault_stays(s->ctx[0], 3000));
+	/* the secondary catches up: now it hands over */
+	s->dirty[1] = 0;
+	sim_run(s, 3100, 3300);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	sim_free(s);
+
+	/* a faulty secondary does not take over when the primary dies */
+	s = sim_pair();
+	s->fault[1] = "highAvailSvr exited 3 times within 60 s";
+	sim_kill(s, 0);
+	sim_run(s, 1100, 10000);
+	CU_ASSERT_EQUAL(nprimaries(s), 0);
+	s->fault[1] = NULL;
+	sim_run(s, 10100, 10100);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	sim_free(s);
+}
+
+/* A node that never heard from its database server votes for nobody, so
+ * a peer with less data cannot be elected past it. */
+static void
+test_unknown_db(void)
+{
+	struct sim *s;
+	struct role_peer_info pi;
+
+	s = sim_new(3);
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_start(s, 2, 0);
+	sim_run(s, 0, 1000);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	sim_kill(s, 0);
+	/* node 3 restarts; its guisvr has not reported yet */
+	sim_kill(s, 2);
+	s->ctx[2] = NULL;
+	sim_start(s, 2, 1100);
+	s->startup[2] = 0;
+	role_local_db_lost(s->ctx[2]);
+	role_advertise(s->ctx[2], 1100, &pi);
+	CU_ASSERT_EQUAL(pi.vote_eid, 0);
+	CU_ASSERT_EQUAL(pi.startup_done, 0);
+	sim_free(s);
+}
+
 static void
 test_build_mismatch(void)
 {
@@ -1219,6 +1297,8 @@ test_role_register(void)
 	CU_add_test(s, "votes: stale views", test_votes_stale_views);
 	CU_add_test(s, "votes: rounds", test_votes_rounds);
 	CU_add_test(s, "peer present, not authenticated", test_unauth_peer);
+	CU_add_test(s, "a primary that cannot serve hands over", test_fault);
+	CU_add_test(s, "own database never reported", test_unknown_db);
 	CU_add_test(s, "build mismatch", test_build_mismatch);
 	CU_add_test(s, "bad input", test_bad_input);
 }
