@@ -16,7 +16,20 @@
  * loop-plus-pool design, 0.7-0.8x with this one.
  *
  * A request cut short by a disconnect is never executed, so an interrupted
- * batch applies nothing. */
+ * batch applies nothing.
+ *
+ * Clients that misbehave cannot take the service from the others:
+ * - local (UNIX socket) clients have their own budget, guiSvr.maxClients;
+ *   remote ones at most CLIENT_MAX_REMOTE, CLIENT_MAX_PER_ADDR from one
+ *   address, and must finish the TLS handshake within CLIENT_HANDSHAKE_MS;
+ * - replies are written without blocking: what the socket does not take
+ *   waits in the connection's output buffer; past CLIENT_OUT_MAX of unread
+ *   replies the connection is not read any further (its requests wait in
+ *   the kernel), and one that takes nothing for CLIENT_DRAIN_MS is closed.
+ *   Only a listing, which comes from one snapshot, waits for its reader,
+ *   at most CLIENT_DRAIN_MS;
+ * - refusals and failed handshakes are logged once per kind every 10 s
+ *   with a count. */
 #include <sys/types.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -47,7 +60,12 @@
 
 #define LIST_FLUSH (64 * 1024)       /* list replies are written in chunks */
 #define READ_CHUNK (64 * 1024)
-#define WRITE_TIMEOUT_MS 30000       /* a client that stops reading is dropped */
+#define CLIENT_DRAIN_MS 10000        /* a client taking no reply is dropped */
+#define CLIENT_OUT_MAX (1024 * 1024) /* unread replies before reading stops */
+#define CLIENT_HANDSHAKE_MS 5000     /* TLS handshake deadline */
+#define CLIENT_MAX_REMOTE 64         /* TLS connections at once */
+#define CLIENT_MAX_PER_ADDR 16       /* ... from one address */
+#define CLIENT_LOG_EVERY_MS 10000
 #define MAX_BATCH_OPS 100000
 
 enum tag { TAG_CONN = 0, TAG_UNIX, TAG_TCP, TAG_STOP };
@@ -58,8 +76,15 @@ struct conn {
 	int fd;
 	SSL *ssl;                    /* TLS connections only */
 	int established;             /* TLS handshake done (always 1 for UNIX) */
-	int want_write;              /* handshake waits for POLLOUT */
+	int want_write;              /* handshake or replies wait for POLLOUT */
+	int remote;                  /* TLS (counts against the remote budget) */
+	uint64_t born_ms;            /* accepted at */
+	struct buf out;              /* replies not yet taken by the socket */
+	size_t outoff;               /* out.p + outoff is unsent */
+	uint64_t drain_ms;           /* output last moved (or was queued) */
+	char addr[INET6_ADDRSTRLEN]; /* remote address, for per-address limits */
 	int closing;
+	int timed_out;               /* the sweeper ended its handshake */
 	int busy;                    /* a worker owns it (atomic) */
 	uint64_t last_active_ms;     /* atomic */
 	char peer[80];
@@ -74,9 +99,9 @@ struct clientsvc {
 	int unix_fd, tcp_fd;
 	enum tag unix_tag, tcp_tag, stop_tag;
 	SSL_CTX *ssl_ctx;
-	pthread_mutex_t mu;          /* conns list, nconns */
+	pthread_mutex_t mu;          /* conns list, nconns, nremote */
 	struct conn *conns;
-	int nconns;
+	int nconns, nremote;
 	pthread_mutex_t sweep_mu;
 	uint64_t last_sweep_ms;
 	int stopping;
@@ -87,13 +112,26 @@ struct clientsvc {
 
 /* ---- connections ---------------------------------------------------------- */
 
+static size_t conn_pending(const struct conn *);
+
+/* Wait for what the connection can do next: the handshake's direction;
+ * then reading (unless CLIENT_OUT_MAX of replies wait unread) and writing
+ * (while replies wait). */
 static int
 conn_arm(struct conn *c, int add)
 {
 	struct epoll_event ev;
 
 	memset(&ev, 0, sizeof(ev));
-	ev.events = (c->want_write ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT | EPOLLRDHUP;
+	if (!c->established)
+		ev.events = c->want_write ? EPOLLOUT : EPOLLIN;
+	else {
+		if (conn_pending(c) <= CLIENT_OUT_MAX)
+			ev.events |= EPOLLIN;
+		if (conn_pending(c) > 0 || c->want_write)
+			ev.events |= EPOLLOUT;
+	}
+	ev.events |= EPOLLONESHOT | EPOLLRDHUP;
 	ev.data.ptr = c;
 	return epoll_ctl(c->cs->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -111,6 +149,8 @@ conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	cs->nconns--;
+	if (c->remote)
+		cs->nremote--;
 	pthread_mutex_unlock(&cs->mu);
 	log_debug("client %s disconnected", c->peer);
 	epoll_ctl(cs->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -121,6 +161,7 @@ conn_free(struct conn *c)
 	}
 	close(c->fd);
 	buf_free(&c->in);
+	buf_free(&c->out);
 	free(c);
 }
 
@@ -139,49 +180,101 @@ wait_fd(int fd, short events, int ms)
 	return rc;
 }
 
-/* Write everything or mark the connection closing (a client that stopped
- * reading for WRITE_TIMEOUT_MS, or is gone). */
+/* Unsent reply bytes. */
+static size_t
+conn_pending(const struct conn *c)
+{
+	return c->out.len - c->outoff;
+}
+
+/* Write what the socket takes now, without waiting. 0 ok (maybe some left
+ * in c->out), -1 the connection is broken (marked closing). */
+static int
+conn_flush(struct conn *c)
+{
+	while (conn_pending(c) > 0 && !c->closing) {
+		const unsigned char *p = c->out.p + c->outoff;
+		size_t n = conn_pending(c);
+		ssize_t w;
+
+		if (c->ssl) {
+			int r = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX :
+			    (int)n);
+
+			if (r <= 0) {
+				int e = SSL_get_error(c->ssl, r);
+
+				ERR_clear_error();
+				if (e == SSL_ERROR_WANT_WRITE ||
+				    e == SSL_ERROR_WANT_READ)
+					return 0;
+				c->closing = 1;
+				return -1;
+			}
+			w = r;
+		} else {
+			w = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					return 0;
+				c->closing = 1;
+				return -1;
+			}
+		}
+		c->outoff += (size_t)w;
+		__atomic_store_n(&c->drain_ms, util_now_ms(), __ATOMIC_RELAXED);
+	}
+	if (conn_pending(c) == 0) {
+		buf_reset(&c->out);
+		c->outoff = 0;
+	}
+	return 0;
+}
+
+/* Queue reply bytes and send what the socket takes; never waits. */
 static void
 conn_write(struct conn *c, const unsigned char *p, size_t n)
 {
-	while (n > 0 && !c->closing) {
-		if (c->ssl) {
-			int w = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
-
-			if (w > 0) {
-				p += w;
-				n -= (size_t)w;
-				continue;
-			}
-			switch (SSL_get_error(c->ssl, w)) {
-			case SSL_ERROR_WANT_WRITE:
-				if (wait_fd(c->fd, POLLOUT, WRITE_TIMEOUT_MS) > 0)
-					continue;
-				break;
-			case SSL_ERROR_WANT_READ:
-				if (wait_fd(c->fd, POLLIN, WRITE_TIMEOUT_MS) > 0)
-					continue;
-				break;
-			default:
-				break;
-			}
-		} else {
-			ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-			if (w > 0) {
-				p += w;
-				n -= (size_t)w;
-				continue;
-			}
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-			    wait_fd(c->fd, POLLOUT, WRITE_TIMEOUT_MS) > 0)
-				continue;
-		}
-		log_info("client %s: cannot deliver a reply (client gone or not "
-		    "reading); closing", c->peer);
+	if (c->closing)
+		return;
+	if (conn_pending(c) == 0)
+		__atomic_store_n(&c->drain_ms, util_now_ms(), __ATOMIC_RELAXED);
+	buf_put(&c->out, p, n);
+	if (c->out.oom) {
+		log_warnx("client %s: out of memory for a reply; closing",
+		    c->peer);
 		c->closing = 1;
+		return;
+	}
+	(void)conn_flush(c);
+}
+
+/* A listing comes from one snapshot and cannot pause: past CLIENT_OUT_MAX
+ * of unread replies it waits for its reader, and gives up on one that
+ * takes nothing for CLIENT_DRAIN_MS. */
+static void
+conn_wait_drain(struct conn *c)
+{
+	uint64_t last = util_now_ms(), now;
+
+	while (!c->closing && conn_pending(c) > CLIENT_OUT_MAX) {
+		size_t before = conn_pending(c);
+
+		now = util_now_ms();
+		if (now - last >= CLIENT_DRAIN_MS ||
+		    wait_fd(c->fd, POLLOUT, (int)(CLIENT_DRAIN_MS -
+		    (now - last))) <= 0) {
+			log_info("client %s: takes no reply for %d s; closing",
+			    c->peer, CLIENT_DRAIN_MS / 1000);
+			c->closing = 1;
+			return;
+		}
+		if (conn_flush(c) == -1)
+			return;
+		if (conn_pending(c) < before)
+			last = util_now_ms();
 	}
 }
 
@@ -213,10 +306,11 @@ struct reply {
 static void
 reply_flush(struct reply *r, int wait)
 {
-	(void)wait;
 	if (r->b.len > 0 && !r->c->closing)
 		conn_write(r->c, r->b.p, r->b.len);
 	buf_reset(&r->b);
+	if (wait)
+		conn_wait_drain(r->c);
 	r->dead = r->c->closing;
 }
 
@@ -549,7 +643,10 @@ conn_handshake(struct conn *c)
 		c->want_write = (err == SSL_ERROR_WANT_WRITE);
 		return 0;
 	}
-	if ((e = ERR_peek_last_error()) != 0)
+	if (c->timed_out)
+		snprintf(reason, sizeof(reason), "no TLS handshake within %d s",
+		    CLIENT_HANDSHAKE_MS / 1000);
+	else if ((e = ERR_peek_last_error()) != 0)
 		ERR_error_string_n(e, reason, sizeof(reason));
 	else if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && rc == 0))
 		util_strlcpy(reason, "connection closed during the TLS handshake",
@@ -557,7 +654,18 @@ conn_handshake(struct conn *c)
 	else
 		util_strlcpy(reason, "TLS handshake failed (wrong client key?)", sizeof(reason));
 	ERR_clear_error();
-	log_warnx("client authentication failed from %s: %s", c->peer, reason);
+	{
+		static struct log_limit lim;
+		unsigned long held = 0;
+
+		if (log_limit_due(&lim, CLIENT_LOG_EVERY_MS, &held))
+			log_warnx("client authentication failed from %s: %s%s",
+			    c->peer, reason, held ? " (and failures of other "
+			    "connections held back, see the next line)" : "");
+		if (held)
+			log_warnx("%lu more client authentications failed in the "
+			    "last %d s", held, CLIENT_LOG_EVERY_MS / 1000);
+	}
 	c->closing = 1;
 	return -1;
 }
@@ -584,9 +692,8 @@ conn_fill(struct conn *c)
 				if (err == SSL_ERROR_WANT_READ)
 					return 1;
 				if (err == SSL_ERROR_WANT_WRITE) {
-					if (wait_fd(c->fd, POLLOUT, WRITE_TIMEOUT_MS) > 0)
-						continue;
-					return -1;
+					c->want_write = 1;
+					return 1;
 				}
 				ERR_clear_error();
 				return err == SSL_ERROR_ZERO_RETURN ||
@@ -619,6 +726,8 @@ conn_fill(struct conn *c)
 	}
 }
 
+static void conn_last_flush(struct conn *);
+
 static int
 type_is_request(uint16_t t)
 {
@@ -635,7 +744,10 @@ conn_run_frames(struct conn *c)
 	size_t off = 0, total;
 	char msg[256];
 
-	while (!c->closing && c->in.len - off >= PROTO_HDR_LEN) {
+	/* a client that does not read its replies is not served further
+	 * until it does: its requests wait in c->in and the kernel */
+	while (!c->closing && c->in.len - off >= PROTO_HDR_LEN &&
+	    conn_pending(c) <= CLIENT_OUT_MAX) {
 		proto_hdr_decode(c->in.p + off, &h);
 		if (h.len > cs->opts.max_frame) {
 			snprintf(msg, sizeof(msg), "request of %u bytes exceeds "
@@ -644,6 +756,7 @@ conn_run_frames(struct conn *c)
 			    proto_typename(h.type), msg);
 			conn_reply_err(c, h.seq, XE_TOOBIG, msg);
 			/* let the client read the error before it sees the close */
+			conn_last_flush(c);
 			shutdown(c->fd, SHUT_WR);
 			c->closing = 1;
 			break;
@@ -669,11 +782,26 @@ conn_run_frames(struct conn *c)
 	}
 }
 
+/* Before a connection goes: let a short last reply (an error) out,
+ * waiting a little for a client that reads. */
+static void
+conn_last_flush(struct conn *c)
+{
+	uint64_t until = util_now_ms() + 1000;
+
+	c->closing = 0;
+	while (conn_pending(c) > 0 && conn_pending(c) <= 64 * 1024 &&
+	    util_now_ms() < until && conn_flush(c) == 0 &&
+	    conn_pending(c) > 0 && wait_fd(c->fd, POLLOUT, 200) > 0)
+		;
+	c->closing = 1;
+}
+
 /* A worker owns c until it re-arms or frees it. */
 static void
 conn_service(struct conn *c)
 {
-	int rc;
+	int rc = 1;
 
 	__atomic_store_n(&c->busy, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->last_active_ms, util_now_ms(), __ATOMIC_RELAXED);
@@ -684,18 +812,32 @@ conn_service(struct conn *c)
 		}
 	}
 	if (c->established) {
+		c->want_write = 0;
+		if (conn_flush(c) == -1) {
+			conn_free(c);
+			return;
+		}
 		for (;;) {
+			/* requests read before, held back while replies
+			 * waited, come first */
+			conn_run_frames(c);
+			if (c->closing || conn_pending(c) > CLIENT_OUT_MAX)
+				break;
 			rc = conn_fill(c);
 			conn_run_frames(c);
-			if (rc <= 0 || c->closing) {
-				if (rc < 0 && !c->closing)
-					log_debug("client %s: connection error", c->peer);
-				conn_free(c);
-				return;
-			}
+			if (rc <= 0 || c->closing)
+				break;
 			/* TLS may hold decrypted bytes the socket no longer signals */
 			if (!(c->ssl && SSL_pending(c->ssl) > 0))
 				break;
+		}
+		if (rc <= 0 || c->closing) {
+			if (rc < 0 && !c->closing)
+				log_debug("client %s: connection error", c->peer);
+			if (rc == 0 || c->closing)
+				conn_last_flush(c);
+			conn_free(c);
+			return;
 		}
 	}
 	__atomic_store_n(&c->busy, 0, __ATOMIC_RELAXED);
@@ -707,20 +849,74 @@ conn_service(struct conn *c)
 
 /* ---- accepting -------------------------------------------------------------- */
 
+/* Whether one more connection fits its budget (cs->mu held): local ones
+ * guiSvr.maxClients; remote ones CLIENT_MAX_REMOTE, CLIENT_MAX_PER_ADDR per
+ * address. NULL, or why not. */
+static const char *
+conn_budget(struct clientsvc *cs, int remote, const char *addr)
+{
+	static char why[160];
+	struct conn *c;
+	int same = 0;
+
+	if (!remote) {
+		if (cs->nconns - cs->nremote >= cs->opts.max_clients) {
+			snprintf(why, sizeof(why), "guiSvr.maxClients (%d) local "
+			    "clients connected", cs->opts.max_clients);
+			return why;
+		}
+		return NULL;
+	}
+	if (cs->nremote >= CLIENT_MAX_REMOTE) {
+		snprintf(why, sizeof(why), "%d remote clients connected",
+		    CLIENT_MAX_REMOTE);
+		return why;
+	}
+	for (c = cs->conns; c != NULL; c = c->next)
+		if (c->remote && strcmp(c->addr, addr) == 0)
+			same++;
+	if (same >= CLIENT_MAX_PER_ADDR) {
+		snprintf(why, sizeof(why), "%d connections from %s already",
+		    CLIENT_MAX_PER_ADDR, addr);
+		return why;
+	}
+	return NULL;
+}
+
 static void
 conn_new(struct clientsvc *cs, int fd, struct sockaddr *sa, int tls)
 {
+	static struct log_limit lim;
+	char host[INET6_ADDRSTRLEN] = "?";
+	const char *why;
+	unsigned long held = 0;
 	struct conn *c;
+	int port = 0;
 
+	if (tls && sa->sa_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+	} else if (tls && sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+	}
 	pthread_mutex_lock(&cs->mu);
-	if (cs->nconns >= cs->opts.max_clients) {
+	if ((why = conn_budget(cs, tls, host)) != NULL) {
 		pthread_mutex_unlock(&cs->mu);
-		log_warnx("refusing a client: guiSvr.maxClients (%d) reached",
-		    cs->opts.max_clients);
+		if (log_limit_due(&lim, CLIENT_LOG_EVERY_MS, &held))
+			log_warnx("refusing a %s client%s%s: %s%s", tls ? "remote" :
+			    "local", tls ? " from " : "", tls ? host : "", why,
+			    held ? " (more refused like it)" : "");
 		close(fd);
 		return;
 	}
 	cs->nconns++;
+	if (tls)
+		cs->nremote++;
 	pthread_mutex_unlock(&cs->mu);
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warnx("out of memory accepting a client");
@@ -729,21 +925,14 @@ conn_new(struct clientsvc *cs, int fd, struct sockaddr *sa, int tls)
 	c->tag = TAG_CONN;
 	c->cs = cs;
 	c->fd = fd;
+	c->remote = tls;
 	buf_init(&c->in);
-	c->last_active_ms = util_now_ms();
+	buf_init(&c->out);
+	c->born_ms = c->last_active_ms = c->drain_ms = util_now_ms();
 	if (tls) {
-		char host[INET6_ADDRSTRLEN] = "?";
-		int port = 0, one = 1;
+		int one = 1;
 
-		if (sa->sa_family == AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-			inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-			port = ntohs(s4->sin_port);
-		} else if (sa->sa_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-			port = ntohs(s6->sin6_port);
-		}
+		util_strlcpy(c->addr, host, sizeof(c->addr));
 		snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if ((c->ssl = SSL_new(cs->ssl_ctx)) == NULL || SSL_set_fd(c->ssl, fd) != 1) {
@@ -773,11 +962,14 @@ fail:
 		if (c->ssl)
 			SSL_free(c->ssl);
 		buf_free(&c->in);
+		buf_free(&c->out);
 		free(c);
 	}
 	close(fd);
 	pthread_mutex_lock(&cs->mu);
 	cs->nconns--;
+	if (tls)
+		cs->nremote--;
 	pthread_mutex_unlock(&cs->mu);
 }
 
@@ -808,25 +1000,42 @@ accept_all(struct clientsvc *cs, int lfd, enum tag *tag)
 	epoll_ctl(cs->epfd, EPOLL_CTL_MOD, lfd, &ev);
 }
 
-/* Close connections idle longer than guiSvr.idleTimeout. The owner of a
- * connection is whichever worker is serving it, so the sweeper only shuts the
- * socket down; the next wake-up frees it. */
+/* Once a second: end handshakes past CLIENT_HANDSHAKE_MS, connections
+ * whose replies have not moved for CLIENT_DRAIN_MS, and (guiSvr.idleTimeout)
+ * idle ones. The owner of a connection is whichever worker serves it, so
+ * the sweeper only shuts the socket down; the next wake-up frees it. */
 static void
 sweep_idle(struct clientsvc *cs)
 {
 	uint64_t now = util_now_ms(), limit;
 	struct conn *c;
 
-	if (cs->opts.idle_timeout_secs <= 0 || pthread_mutex_trylock(&cs->sweep_mu) != 0)
+	if (pthread_mutex_trylock(&cs->sweep_mu) != 0)
 		return;
 	if (now - cs->last_sweep_ms >= 1000) {
 		cs->last_sweep_ms = now;
 		limit = (uint64_t)cs->opts.idle_timeout_secs * 1000;
 		pthread_mutex_lock(&cs->mu);
 		for (c = cs->conns; c; c = c->next) {
-			if (!__atomic_load_n(&c->busy, __ATOMIC_RELAXED) &&
-			    now - __atomic_load_n(&c->last_active_ms, __ATOMIC_RELAXED) > limit) {
-				log_info("client %s idle for guiSvr.idleTimeout; closing", c->peer);
+			if (__atomic_load_n(&c->busy, __ATOMIC_RELAXED) ||
+			    c->timed_out)
+				continue;
+			if (!c->established &&
+			    now - c->born_ms > CLIENT_HANDSHAKE_MS) {
+				c->timed_out = 1;
+				shutdown(c->fd, SHUT_RDWR);
+			} else if (c->established && c->outoff < c->out.len &&
+			    now - __atomic_load_n(&c->drain_ms,
+			    __ATOMIC_RELAXED) > CLIENT_DRAIN_MS) {
+				log_info("client %s takes no reply for %d s; "
+				    "closing", c->peer, CLIENT_DRAIN_MS / 1000);
+				c->timed_out = 1;
+				shutdown(c->fd, SHUT_RDWR);
+			} else if (limit > 0 && now - __atomic_load_n(
+			    &c->last_active_ms, __ATOMIC_RELAXED) > limit) {
+				log_info("client %s idle for guiSvr.idleTimeout; "
+				    "closing", c->peer);
+				c->timed_out = 1;
 				shutdown(c->fd, SHUT_RDWR);
 			}
 		}

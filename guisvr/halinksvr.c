@@ -5,7 +5,15 @@
  * One thread polls the listening socket, a wake pipe and at most
  * HLS_MAX_CONNS connections. Requests are handled on that thread; replies
  * and events are queued on the connection (under mu, since events arrive
- * from replication threads) and written as the socket accepts them. */
+ * from replication threads) and written as the socket accepts them.
+ *
+ * Who may do what (SO_PEERCRED at connect): anyone who can open the socket
+ * (mode 0660: the daemons' group) reads the state and follows events, but
+ * only hasvr's user — the user guisvr runs as — and root change the role
+ * or the sync switch; a refusal is answered XE_AUTH and logged. The others
+ * hold at most HLS_MAX_UNPRIV connections, are closed after HLS_IDLE_MS
+ * without a request (unless they follow events), and give way to hasvr's
+ * user and root when every slot is taken. */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,6 +36,8 @@
 #include "util.h"
 
 #define HLS_MAX_CONNS	16
+#define HLS_MAX_UNPRIV	8               /* of them, for the group's members */
+#define HLS_IDLE_MS	30000           /* a member's idle connection */
 #define HLS_MAX_REQ	1024            /* request payload; real ones are < 8 */
 #define HLS_MAX_QUEUE	(256 * 1024)    /* unsent bytes per connection */
 #define HLS_STATE_MAX	(64 * 1024)     /* HL_R_STATE text */
@@ -36,6 +46,9 @@
 struct hlconn {
 	int fd;                 /* -1: free slot */
 	int id;                 /* numbers the connection in log lines */
+	long uid;               /* the peer's, from SO_PEERCRED (-1 unknown) */
+	int privileged;         /* root or guisvr's own user: may change roles */
+	uint64_t last_ms;       /* its last request */
 	int subscribed;
 	int closing;            /* close once the queue is written */
 	int drop;               /* close now: the queue overflowed */
@@ -184,6 +197,28 @@ payload_len(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
 	return -1;
 }
 
+/* Role and sync changes: hasvr's user (guisvr's own) and root only. 1 if
+ * allowed, else 0 with XE_AUTH answered and the refusal logged. */
+static int
+may_change(struct halinksvr *s, struct hlconn *c, uint32_t seq,
+    const char *what)
+{
+	static struct log_limit lim;
+	unsigned long held = 0;
+	char msg[256];
+
+	if (c->privileged)
+		return 1;
+	snprintf(msg, sizeof(msg), "%s refused: only hasvr's user (uid %ld) "
+	    "and root may change it; this connection is uid %ld", what,
+	    (long)getuid(), c->uid);
+	if (log_limit_due(&lim, 10000, &held))
+		log_warnx("ha-link connection %d: %s%s", c->id, msg, held ?
+		    " (and more refusals like it)" : "");
+	reply_err(s, c, seq, XE_AUTH, msg);
+	return 0;
+}
+
 static void
 do_role(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
     const unsigned char *p)
@@ -199,6 +234,8 @@ do_role(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
 	role = rd_u8(&rd);
 	epoch = rd_u32(&rd);
 	primary = rd_u32(&rd);
+	if (!may_change(s, c, h->seq, "role change"))
+		return;
 	if (role != HL_ROLE_PRIMARY && role != HL_ROLE_SECONDARY &&
 	    role != HL_ROLE_NONE) {
 		snprintf(msg, sizeof(msg), "unknown role %d (none 0, primary 1, "
@@ -236,6 +273,8 @@ do_sync(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
 	int rc;
 
 	if (payload_len(s, c, h, 1, "u8 enable") == -1)
+		return;
+	if (!may_change(s, c, h->seq, "sync switch"))
 		return;
 	if (p[0] > 1) {
 		snprintf(msg, sizeof(msg), "HL_SYNC value %u: expected 0 (off) "
@@ -365,6 +404,7 @@ process(struct halinksvr *s, struct hlconn *c)
 		flen = PROTO_HDR_LEN + h.len;
 		if (c->inlen - used < flen)
 			break;
+		c->last_ms = util_now_ms();
 		handle(s, c, &h, c->in + used + PROTO_HDR_LEN);
 		used += flen;
 	}
@@ -451,13 +491,47 @@ conn_read(struct halinksvr *s, struct hlconn *c)
 	process(s, c);
 }
 
+/* A free slot for a new connection (privileged or not), or NULL; may
+ * close the least recently active member's connection to make room for
+ * hasvr's user or root (mu held). */
+static struct hlconn *
+slot_for(struct halinksvr *s, int privileged, int *evicted)
+{
+	struct hlconn *c, *free_slot = NULL, *oldest = NULL;
+	int i, unpriv = 0;
+
+	*evicted = 0;
+	for (i = 0; i < HLS_MAX_CONNS; i++) {
+		c = &s->conns[i];
+		if (c->fd == -1) {
+			if (free_slot == NULL)
+				free_slot = c;
+			continue;
+		}
+		if (!c->privileged) {
+			unpriv++;
+			if (oldest == NULL || c->last_ms < oldest->last_ms)
+				oldest = c;
+		}
+	}
+	if (!privileged)
+		return unpriv < HLS_MAX_UNPRIV ? free_slot : NULL;
+	if (free_slot != NULL || oldest == NULL)
+		return free_slot;
+	*evicted = oldest->id;
+	return oldest;
+}
+
 static void
 do_accept(struct halinksvr *s)
 {
+	static struct log_limit lim;
+	unsigned long held = 0;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	struct hlconn *c = NULL;
-	int fd, i;
+	struct hlconn *c;
+	long uid = -1;
+	int fd, privileged, evicted;
 
 	if ((fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) == -1) {
@@ -466,30 +540,59 @@ do_accept(struct halinksvr *s)
 			log_warn("ha-link: accept on %s", s->path);
 		return;
 	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		uid = (long)cred.uid;
+	else
+		cred.pid = 0;
+	privileged = uid == 0 || (uid != -1 && (uid_t)uid == getuid());
 	pthread_mutex_lock(&s->mu);
-	for (i = 0; i < HLS_MAX_CONNS; i++)
-		if (s->conns[i].fd == -1) {
-			c = &s->conns[i];
-			c->fd = fd;
-			c->id = ++s->nextid;
-			c->subscribed = c->closing = c->drop = 0;
-			c->inlen = c->outoff = 0;
-			buf_init(&c->out);
-			break;
-		}
+	c = slot_for(s, privileged, &evicted);
 	pthread_mutex_unlock(&s->mu);
+	if (c != NULL && evicted) {
+		log_notice("ha-link: connection %d (uid %ld) closed to make room "
+		    "for uid %ld", c->id, c->uid, uid);
+		conn_close(s, c, "room for hasvr's user or root");
+	}
 	if (c == NULL) {
-		log_warnx("ha-link: %d connections already open on %s; refusing "
-		    "another", HLS_MAX_CONNS, s->path);
+		if (log_limit_due(&lim, 10000, &held))
+			log_warnx("ha-link: refusing a connection of uid %ld on %s: "
+			    "%s%s", uid, s->path, privileged ? "every slot taken" :
+			    "the daemons' group already holds its share of "
+			    "connections", held ? " (and more refused like it)" :
+			    "");
 		close(fd);
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		log_info("connectionMgr connected to ha-link (connection %d, "
-		    "pid %ld, uid %ld)", c->id, (long)cred.pid, (long)cred.uid);
-	else
-		log_info("connectionMgr connected to ha-link (connection %d)",
-		    c->id);
+	pthread_mutex_lock(&s->mu);
+	c->fd = fd;
+	c->id = ++s->nextid;
+	c->uid = uid;
+	c->privileged = privileged;
+	c->last_ms = util_now_ms();
+	c->subscribed = c->closing = c->drop = 0;
+	c->inlen = c->outoff = 0;
+	buf_init(&c->out);
+	pthread_mutex_unlock(&s->mu);
+	log_info("connectionMgr connected to ha-link (connection %d, pid %ld, "
+	    "uid %ld%s)", c->id, (long)cred.pid, uid, privileged ? "" :
+	    ", may read only");
+}
+
+/* A member's connection idle for HLS_IDLE_MS (not following events) is
+ * closed: slots are for hasvr and people looking. */
+static void
+sweep_idle(struct halinksvr *s)
+{
+	uint64_t now = util_now_ms();
+	struct hlconn *c;
+	int i;
+
+	for (i = 0; i < HLS_MAX_CONNS; i++) {
+		c = &s->conns[i];
+		if (c->fd != -1 && !c->privileged && !c->subscribed &&
+		    now - c->last_ms > HLS_IDLE_MS)
+			conn_close(s, c, "idle");
+	}
 }
 
 static void *
@@ -523,7 +626,7 @@ run(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		if (stop)
 			break;
-		if (poll(pfd, (nfds_t)n, -1) == -1) {
+		if (poll(pfd, (nfds_t)n, 1000) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_warn("ha-link: poll");
@@ -572,6 +675,7 @@ run(void *arg)
 		}
 		if (pfd[1].revents & POLLIN)
 			do_accept(s);
+		sweep_idle(s);
 	}
 	return NULL;
 }

@@ -1,6 +1,13 @@
 /* ctl.c — the control socket: status for anyone who can connect, changes
  * for root and hasvr's own user (see lib/hactl.h).
  *
+ * Its users cannot crowd each other out: the group's members hold at most
+ * CTL_MAX_UNPRIV of the CTL_MAX_CONNS connections (root and hasvr's user
+ * take a member's idle one when all are used) and are closed after
+ * CTL_IDLE_MS without a request; a connection whose unread replies pass
+ * CTL_OUT_MAX is not read until they drain, and one that takes nothing for
+ * CTL_DRAIN_MS is closed.
+ *
  * Switchover and promote answer once they happened (or failed): the
  * request waits in ctl->waits and every role tick checks it. */
 #include <sys/socket.h>
@@ -32,6 +39,10 @@
 
 #define CTL_MAX_REQUEST 64          /* every request is a few bytes */
 #define CTL_MAX_CONNS 64
+#define CTL_MAX_UNPRIV 48           /* of them, for the group's members */
+#define CTL_IDLE_MS 30000           /* a member's idle connection */
+#define CTL_OUT_MAX (256 * 1024)    /* unread replies before reading stops */
+#define CTL_DRAIN_MS 10000          /* a client that takes no reply */
 #define CTL_WAIT_MS 15000           /* switchover/promote outcome */
 
 struct ctlconn {
@@ -39,6 +50,10 @@ struct ctlconn {
 	struct bufferevent *bev;
 	uid_t uid;
 	pid_t pid;
+	int privileged;             /* root or hasvr's user */
+	int closing;                /* goes once its reply is out */
+	int paused;                 /* not read: replies wait unread */
+	uint64_t last_ms;           /* its last request */
 	int waiting;                /* a request waits for its outcome */
 	uint16_t wtype;
 	uint32_t wseq;
@@ -52,7 +67,7 @@ struct ctlsvr {
 	struct ha *h;
 	struct evconnlistener *lis;
 	struct ctlconn *conns;
-	int nconns;
+	int nconns, nunpriv;
 };
 
 static void
@@ -66,6 +81,8 @@ conn_free(struct ctlconn *c)
 			break;
 		}
 	c->svr->nconns--;
+	if (!c->privileged)
+		c->svr->nunpriv--;
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -364,6 +381,11 @@ ctl_status_json(struct ha *h)
 	if (role == ROLE_SECONDARY && ls.valid && !ls.startup_done)
 		problem(probs, "database startup sync not done yet (waiting "
 		    "for DB_EVENT_REP_STARTUPDONE)");
+	if (h->role_mismatch_ms != 0 && now - h->role_mismatch_ms < 30000)
+		problem(probs, "highAvailSvr's role was changed behind hasvr's "
+		    "back %llu s ago (over the ha-link, by hand?); hasvr told it "
+		    "its role again — see ha.log and guiDaemon.0",
+		    (unsigned long long)((now - h->role_mismatch_ms) / 1000));
 	if (h->fault[0] != '\0')
 		problem(probs, "this node's database server cannot serve: %s — "
 		    "%s; it recovers by itself once the disk is fixed (see "
@@ -400,7 +422,7 @@ ctl_status_json(struct ha *h)
 static int
 may_change(const struct ctlconn *c)
 {
-	return c->uid == 0 || c->uid == c->svr->h->uid;
+	return c->privileged;
 }
 
 static void
@@ -532,7 +554,16 @@ on_read(struct bufferevent *bev, void *arg)
 	struct frame_hdr fh;
 	char msg[128];
 
-	while (!c->waiting && evbuffer_get_length(in) >= PROTO_HDR_LEN) {
+	while (!c->waiting && !c->closing &&
+	    evbuffer_get_length(in) >= PROTO_HDR_LEN) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    CTL_OUT_MAX) {
+			/* replies unread: the rest waits until they go */
+			c->paused = 1;
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		c->last_ms = util_now_ms();
 		evbuffer_copyout(in, hdr, PROTO_HDR_LEN);
 		proto_hdr_decode(hdr, &fh);
 		if (fh.len > CTL_MAX_REQUEST) {
@@ -542,6 +573,7 @@ on_read(struct bufferevent *bev, void *arg)
 			reply_err(c, fh.seq, XE_TOOBIG, msg);
 			log_warnx("control socket: %s (uid %ld); connection "
 			    "closed", msg, (long)c->uid);
+			c->closing = 1;
 			bufferevent_disable(bev, EV_READ);
 			evbuffer_drain(in, evbuffer_get_length(in));
 			return;
@@ -558,9 +590,15 @@ on_read(struct bufferevent *bev, void *arg)
 static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
+	struct ctlconn *c = arg;
+
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		conn_free(arg);
+	if (what & BEV_EVENT_TIMEOUT)
+		log_info("control socket: a connection of uid %ld %s; closed",
+		    (long)c->uid, (what & BEV_EVENT_WRITING) ? "takes no reply" :
+		    "is idle");
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		conn_free(c);
 }
 
 static void
@@ -569,8 +607,30 @@ on_write(struct bufferevent *bev, void *arg)
 	struct ctlconn *c = arg;
 
 	/* a connection closed for a bad request goes once its reply is out */
-	if (!(bufferevent_get_enabled(bev) & EV_READ))
-		conn_free(c);
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c);
+		return;
+	}
+	/* its replies went (below the low-water mark): read on */
+	if (c->paused) {
+		c->paused = 0;
+		bufferevent_enable(bev, EV_READ);
+		on_read(bev, c);
+	}
+}
+
+/* A member's connection that waits the longest, to make room (NULL). */
+static struct ctlconn *
+oldest_unpriv(struct ctlsvr *s)
+{
+	struct ctlconn *c, *old = NULL;
+
+	for (c = s->conns; c != NULL; c = c->next)
+		if (!c->privileged && !c->waiting &&
+		    (old == NULL || c->last_ms < old->last_ms))
+			old = c;
+	return old;
 }
 
 static void
@@ -582,18 +642,45 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 	struct ucred cr;
 	socklen_t crlen = sizeof(cr);
 
+	static struct log_limit lim;
+	unsigned long held = 0;
+	struct timeval idle = { CTL_IDLE_MS / 1000, 0 };
+	struct timeval drain = { CTL_DRAIN_MS / 1000, 0 };
+	struct ctlconn *old;
+	int privileged;
+
 	(void)lis;
 	(void)sa;
 	(void)salen;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == -1) {
+		close(fd);
+		return;
+	}
+	privileged = cr.uid == 0 || cr.uid == s->h->uid;
+	if (privileged && s->nconns >= CTL_MAX_CONNS &&
+	    (old = oldest_unpriv(s)) != NULL) {
+		log_info("control socket: a connection of uid %ld closed to make "
+		    "room for uid %ld", (long)old->uid, (long)cr.uid);
+		conn_free(old);
+	}
 	if (s->nconns >= CTL_MAX_CONNS ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == -1 ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
+	    (!privileged && s->nunpriv >= CTL_MAX_UNPRIV)) {
+		if (log_limit_due(&lim, 10000, &held))
+			log_warnx("control socket: refusing a connection of uid "
+			    "%ld: %d connections open%s", (long)cr.uid, s->nconns,
+			    held ? " (more refused like it)" : "");
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return;
 	}
 	c->svr = s;
 	c->uid = cr.uid;
 	c->pid = cr.pid;
+	c->privileged = privileged;
+	c->last_ms = util_now_ms();
 	c->bev = bufferevent_socket_new(s->h->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
@@ -601,10 +688,15 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	/* on_write runs once the replies are down to a quarter */
+	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_OUT_MAX / 4, 0);
+	bufferevent_set_timeouts(c->bev, privileged ? NULL : &idle, &drain);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->next = s->conns;
 	s->conns = c;
 	s->nconns++;
+	if (!privileged)
+		s->nunpriv++;
 }
 
 struct ctlsvr *

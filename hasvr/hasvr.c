@@ -273,13 +273,6 @@ log_db_changes(struct ha *h, const struct link_state *ls)
 	}
 }
 
-static int
-hl_role_of(enum role_state r)
-{
-	return r == ROLE_PRIMARY ? HL_ROLE_PRIMARY : r == ROLE_SECONDARY ?
-	    HL_ROLE_SECONDARY : HL_ROLE_NONE;
-}
-
 /* A run of refused writes this recent and this long makes this node's
  * database server unable to serve. */
 #define FAULT_RECENT_MS 3000
@@ -344,6 +337,42 @@ note_local_db(struct ha *h, const struct link_state *ls)
 	role_local_fault(h->role, why[0] != '\0' ? why : NULL);
 }
 
+static int
+hl_role_of(enum role_state r)
+{
+	return r == ROLE_PRIMARY ? HL_ROLE_PRIMARY : r == ROLE_SECONDARY ?
+	    HL_ROLE_SECONDARY : HL_ROLE_NONE;
+}
+
+/* guisvr holds the role hasvr gave it, or somebody changed it behind
+ * hasvr's back (over the ha-link by hand): then it is told again, and
+ * haStatus shows it for a while. Only a state read after the last role
+ * was applied counts. */
+static void
+check_svr_role(struct ha *h, const struct link_state *ls, uint64_t now)
+{
+	static struct log_limit lim;
+	unsigned long held = 0;
+	enum role_state r = role_current(h->role);
+	int want = hl_role_of(r), primary = role_primary_eid(h->role);
+
+	if (!ls->valid || ls->at_ms <= h->committed_ms)
+		return;
+	if (ls->role == want && (r != ROLE_SECONDARY || ls->follow == primary) &&
+	    (r == ROLE_STARTING || ls->epoch == role_epoch(h->role)))
+		return;
+	if (log_limit_due(&lim, 10000, &held))
+		log_warnx("highAvailSvr has role %s (epoch %u%s), not %s (epoch "
+		    "%u) as hasvr told it — changed behind hasvr's back?; "
+		    "telling it again%s", halink_role_name(ls->role), ls->epoch,
+		    ls->role == HL_ROLE_SECONDARY && ls->follow != primary ?
+		    ", another primary" : "", halink_role_name(want),
+		    role_epoch(h->role), held ? " (repeated)" : "");
+	h->role_mismatch_ms = now;
+	h->committed_ms = now;      /* judge the next state after this */
+	link_want_role(h->link, want, role_epoch(h->role), primary);
+}
+
 void
 ha_tick(struct ha *h)
 {
@@ -389,11 +418,14 @@ ha_tick(struct ha *h)
 		} else
 			h->state_write_failed = 0;
 		h->has_pending = 0;
+		h->committed_ms = now;
 		log_debug("highAvailSvr took role %s in %llu ms",
 		    role_name(h->pending.to),
 		    (unsigned long long)(now - h->pending_ms));
 		ha_kick_heartbeat(h);
 	}
+	if (!h->has_pending)
+		check_svr_role(h, &ls, now);
 	if (h->refused_ms != 0 && now - h->refused_ms < REFUSED_PAUSE_MS)
 		goto out;
 	role_advertise(h->role, now, &before);

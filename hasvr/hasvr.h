@@ -87,6 +87,9 @@ struct ha {
 	uint64_t pending_ms;
 	uint64_t pending_no;       /* its ha-link request number */
 	uint64_t refused_ms;       /* when guisvr last refused a role */
+	uint64_t committed_ms;     /* when the last role was applied or told
+				    * again */
+	uint64_t role_mismatch_ms; /* when guisvr's role was found changed */
 	int state_write_failed;
 
 	/* sync switches (config, changed at run time by the control socket) */

@@ -135,6 +135,7 @@ link_parse_state(const char *text, struct link_state *st, char *err,
 	st->role = HL_ROLE_NONE;
 	st->state[0] = '\0';
 	st->fault = 0;
+	st->follow = 0;
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
 		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
@@ -202,6 +203,8 @@ link_parse_state(const char *text, struct link_state *st, char *err,
 			util_strlcpy(st->state, val, sizeof(st->state));
 		else if (strcmp(key, "sync") == 0)
 			st->sync_on = strcmp(val, "on") == 0;
+		else if (strcmp(key, "follow") == 0)
+			st->follow = strcmp(val, "any") == 0 ? -1 : atoi(val);
 		/* other keys (durability, …) are for people */
 	}
 	return 0;

@@ -37,6 +37,7 @@ struct link_state {
 	struct role_lsn lsn;
 	int startup_done;
 	char state[16];           /* in-sync | dirty | alone */
+	int follow;               /* a secondary's primary eid, 0 none, -1 any */
 	int fault;                /* the disk refused writes lately */
 	unsigned long long fault_first_age_ms, fault_last_age_ms;
 	char fault_why[64];

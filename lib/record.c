@@ -671,6 +671,11 @@ decode_attrs(struct record *r, struct rd *rd, char *err, size_t errlen)
 		    "bytes that follow", n, rd->len - rd->off);
 		return -1;
 	}
+	if (n > RECORD_MAX_ATTRS) {
+		seterr(err, errlen, "bad record: %u attributes, more than the %d "
+		    "a record may have", n, RECORD_MAX_ATTRS);
+		return -1;
+	}
 	if (record_reserve(r, n) == -1) {
 		seterr(err, errlen, "out of memory decoding %u attributes", n);
 		return -1;

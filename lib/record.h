@@ -88,6 +88,11 @@ const struct xattr *record_find(const struct record *r, const char *name);
 /* Copy src's attributes onto dst (set semantics). */
 int record_merge(struct record *dst, const struct record *src);
 
+/* No record has more attributes: a request claiming more is refused before
+ * anything is decoded (decoded, each costs far more memory than its few
+ * bytes on the wire). */
+#define RECORD_MAX_ATTRS 100000
+
 /* Binary attributes: u32 count, then per attribute u16 name length, name,
  * u32 value length, value. Decoding validates names and rejects duplicates,
  * trailing bytes and lengths past the end. */

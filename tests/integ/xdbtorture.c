@@ -33,6 +33,14 @@
  *                         one BATCH (OP put|set|unset|del); -p: send the
  *                         header and half the payload, -q: all but the
  *                         last byte, then disconnect
+ *   flood CONNS SECS [TYPE COUNT]
+ *                         open CONNS plain connections (the UNIX socket, or
+ *                         TCP to -H/-P: no TLS handshake, half-open for a
+ *                         TLS port), on each send COUNT empty requests of
+ *                         TYPE (a number: 9 STATUS of the client service,
+ *                         300 HC_STATUS of hasvr's control socket) without
+ *                         ever reading, hold them SECS seconds, then close;
+ *                         prints "opened N refused M"
  *   relay LPORT TPORT CAPFILE [CONNS]
  *                         accept CONNS (default 1) connections on
  *                         127.0.0.1:LPORT in turn, relay each to
@@ -78,6 +86,7 @@ usage(void)
 	    "  raw HEX | garbage N SEED | bigput ID SIZE\n"
 	    "  puts PREFIX FIRST COUNT ACKFILE [THREADS] | check ACKFILE\n"
 	    "  batch [-p|-q] op:id[:n=v,...] ...\n"
+	    "  flood CONNS SECS [TYPE COUNT]\n"
 	    "  relay LPORT TPORT CAPFILE [CONNS]\n");
 	exit(2);
 }
@@ -984,6 +993,93 @@ cmd_relay(int argc, char **argv)
 	return 0;
 }
 
+/* One plain connection for flood: NULL-free, -1 when refused. */
+static int
+flood_connect(void)
+{
+	struct sockaddr_un sun;
+	struct sockaddr_in sin;
+	int fd;
+
+	if (opt_sock == NULL) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)atoi(opt_port));
+		if (opt_host == NULL || inet_pton(AF_INET, opt_host,
+		    &sin.sin_addr) != 1)
+			return -1;
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(opt_sock) >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, opt_sock, strlen(opt_sock));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+cmd_flood(int argc, char **argv)
+{
+	unsigned long long conns, secs, type = 0, count = 0, i, k;
+	int *fds, opened = 0, refused = 0;
+	struct frame_hdr h;
+	unsigned char hdr[PROTO_HDR_LEN];
+
+	if (argc != 3 && argc != 5)
+		usage();
+	if (opt_sock == NULL && (opt_host == NULL || opt_port == NULL))
+		usage();
+	conns = num_arg(argv[1], "connections");
+	secs = num_arg(argv[2], "seconds");
+	if (argc == 5) {
+		type = num_arg(argv[3], "type");
+		count = num_arg(argv[4], "count");
+	}
+	if (conns > 4096 || type > 65535)
+		usage();
+	if ((fds = calloc(conns ? conns : 1, sizeof(*fds))) == NULL)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < conns; i++) {
+		if ((fds[i] = flood_connect()) == -1) {
+			refused++;
+			continue;
+		}
+		opened++;
+		for (k = 0; k < count; k++) {
+			memset(&h, 0, sizeof(h));
+			h.type = (uint16_t)type;
+			h.seq = (uint32_t)k + 1;
+			proto_hdr_encode(&h, hdr);
+			/* the server may stop reading: do not wait for it */
+			if (send(fds[i], hdr, sizeof(hdr), MSG_DONTWAIT) !=
+			    (ssize_t)sizeof(hdr))
+				break;
+		}
+	}
+	printf("opened %d refused %d\n", opened, refused);
+	fflush(stdout);
+	sleep((unsigned)secs);
+	for (i = 0; i < conns; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	free(fds);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1050,6 +1146,8 @@ main(int argc, char **argv)
 		return cmd_batch(argc, argv);
 	if (strcmp(argv[0], "relay") == 0)
 		return cmd_relay(argc, argv);
+	if (strcmp(argv[0], "flood") == 0)
+		return cmd_flood(argc, argv);
 	usage();
 	return 2;
 }

@@ -385,6 +385,20 @@ t_codec(void)
 	CU_ASSERT_EQUAL(record_decode_attrs(&d, b.p, b.len, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(d.nattr, 100);
 
+	/* More attributes than a record may have: refused from the count,
+	 * before any is decoded (600,000 duplicates in 4 MB once cost guisvr
+	 * 60 MB per request). */
+	buf_reset(&b);
+	buf_put_u32(&b, RECORD_MAX_ATTRS + 1);
+	for (int i = 0; i <= RECORD_MAX_ATTRS; i++) {
+		buf_put_str16(&b, "a", 1);
+		buf_put_str32(&b, "", 0);
+	}
+	CU_ASSERT_EQUAL(record_decode_attrs(&d, b.p, b.len, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "more than the 100000 a record may "
+	    "have"));
+	CU_ASSERT_EQUAL(d.nattr, 0);
+
 	/* Zero attributes. */
 	CU_ASSERT_EQUAL(record_decode_attrs(&d, "\0\0\0\0", 4, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(d.nattr, 0);
