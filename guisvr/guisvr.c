@@ -120,6 +120,8 @@ ha_config_load(void)
 	/* it holds highAvail.HMACKey */
 	if (g.hacfg.nerrors == 0 && util_check_private(path, err, sizeof(err)) != 0)
 		cfg_add_error(&g.hacfg, 0, "%s", err);
+	if (g.hacfg.nerrors == 0)
+		hacfg_check_keys(&g.hacfg);   /* highAvail.tlsKeyFile */
 	if (g.hacfg.nerrors != 0)
 		return;
 	hacfg_view(&g.hacfg, &g.ha);

@@ -81,6 +81,8 @@ load_config(struct ha *h)
 	if (h->cfg.nerrors == 0 && util_check_private(h->cfgfile, err,
 	    sizeof(err)) != 0)
 		cfg_add_error(&h->cfg, 0, "%s", err);
+	if (h->cfg.nerrors == 0)
+		hacfg_check_keys(&h->cfg);
 	if (h->cfg.nerrors > 0)
 		return (int)h->cfg.nerrors;
 	hacfg_view(&h->cfg, &h->hc);
@@ -110,6 +112,13 @@ load_config(struct ha *h)
 		cfg_add_error(&h->gcfg, 0, "%s", err);
 		n++;
 	}
+	/* guisvr refuses these at start: say so here, where -n is run */
+	if (n == 0 && util_check_private(h->guisvr_cfg, err, sizeof(err)) != 0) {
+		cfg_add_error(&h->gcfg, 0, "%s", err);
+		n++;
+	}
+	if (n == 0 && cfg_check_private(&h->gcfg, "guiSvr.clientKeyFile", 1) != 0)
+		n++;
 	if (n > 0)
 		return (int)h->cfg.nerrors + n;
 	if (!same_file(cfg_str(&h->gcfg, "guiSvr.haConfig"), h->cfgfile))
