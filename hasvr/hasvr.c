@@ -182,6 +182,11 @@ setup_user(struct ha *h, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	/* the guisvr started below runs as the user too and cannot take
+	 * its folders over from root (make install, a run as root) */
+	if (pw != NULL && geteuid() == 0 &&
+	    guicfg_make_dirs(&h->gp, pw->pw_uid, pw->pw_gid, err, errlen) != 0)
+		return -1;
 	if (pw != NULL && geteuid() == 0 && pw->pw_uid != 0) {
 		if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
 		    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
