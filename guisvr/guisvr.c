@@ -120,6 +120,8 @@ ha_config_load(void)
 	/* it holds highAvail.HMACKey */
 	if (g.hacfg.nerrors == 0 && util_check_private(path, err, sizeof(err)) != 0)
 		cfg_add_error(&g.hacfg, 0, "%s", err);
+	if (g.hacfg.nerrors == 0)
+		hacfg_check_keys(&g.hacfg);   /* highAvail.tlsKeyFile */
 	if (g.hacfg.nerrors != 0)
 		return;
 	hacfg_view(&g.hacfg, &g.ha);
@@ -191,47 +193,15 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(g.base);
 }
 
-/* Create the runtime folders, owned by the daemon's user. */
-static int
-make_dirs(uid_t uid, gid_t gid, char *err, size_t errlen)
-{
-	const char *dirs[] = { g.paths.vardir, g.paths.xdb, g.paths.data, g.paths.log,
-	    g.paths.init, g.paths.rundir, NULL };
-	char errdir[1024];
-	char *slash;
-	int i;
-
-	util_strlcpy(errdir, g.paths.errlog, sizeof(errdir));
-	if ((slash = strrchr(errdir, '/')) != NULL)
-		*slash = '\0';
-	for (i = 0; dirs[i]; i++) {
-		if (util_mkdirs(dirs[i], 0750, err, errlen) != 0)
-			return -1;
-		if (uid != (uid_t)-1 && i > 0 && chown(dirs[i], uid, gid) != 0) {
-			snprintf(err, errlen, "chown %s: %s", dirs[i], strerror(errno));
-			return -1;
-		}
-	}
-	if (util_mkdirs(errdir, 0750, err, errlen) != 0)
-		return -1;
-	if (uid != (uid_t)-1 && chown(errdir, uid, gid) != 0) {
-		snprintf(err, errlen, "chown %s: %s", errdir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* Drop to guiSvr.setuid when started as root. */
 static int
 drop_privileges(const char *user, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
-	if (user[0] == '\0') {
-		if (make_dirs((uid_t)-1, (gid_t)-1, err, errlen) != 0)
-			return -1;
-		return 0;
-	}
+	if (user[0] == '\0')
+		return guicfg_make_dirs(&g.paths, (uid_t)-1, (gid_t)-1, err,
+		    errlen);
 	if ((pw = getpwnam(user)) == NULL) {
 		snprintf(err, errlen, "guiSvr.setuid: no such user '%s'", user);
 		return -1;
@@ -243,9 +213,10 @@ drop_privileges(const char *user, char *err, size_t errlen)
 			    user, (long)geteuid(), user);
 			return -1;
 		}
-		return make_dirs((uid_t)-1, (gid_t)-1, err, errlen);
+		return guicfg_make_dirs(&g.paths, (uid_t)-1, (gid_t)-1, err,
+		    errlen);
 	}
-	if (make_dirs(pw->pw_uid, pw->pw_gid, err, errlen) != 0)
+	if (guicfg_make_dirs(&g.paths, pw->pw_uid, pw->pw_gid, err, errlen) != 0)
 		return -1;
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {

@@ -81,6 +81,8 @@ load_config(struct ha *h)
 	if (h->cfg.nerrors == 0 && util_check_private(h->cfgfile, err,
 	    sizeof(err)) != 0)
 		cfg_add_error(&h->cfg, 0, "%s", err);
+	if (h->cfg.nerrors == 0)
+		hacfg_check_keys(&h->cfg);
 	if (h->cfg.nerrors > 0)
 		return (int)h->cfg.nerrors;
 	hacfg_view(&h->cfg, &h->hc);
@@ -110,6 +112,13 @@ load_config(struct ha *h)
 		cfg_add_error(&h->gcfg, 0, "%s", err);
 		n++;
 	}
+	/* guisvr refuses these at start: say so here, where -n is run */
+	if (n == 0 && util_check_private(h->guisvr_cfg, err, sizeof(err)) != 0) {
+		cfg_add_error(&h->gcfg, 0, "%s", err);
+		n++;
+	}
+	if (n == 0 && cfg_check_private(&h->gcfg, "guiSvr.clientKeyFile", 1) != 0)
+		n++;
 	if (n > 0)
 		return (int)h->cfg.nerrors + n;
 	if (!same_file(cfg_str(&h->gcfg, "guiSvr.haConfig"), h->cfgfile))
@@ -173,6 +182,11 @@ setup_user(struct ha *h, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	/* the guisvr started below runs as the user too and cannot take
+	 * its folders over from root (make install, a run as root) */
+	if (pw != NULL && geteuid() == 0 &&
+	    guicfg_make_dirs(&h->gp, pw->pw_uid, pw->pw_gid, err, errlen) != 0)
+		return -1;
 	if (pw != NULL && geteuid() == 0 && pw->pw_uid != 0) {
 		if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
 		    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {

@@ -799,6 +799,24 @@ cfg_line(const struct cfg *c, const char *name)
 	return cfg_get(c, name)->line;
 }
 
+int
+cfg_check_private(struct cfg *c, const char *name, int must_exist)
+{
+	char err[1200];
+	const char *path;
+	struct stat st;
+
+	if (!cfg_isset(c, name))
+		return 0;
+	path = cfg_str(c, name);
+	if (!must_exist && stat(path, &st) == -1 && errno == ENOENT)
+		return 0;
+	if (util_check_private(path, err, sizeof(err)) == 0)
+		return 0;
+	cfg_add_error(c, cfg_line(c, name), "%s: %s", name, err);
+	return -1;
+}
+
 long long
 cfg_num(const struct cfg *c, const char *name)
 {

@@ -78,6 +78,12 @@ const char *cfg_str(const struct cfg *c, const char *name);   /* "" if unset */
 int cfg_isset(const struct cfg *c, const char *name);
 int cfg_line(const struct cfg *c, const char *name);   /* 0 if from the default */
 
+/* The file named by key name (a path) must be private (util_check_private):
+ * else an error "file:line: NAME: FILE is readable by others (mode 0644):
+ * run chmod 600 FILE". Unset: nothing to check. A file that does not exist
+ * is an error only with must_exist. Returns 0, or -1 when it added an error. */
+int cfg_check_private(struct cfg *c, const char *name, int must_exist);
+
 /* Print every error to stderr, one per line. */
 void cfg_print_errors(const struct cfg *c);
 /* Write a commented sample file for the table (every key, its help, default). */

@@ -3,8 +3,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "guicfg.h"
 #include "util.h"
@@ -201,4 +203,41 @@ guicfg_paths(const struct cfg *c, struct guicfg_paths *p, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+int
+guicfg_make_dirs(const struct guicfg_paths *p, uid_t uid, gid_t gid, char *err,
+    size_t errlen)
+{
+	const char *dirs[] = { p->vardir, p->xdb, p->data, p->log, p->init,
+	    p->rundir, NULL, NULL };
+	const char *own[] = { p->data, p->log, p->init };
+	char errdir[sizeof(p->errlog)], logprefix[64], *slash;
+	size_t i, n;
+
+	/* errorLog/ and the names of the rotated logs: "guiDaemon." */
+	util_strlcpy(errdir, p->errlog, sizeof(errdir));
+	if ((slash = strrchr(errdir, '/')) != NULL)
+		*slash = '\0';
+	dirs[6] = errdir;
+	util_strlcpy(logprefix, slash != NULL ? slash + 1 : p->errlog,
+	    sizeof(logprefix));
+	n = strlen(logprefix);
+	while (n > 0 && logprefix[n - 1] >= '0' && logprefix[n - 1] <= '9')
+		logprefix[--n] = '\0';
+
+	for (i = 0; dirs[i] != NULL; i++) {
+		if (util_mkdirs(dirs[i], 0750, err, errlen) != 0)
+			return -1;
+		if (uid != (uid_t)-1 && i > 0 && chown(dirs[i], uid, gid) != 0) {
+			snprintf(err, errlen, "chown %s: %s", dirs[i], strerror(errno));
+			return -1;
+		}
+	}
+	if (uid == (uid_t)-1)
+		return 0;
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (util_chown_entries(own[i], NULL, uid, gid, err, errlen) != 0)
+			return -1;
+	return util_chown_entries(errdir, logprefix, uid, gid, err, errlen);
 }

@@ -3,6 +3,8 @@
 #ifndef HASVR_GUICFG_H
 #define HASVR_GUICFG_H
 
+#include <sys/types.h>
+
 #include "cfg.h"
 
 extern const struct cfg_key guicfg_keys[];
@@ -34,5 +36,16 @@ struct guicfg_paths {
 	                       * length against sun_path is checked by guisvr) */
 };
 int guicfg_paths(const struct cfg *c, struct guicfg_paths *p, char *err, size_t errlen);
+
+/* guisvr's runtime folders (varDir, xdb/{data,log,init}, run, errorLog),
+ * created when missing (mode 0750). With uid not (uid_t)-1 (started as root
+ * to run as uid) they become uid:gid's, all but varDir itself, and so do
+ * what is already in xdb/data, xdb/log and xdb/init and guisvr's logs in
+ * errorLog: `make install` leaves those root's (DB_CONFIG among them), a
+ * run as root too, and Berkeley DB has to write them all. hasvr does it
+ * before it drops to highAvail.setuid, since the guisvr it starts cannot;
+ * guisvr when started as root. 0, or -1 with err filled. */
+int guicfg_make_dirs(const struct guicfg_paths *p, uid_t uid, gid_t gid, char *err,
+    size_t errlen);
 
 #endif

@@ -435,6 +435,16 @@ hacfg_check(struct cfg *c)
 }
 
 int
+hacfg_check_keys(struct cfg *c)
+{
+	cfg_check_private(c, "highAvail.tlsKeyFile", 1);
+	/* a missing SSH key fails the file sync, which says so; HA runs on */
+	if (cfg_bool(c, "highAvail.fileSync"))
+		cfg_check_private(c, "highAvail.sshKeyFile", 0);
+	return (int)c->nerrors;
+}
+
+int
 hacfg_load(struct cfg *c, const char *path)
 {
 	cfg_init(c, hacfg_keys, hacfg_nkeys);

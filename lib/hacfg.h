@@ -49,6 +49,11 @@ int hacfg_load(struct cfg *c, const char *path);
  * length when enabled, TLS files all-or-none, …); adds errors, returns
  * c->nerrors. */
 int hacfg_check(struct cfg *c);
+/* The private keys haSvr.cfg names (highAvail.tlsKeyFile; with
+ * highAvail.fileSync y, highAvail.sshKeyFile when it exists) must not be
+ * readable by others, like haSvr.cfg itself; adds errors, returns
+ * c->nerrors. Run by the daemons, which read them, not by the tools. */
+int hacfg_check_keys(struct cfg *c);
 /* Fill h from a checked cfg (strings point into c; h->hmac_key too). */
 void hacfg_view(const struct cfg *c, struct hacfg *h);
 

@@ -797,8 +797,97 @@ record_write_text(const struct record *r, FILE *fp)
 	putc('\n', fp);
 }
 
-int
-record_parse_attr_line(const char *line, struct record *r, char *err, size_t errlen)
+/* The names of the record being read, so that each attribute line finds a
+ * duplicate in constant time: a dump may hold a record with tens of
+ * thousands of attributes, and a scan of the earlier ones per line made
+ * reading it quadratic. Open addressing over indices into r->attr (slot 0:
+ * empty, else index + 1), at most half full. */
+struct nameset {
+	size_t *slot;
+	size_t cap;             /* a power of two, or 0 */
+	size_t n;
+};
+
+static size_t
+name_hash(const char *name, size_t nlen)
+{
+	size_t h = 14695981039346656037ULL & SIZE_MAX;     /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < nlen; i++) {
+		h ^= (unsigned char)name[i];
+		h *= (size_t)1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+nameset_free(struct nameset *ns)
+{
+	free(ns->slot);
+	ns->slot = NULL;
+	ns->cap = ns->n = 0;
+}
+
+/* The slot holding name, or the empty slot where it would go. */
+static size_t *
+nameset_slot(const struct nameset *ns, const struct record *r, const char *name,
+    size_t nlen)
+{
+	size_t i = name_hash(name, nlen) & (ns->cap - 1);
+	const char *s;
+
+	for (;; i = (i + 1) & (ns->cap - 1)) {
+		if (ns->slot[i] == 0)
+			return &ns->slot[i];
+		s = r->attr[ns->slot[i] - 1].name;
+		if (strncmp(s, name, nlen) == 0 && s[nlen] == '\0')
+			return &ns->slot[i];
+	}
+}
+
+static int
+nameset_has(const struct nameset *ns, const struct record *r, const char *name,
+    size_t nlen)
+{
+	return ns->cap > 0 && *nameset_slot(ns, r, name, nlen) != 0;
+}
+
+/* Adds attribute idx of r (not yet in the set). 0 or -1 (ENOMEM). */
+static int
+nameset_add(struct nameset *ns, const struct record *r, size_t idx)
+{
+	struct nameset big;
+	const char *name;
+	size_t i;
+
+	if (ns->n + 1 > ns->cap / 2) {
+		big.cap = ns->cap ? ns->cap * 2 : 64;
+		if (big.cap > SIZE_MAX / sizeof(*big.slot) / 2 ||
+		    (big.slot = calloc(big.cap, sizeof(*big.slot))) == NULL)
+			return -1;
+		big.n = 0;
+		for (i = 0; i < ns->cap; i++) {
+			if (ns->slot[i] == 0)
+				continue;
+			name = r->attr[ns->slot[i] - 1].name;
+			*nameset_slot(&big, r, name, strlen(name)) = ns->slot[i];
+			big.n++;
+		}
+		free(ns->slot);
+		*ns = big;
+	}
+	name = r->attr[idx].name;
+	*nameset_slot(ns, r, name, strlen(name)) = idx + 1;
+	ns->n++;
+	return 0;
+}
+
+/* One ":name (value)" line appended to r. With ns (the names of r so far,
+ * kept up to date here) the duplicate check is a look-up, else a scan. */
+static int
+parse_attr_line(const char *line, struct record *r, struct nameset *ns, char *err,
+    size_t errlen)
 {
 	const char *name, *sp, *val, *close, *p;
 	size_t nlen, len, vlen = 0;
@@ -836,7 +925,8 @@ record_parse_attr_line(const char *line, struct record *r, char *err, size_t err
 			return -1;
 		}
 	}
-	if (record_findn(r, name, nlen) != NULL) {
+	if (ns != NULL ? nameset_has(ns, r, name, nlen) :
+	    record_findn(r, name, nlen) != NULL) {
 		seterr(err, errlen, "duplicate attribute '%.*s'", (int)nlen, name);
 		return -1;
 	}
@@ -888,10 +978,20 @@ record_parse_attr_line(const char *line, struct record *r, char *err, size_t err
 		seterr(err, errlen, "out of memory");
 		goto done;
 	}
+	if (ns != NULL && nameset_add(ns, r, r->nattr - 1) == -1) {
+		seterr(err, errlen, "out of memory");
+		goto done;
+	}
 	rc = 0;
 done:
 	free(out);
 	return rc;
+}
+
+int
+record_parse_attr_line(const char *line, struct record *r, char *err, size_t errlen)
+{
+	return parse_attr_line(line, r, NULL, err, errlen);
 }
 
 static int
@@ -907,6 +1007,7 @@ int
 record_read_text(FILE *fp, struct record *r, int *lineno, char *err, size_t errlen)
 {
 	char *line = NULL, e[512], q[300];
+	struct nameset names = { NULL, 0, 0 };
 	size_t cap = 0, n;
 	ssize_t got;
 	int inrec = 0, rc = -1;
@@ -967,13 +1068,14 @@ record_read_text(FILE *fp, struct record *r, int *lineno, char *err, size_t errl
 			    *lineno, quote(q, sizeof(q), line, n), r->id);
 			goto out;
 		}
-		if (record_parse_attr_line(line, r, e, sizeof(e)) == -1) {
+		if (parse_attr_line(line, r, &names, e, sizeof(e)) == -1) {
 			seterr(err, errlen, "line %d: %s (record %s)", *lineno, e, r->id);
 			goto out;
 		}
 	}
 out:
 	free(line);
+	nameset_free(&names);
 	if (rc == -1)
 		record_free(r);
 	return rc;

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -159,6 +160,48 @@ fail:
 	explicit_bzero(key, len);
 	free(key);
 	return NULL;
+}
+
+int
+util_chown_entries(const char *dir, const char *prefix, uid_t uid, gid_t gid,
+    char *err, size_t errlen)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd, rc = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", dir, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (prefix != NULL && strncmp(de->d_name, prefix,
+		    strlen(prefix)) != 0))
+			continue;
+		/* the checks and the chown on one open file: no name swapped
+		 * in between */
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd == -1)
+			continue;       /* a link, a socket, gone: not ours to fix */
+		if (fstat(fd, &st) == 0 && (S_ISDIR(st.st_mode) ||
+		    (S_ISREG(st.st_mode) && st.st_nlink == 1)) &&
+		    (st.st_uid != uid || st.st_gid != gid) &&
+		    fchown(fd, uid, gid) == -1) {
+			snprintf(err, errlen, "chown %s/%s: %s", dir, de->d_name,
+			    strerror(errno));
+			rc = -1;
+		}
+		close(fd);
+	}
+	if (rc == 0 && errno != 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	closedir(d);
+	return rc;
 }
 
 int

@@ -33,6 +33,14 @@ char *util_read_key(const char *path, size_t minlen, char *err, size_t errlen);
 /* mkdir -p with the given mode. 0 or -1 with err filled. */
 int util_mkdirs(const char *path, mode_t mode, char *err, size_t errlen);
 
+/* Give uid:gid the files and folders directly in dir (not below them) whose
+ * names start with prefix (NULL: all). Symbolic links, other kinds of file
+ * and files with more than one hard link are left alone, so that whoever
+ * may write in dir cannot point the chown at a file elsewhere. 0, or -1
+ * with err filled ("chown DIR/NAME: why"). */
+int util_chown_entries(const char *dir, const char *prefix, uid_t uid, gid_t gid,
+    char *err, size_t errlen);
+
 /* Write all / read all on a blocking fd, retrying EINTR and short transfers.
  * util_read_full returns bytes read (< n only at EOF) or -1. */
 int util_write_full(int fd, const void *buf, size_t n);

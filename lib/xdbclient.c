@@ -39,6 +39,7 @@ struct xdbc {
 	size_t max_frame;
 	uint32_t seq;
 	int broken;
+	int peer_closed;       /* a send failed because guisvr closed */
 	struct buf out;
 	struct buf in;
 };
@@ -291,9 +292,11 @@ io_write(struct xdbc *c, const void *p, size_t n, struct xerr *e)
 			if (rc <= 0) {
 				int se = SSL_get_error(c->ssl, rc);
 
-				if (se == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+				if (se == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+					c->peer_closed = 1;
 					return broken(c, e, "connection to %s closed by "
 					    "guisvr while sending", c->peer);
+				}
 				tlsctx_errstr(why, sizeof(why));
 				return broken(c, e, "TLS error sending to %s: %s", c->peer, why);
 			}
@@ -301,9 +304,11 @@ io_write(struct xdbc *c, const void *p, size_t n, struct xerr *e)
 		} else if ((w = send(c->fd, q, n, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EPIPE || errno == ECONNRESET)
+			if (errno == EPIPE || errno == ECONNRESET) {
+				c->peer_closed = 1;
 				return broken(c, e, "connection to %s closed by guisvr",
 				    c->peer);
+			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return broken(c, e, "guisvr at %s accepted no data for %d "
 				    "seconds", c->peer, XDBC_REPLY_TIMEOUT_SECS);
@@ -411,18 +416,6 @@ xdbc_read_frame(struct xdbc *c, struct frame_hdr *h, struct buf *payload, struct
 	return 0;
 }
 
-/* Sends c->out (a finished frame). */
-static int
-send_request(struct xdbc *c, struct xerr *e)
-{
-	if (c->out.oom)
-		return broken(c, e, "request to %s could not be built (out of memory or "
-		    "a field over its size limit)", c->peer);
-	if (xdbc_send_raw(c, c->out.p, c->out.len, e) == -1)
-		return -1;
-	return 0;
-}
-
 /* Reads one reply to request seq. Returns 0 with the frame in h / c->in,
  * an xe_code for an ERR reply, or -1. */
 static int
@@ -451,6 +444,35 @@ read_reply(struct xdbc *c, uint32_t seq, struct frame_hdr *h, struct xerr *e)
 	return (int)code;
 }
 
+/* Sends c->out (a finished frame): 0, -1, or the xe_code of the ERR reply
+ * guisvr sent before it closed the connection in the middle of the
+ * request (one over guiSvr.maxRequestSize is refused that way: its reason
+ * is only in that reply). */
+static int
+send_request(struct xdbc *c, struct xerr *e)
+{
+	struct frame_hdr h;
+	struct xerr why;
+	int rc;
+
+	if (c->out.oom)
+		return broken(c, e, "request to %s could not be built (out of memory or "
+		    "a field over its size limit)", c->peer);
+	if (xdbc_send_raw(c, c->out.p, c->out.len, e) == 0)
+		return 0;
+	if (!c->peer_closed)
+		return -1;
+	/* what guisvr wrote before closing is still there to read */
+	c->broken = 0;
+	rc = read_reply(c, c->seq, &h, &why);
+	c->broken = 1;
+	if (rc <= 0)
+		return -1;      /* no reason sent: keep "closed by guisvr" */
+	if (e != NULL)
+		*e = why;
+	return rc;
+}
+
 static int
 unexpected(struct xdbc *c, const struct frame_hdr *h, int req, struct xerr *e)
 {
@@ -466,8 +488,8 @@ simple_request(struct xdbc *c, int req, uint16_t want, struct xerr *e)
 	int rc;
 
 	proto_finish(&c->out);
-	if (send_request(c, e) == -1)
-		return -1;
+	if ((rc = send_request(c, e)) != 0)
+		return rc;
 	if ((rc = read_reply(c, c->seq, &h, e)) != 0)
 		return rc;
 	if (h.type != want)
@@ -580,8 +602,8 @@ xdbc_list(struct xdbc *c, const char *prefix, int ids_only, uint32_t limit,
 	buf_put_str16(&c->out, prefix, strlen(prefix));
 	buf_put_u32(&c->out, limit);
 	proto_finish(&c->out);
-	if (send_request(c, e) == -1)
-		return -1;
+	if ((rc = send_request(c, e)) != 0)
+		return rc;
 	record_init(&r);
 	for (;;) {
 		if ((rc = read_reply(c, c->seq, &h, e)) != 0)

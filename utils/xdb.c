@@ -421,7 +421,8 @@ cmd_load(int argc, char **argv)
 		if (bt.n > 0 && xdbc_batch_commit(c, &bt, &e) != 0)
 			errx(1, "%s: batch of %u records from lines %d-%d not loaded: %s%s; "
 			    "%" PRIu64 " records loaded before it", name, bt.n, first, lineno,
-			    e.msg, e.code == XE_TOOBIG ? " (try a smaller -b)" : "", loaded);
+			    e.msg, e.code == XE_TOOBIG && bt.n > 1 ?
+			    " (try a smaller -b)" : "", loaded);
 		loaded += bt.n;
 		xdbc_batch_free(&bt);
 	}

@@ -410,6 +410,45 @@ fails "wrong key" "refused the key $T/a/etc/ssh/wrong_key of root" \
 assert_grep "ERROR .*file sync stderr: .*Permission denied \(publickey" "$T/halog.new"
 assert_grep "haTrustCheck -f $T/cfg/fail.cfg -p $PEER" "$RESULT"
 
+# When ssh is refused, rsync exits 255 or 12 depending on which it notices
+# first, ssh's exit or the closed pipe (about 1 run in 5 above gives 12).
+# A stand-in rsync first in the PATH gives each status on purpose: the
+# reason comes from ssh's words, whatever the status, and every reason ends
+# with the haTrustCheck command.
+mkdir -p "$T/fakebin"
+cat >"$T/fakebin/rsync" <<'EOF'
+#!/bin/sh
+printf '%s\n' "$FAKE_RSYNC_STDERR" >&2
+exit "$FAKE_RSYNC_EXIT"
+EOF
+chmod 755 "$T/fakebin/rsync"
+# fake_rsync_fails EXIT STDERR REASON-ERE: .haDoDirect with that rsync
+# fails with REASON-ERE and the haTrustCheck command in the result file.
+fake_rsync_fails()
+{
+	ha_cfg "$T/cfg/fail.cfg"
+	FAKE_RSYNC_EXIT=$1 FAKE_RSYNC_STDERR=$2 PATH=$T/fakebin:$PATH \
+	    expect_rc 1 "$DODIRECT" -f "$T/cfg/fail.cfg"
+	result_is FAIL "$3"
+	assert_grep "^reason .*: check with: $top_builddir/utils/haTrustCheck -f $T/cfg/fail.cfg -p $PEER$" \
+	    "$RESULT" "rsync exit $1: the reason does not end with the haTrustCheck command"
+}
+note "a refused key is diagnosed from ssh's stderr whatever rsync's status"
+refused="root@$PEER: Permission denied (publickey).
+rsync: connection unexpectedly closed (0 bytes received so far) [sender]
+rsync error: unexplained error (code 255) at io.c(232) [sender=3.2.7]"
+fake_rsync_fails 255 "$refused" "$PEER refused the key $T/a/etc/ssh/id_ed25519 of root: "
+refused="root@$PEER: Permission denied (publickey,password).
+rsync: connection unexpectedly closed (0 bytes received so far) [sender]
+rsync error: error in rsync protocol data stream (code 12) at io.c(232) [sender=3.2.7]"
+fake_rsync_fails 12 "$refused" "$PEER refused the key $T/a/etc/ssh/id_ed25519 of root: "
+note "a file the peer refuses is not a refused key; every reason has the hint"
+fake_rsync_fails 23 'rsync: [receiver] mkstemp "/etc/.x.abc" failed: Permission denied (13)' \
+    "rsync to $PEER exited 23: rsync: \[receiver\] mkstemp \"/etc/\.x\.abc\" failed: Permission denied \(13\): "
+assert_no_grep "refused the key" "$RESULT"
+fake_rsync_fails 30 "rsync error: timeout in data send/receive (code 30)" \
+    "no data moved for 10 s \(highAvail.syncTimeout; is $PEER or the network overloaded\?\): "
+
 note "unreachable peer: FAIL"
 fails "unreachable" "cannot connect to $PEER port $DEAD_PORT: Connection refused" \
     highAvail.sshPort "$DEAD_PORT"

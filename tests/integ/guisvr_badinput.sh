@@ -2,6 +2,8 @@
 # guisvr_badinput.sh — malformed client frames: each gets an ERR reply where
 # one can be sent (or the connection is closed), nothing is stored, the log
 # names the rejected request, and the daemon keeps serving after every one.
+# xdb, whose request over guiSvr.maxRequestSize is refused while it is still
+# sending, prints the reason guisvr replied.
 #
 # Frame header (lib/proto.h): u32 len, u16 type, u16 flags, u32 seq.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
@@ -103,6 +105,21 @@ expect_rc 1 xdb -w set 0.bad.grow "more=$v"
 assert_grep "maxRecordSize|too (big|large)" "$T/err" "xdb set over the limit: $(cat "$T/err")"
 [ "$(xdb get 0.bad.grow | wc -l)" -eq 1 ] || fail "a refused SET changed 0.bad.grow"
 expect_rc 0 xdb -w del 0.bad.grow
+
+note "xdb is told why a request over maxRequestSize is refused"
+# guisvr stops reading after the header and closes once it has replied:
+# xdb's send fails, and the reason is in the reply waiting to be read
+{ echo 0.bad.huge; printf ':v ('; head -c 10000000 /dev/zero | tr '\0' z; printf ')\n\n'; } \
+    >"$T/huge.txt"
+expect_rc 1 xdb -w load "$T/huge.txt"
+assert_grep "not loaded: (BATCH )?request of [0-9]+ bytes exceeds guiSvr\.maxRequestSize \(262144 bytes\)" \
+    "$T/err" "xdb load of a 10 MB record: $(cat "$T/err")"
+v=$(head -c 100000 /dev/zero | tr '\0' y)
+expect_rc 1 xdb -w set 0.bad.huge "a=$v" "b=$v" "c=$v" "d=$v" "e=$v" "f=$v" "g=$v" "h=$v"
+assert_grep "request of [0-9]+ bytes exceeds guiSvr\.maxRequestSize" "$T/err" \
+    "xdb set of 800 KB: $(cat "$T/err")"
+expect_rc 1 xdb get 0.bad.huge
+assert_alive "requests over maxRequestSize from xdb"
 
 note "a client stalled mid-frame does not block others"
 torture -T 4 frame PUT -l 100 000530 >"$T/stall.out" 2>&1 &

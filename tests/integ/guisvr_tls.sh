@@ -4,7 +4,9 @@
 # a wrong key is refused and logged ("authentication failed from
 # 127.0.0.1"); plain-text and garbage bytes on the TLS port do not hurt the
 # daemon; no record byte crosses the wire in clear (checked with the helper's
-# recording relay, so no packet capture tool is needed).
+# recording relay, so no packet capture tool is needed); a request over
+# guiSvr.maxRequestSize gets xdb guisvr's reason, not just a closed
+# connection.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
 
 test_init tls
@@ -44,6 +46,15 @@ assert_eq "$( (grep -E '^[0-9]' "$T/gen.txt"; echo 0.shadow_server.2) | sort -u 
     "$(xdb count)" "count after a remote load"
 assert_eq "$(digest)" "$("$XDB" -H 127.0.0.1 -P "$PORT" -k "$KEYFILE" dump | grep -v '^#' | sha256sum | cut -d' ' -f1)" \
     "remote and local dumps"
+
+note "a request over guiSvr.maxRequestSize: xdb prints guisvr's reason"
+{ echo 0.tls.huge; printf ':v ('; head -c 10000000 /dev/zero | tr '\0' z; printf ')\n\n'; } \
+    >"$T/huge.txt"
+expect_rc 1 rxdb -k "$KEYFILE" -w load "$T/huge.txt"
+assert_grep "not loaded: (BATCH )?request of [0-9]+ bytes exceeds guiSvr\.maxRequestSize \(4194304 bytes\)" \
+    "$T/err" "xdb load of a 10 MB record over TLS: $(cat "$T/err")"
+expect_rc 1 rxdb -k "$KEYFILE" get 0.tls.huge
+assert_alive "a request over maxRequestSize over TLS"
 
 note "a wrong key"
 (umask 077; echo "a-different-client-key-of-enough-length" >"$T/wrong.key")

@@ -26,6 +26,8 @@ assert_grep '^# Default-Stop: +0 1 6$' "$INITD"
 assert_grep '^### END INIT INFO$' "$INITD"
 assert_no_grep '@[a-z]+@' "$INITD" "unsubstituted @variable@ in $INITD"
 sh -n "$INITD" || fail "$INITD: syntax error"
+# the exit codes the header promises (a bad haSvr.cfg is checked below)
+assert_grep '^# implemented \(reload\), 5 hasvr not installed, 6 haSvr\.cfg has errors\.$' "$INITD"
 
 hasvr_node a 127.0.0.1
 HAPID=$VAR/run/haSvr.pid
@@ -205,14 +207,14 @@ echo "highAvail.heartbeatPort 99999" >>"$T/bad.cfg"
 chmod 600 "$T/bad.cfg"
 defaults "$T/defaults.bad" "$T/bad.cfg"
 run env HASVR_DEFAULTS="$T/defaults.bad" "$INITD" start
-[ "$RC" -ne 0 ] || fail "start with a bad haSvr.cfg exited 0"
+assert_eq 6 "$RC" "start with a bad haSvr.cfg (LSB 6: program is not configured)"
 cat "$T/out" "$T/err"
 assert_grep "bad\\.cfg:[0-9]+: .*heartbeatPort" "$T/err" "the config error is shown"
 assert_grep "failed" "$T/err"
 [ ! -e "$HAPID" ] || fail "a pid file after a refused start"
 assert_eq 0 "$(count_hasvr "$T/bad.cfg")" "hasvr running with the bad config"
 run env HASVR_DEFAULTS="$T/defaults.bad" "$INITD" check
-[ "$RC" -ne 0 ] || fail "check of a bad haSvr.cfg exited 0"
+assert_eq 6 "$RC" "check of a bad haSvr.cfg (LSB 6: program is not configured)"
 cat "$T/out" "$T/err" >"$T/check.out"
 assert_grep "bad\\.cfg:[0-9]+: " "$T/check.out" "check shows the error"
 

@@ -181,6 +181,65 @@ test_util_private_and_key(void)
 	free(dir);
 }
 
+static uid_t
+owner(const char *dir, const char *name)
+{
+	char path[1024];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return lstat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
+}
+
+/* As root: files and folders in the folder change owner, links (symbolic
+ * or hard) and what is below a subfolder do not; the prefix selects. */
+static void
+test_util_chown_entries(void)
+{
+	char *dir, *out, err[HASVR_ERRLEN], path[1024], name[1024];
+	const uid_t to = 65534;         /* nobody's, whether it exists or not */
+
+	if (geteuid() != 0)
+		return;         /* only root gives files away */
+	dir = unit_tmpdir();
+	out = unit_tmpdir();
+	free(make_file(dir, "DB_CONFIG", "x", 0644));
+	free(make_file(dir, "guiDaemon.0", "x", 0640));
+	free(make_file(dir, "ha.log", "x", 0640));
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(path, 0750), 0);
+	free(make_file(path, "below", "x", 0600));
+	free(make_file(out, "target", "x", 0600));
+	snprintf(path, sizeof(path), "%s/target", out);
+	snprintf(name, sizeof(name), "%s/symlink", dir);
+	CU_ASSERT_EQUAL(symlink(path, name), 0);
+	snprintf(name, sizeof(name), "%s/hardlink", dir);
+	CU_ASSERT_EQUAL(link(path, name), 0);
+
+	CU_ASSERT_EQUAL(util_chown_entries(dir, "guiDaemon.", to, to, err,
+	    sizeof(err)), 0);
+	CU_ASSERT_EQUAL(owner(dir, "guiDaemon.0"), to);
+	CU_ASSERT_EQUAL(owner(dir, "ha.log"), 0);
+	CU_ASSERT_EQUAL(owner(dir, "DB_CONFIG"), 0);
+
+	CU_ASSERT_EQUAL(util_chown_entries(dir, NULL, to, to, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(owner(dir, "DB_CONFIG"), to);
+	CU_ASSERT_EQUAL(owner(dir, "ha.log"), to);
+	CU_ASSERT_EQUAL(owner(dir, "sub"), to);
+	CU_ASSERT_EQUAL(owner(dir, "sub/below"), 0);
+	CU_ASSERT_EQUAL(owner(dir, "symlink"), 0);
+	CU_ASSERT_EQUAL(owner(dir, "hardlink"), 0);
+	CU_ASSERT_EQUAL(owner(out, "target"), 0);
+
+	snprintf(path, sizeof(path), "%s/none", dir);
+	CU_ASSERT_EQUAL(util_chown_entries(path, NULL, to, to, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot open: No such file"));
+	unit_rmtree(dir);
+	unit_rmtree(out);
+	free(dir);
+	free(out);
+}
+
 static void
 test_util_read_file(void)
 {
@@ -305,6 +364,7 @@ test_atomicfile_register(void)
 	s = CU_add_suite("util", NULL, NULL);
 	CU_add_test(s, "check_private and read_key", test_util_private_and_key);
 	CU_add_test(s, "read_file", test_util_read_file);
+	CU_add_test(s, "chown_entries", test_util_chown_entries);
 	CU_add_test(s, "parse_size, path_join, mkdirs, clocks", test_util_misc);
 	CU_add_test(s, "write_full and read_full", test_util_full_io);
 }

@@ -586,6 +586,75 @@ t_text_errors(void)
 	bad_text("0.a.1\n:x (a\0b)\n", 15, "line 2: NUL byte in the line");
 }
 
+/* A record of n attributes "attr000000" … in text, one per line after the
+ * id line, with extra appended before the blank line (malloc'd). */
+static char *
+many_attrs(int n, const char *extra)
+{
+	size_t cap = (size_t)n * 24 + strlen(extra) + 32, len;
+	char *t = malloc(cap);
+	int i;
+
+	if (t == NULL)
+		return NULL;
+	len = (size_t)snprintf(t, cap, "0.big.1\n");
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(t + len, cap - len, ":attr%06d (v%d)\n", i, i);
+	snprintf(t + len, cap - len, "%s\n", extra);
+	return t;
+}
+
+/* Many attributes: every name found again however many came before, each
+ * duplicate named with its line, names that only share a prefix or live in
+ * another record never taken for duplicates. */
+static void
+t_text_many_attrs(void)
+{
+	struct record r;
+	char *t;
+	FILE *fp;
+	int line = 0;
+
+	record_init(&r);
+	t = many_attrs(20000, ":attr0 (prefix of every name)\n"
+	    ":attr0000001 (one digit more)\n"
+	    "\n0.big.2\n:attr000007 (another record)");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	fp = fmemopen(t, strlen(t), "r");
+	CU_ASSERT_EQUAL(record_read_text(fp, &r, &line, err, sizeof(err)), 1);
+	CU_ASSERT_EQUAL(r.nattr, 20002);
+	CU_ASSERT_STRING_EQUAL(record_find(&r, "attr000000")->value, "v0");
+	CU_ASSERT_STRING_EQUAL(record_find(&r, "attr019999")->value, "v19999");
+	CU_ASSERT_STRING_EQUAL(record_find(&r, "attr0")->value, "prefix of every name");
+	CU_ASSERT_EQUAL(record_read_text(fp, &r, &line, err, sizeof(err)), 1);
+	CU_ASSERT_STRING_EQUAL(r.id, "0.big.2");
+	CU_ASSERT_EQUAL(r.nattr, 1);
+	CU_ASSERT_EQUAL(record_read_text(fp, &r, &line, err, sizeof(err)), 0);
+	fclose(fp);
+	free(t);
+	record_free(&r);
+
+	/* the first, a middle and the last name again, at the end: line 20002
+	 * is the first line after the 20000 attributes */
+	t = many_attrs(20000, ":attr000000 (again)");
+	bad_text(t, strlen(t), "line 20002: duplicate attribute 'attr000000' "
+	    "(record 0.big.1)");
+	free(t);
+	t = many_attrs(20000, ":x (1)\n:attr012345 (again)\n:attr000001 (again)");
+	bad_text(t, strlen(t), "line 20003: duplicate attribute 'attr012345' "
+	    "(record 0.big.1)");
+	free(t);
+	t = many_attrs(20000, ":attr019999 (again)");
+	bad_text(t, strlen(t), "line 20002: duplicate attribute 'attr019999' "
+	    "(record 0.big.1)");
+	free(t);
+	/* the earlier line's error wins, as it does in a short record */
+	t = many_attrs(20000, ":bad name (1)\n:attr000003 (again)");
+	bad_text(t, strlen(t), "line 20002: bad attribute line ':bad name (1)': "
+	    "expected ':name (value)' (record 0.big.1)");
+	free(t);
+}
+
 static void
 t_parse_assign(void)
 {
@@ -625,5 +694,6 @@ test_record_register(void)
 	CU_add_test(s, "text round trip", t_text_roundtrip);
 	CU_add_test(s, "text read", t_text_read);
 	CU_add_test(s, "text errors", t_text_errors);
+	CU_add_test(s, "text with many attributes", t_text_many_attrs);
 	CU_add_test(s, "parse assign", t_parse_assign);
 }
