@@ -28,6 +28,9 @@
  *   the kernel), and one that takes nothing for CLIENT_DRAIN_MS is closed.
  *   Only a listing, which comes from one snapshot, waits for its reader,
  *   at most CLIENT_DRAIN_MS;
+ * - the requests remote clients are still sending hold at most
+ *   CLIENT_REMOTE_IN_MAX in all: past it a remote connection with a request
+ *   under way is not read until the sweeper sees room again;
  * - refusals and failed handshakes are logged once per kind every 10 s
  *   with a count. */
 #include <sys/types.h>
@@ -66,6 +69,7 @@
 #define CLIENT_MAX_REMOTE 64         /* TLS connections at once */
 #define CLIENT_MAX_PER_ADDR 16       /* ... from one address */
 #define CLIENT_LOG_EVERY_MS 10000
+#define CLIENT_REMOTE_IN_MAX (64u * 1024 * 1024)
 #define MAX_BATCH_OPS 100000
 
 enum tag { TAG_CONN = 0, TAG_UNIX, TAG_TCP, TAG_STOP };
@@ -82,6 +86,8 @@ struct conn {
 	struct buf out;              /* replies not yet taken by the socket */
 	size_t outoff;               /* out.p + outoff is unsent */
 	uint64_t drain_ms;           /* output last moved (or was queued) */
+	int starved;                 /* not read: remote input over its cap;
+				      * the sweeper arms it again (atomic) */
 	char addr[INET6_ADDRSTRLEN]; /* remote address, for per-address limits */
 	int closing;
 	int timed_out;               /* the sweeper ended its handshake */
@@ -102,6 +108,8 @@ struct clientsvc {
 	pthread_mutex_t mu;          /* conns list, nconns, nremote */
 	struct conn *conns;
 	int nconns, nremote;
+	size_t remote_in;            /* bytes in remote connections' c->in
+				      * (atomic) */
 	pthread_mutex_t sweep_mu;
 	uint64_t last_sweep_ms;
 	int stopping;
@@ -136,6 +144,8 @@ conn_arm(struct conn *c, int add)
 	return epoll_ctl(c->cs->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev);
 }
 
+static void conn_in_account(struct conn *, ssize_t);
+
 static void
 conn_free(struct conn *c)
 {
@@ -160,6 +170,7 @@ conn_free(struct conn *c)
 		SSL_free(c->ssl);
 	}
 	close(c->fd);
+	conn_in_account(c, -(ssize_t)c->in.len);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
@@ -670,6 +681,21 @@ conn_handshake(struct conn *c)
 	return -1;
 }
 
+/* c->in grew or shrank by delta: a remote connection's bytes count
+ * against CLIENT_REMOTE_IN_MAX. */
+static void
+conn_in_account(struct conn *c, ssize_t delta)
+{
+	if (!c->remote || delta == 0)
+		return;
+	if (delta > 0)
+		__atomic_add_fetch(&c->cs->remote_in, (size_t)delta,
+		    __ATOMIC_RELAXED);
+	else
+		__atomic_sub_fetch(&c->cs->remote_in, (size_t)-delta,
+		    __ATOMIC_RELAXED);
+}
+
 /* Read what the socket has. 1 got bytes or nothing yet, 0 EOF, -1 error. */
 static int
 conn_fill(struct conn *c)
@@ -678,6 +704,13 @@ conn_fill(struct conn *c)
 
 	for (;;) {
 		ssize_t n;
+
+		/* a request under way waits while remote input is at its cap */
+		if (c->remote && c->in.len > 0 && __atomic_load_n(
+		    &c->cs->remote_in, __ATOMIC_RELAXED) > CLIENT_REMOTE_IN_MAX) {
+			__atomic_store_n(&c->starved, 1, __ATOMIC_RELAXED);
+			return 1;
+		}
 
 		if (c->ssl) {
 			int r;
@@ -714,6 +747,7 @@ conn_fill(struct conn *c)
 		buf_put(&c->in, tmp, (size_t)n);
 		if (c->in.oom)
 			return -1;
+		conn_in_account(c, n);
 		/* enough for one whole frame: handle it before reading further */
 		if (c->in.len >= PROTO_HDR_LEN) {
 			struct frame_hdr h;
@@ -779,6 +813,7 @@ conn_run_frames(struct conn *c)
 	if (off > 0) {
 		memmove(c->in.p, c->in.p + off, c->in.len - off);
 		c->in.len -= off;
+		conn_in_account(c, -(ssize_t)off);
 	}
 }
 
@@ -841,6 +876,8 @@ conn_service(struct conn *c)
 		}
 	}
 	__atomic_store_n(&c->busy, 0, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&c->starved, __ATOMIC_RELAXED))
+		return;             /* sweep_idle arms it when there is room */
 	if (conn_arm(c, 0) != 0) {
 		log_warn("client %s: epoll_ctl", c->peer);
 		conn_free(c);
@@ -1017,6 +1054,16 @@ sweep_idle(struct clientsvc *cs)
 		limit = (uint64_t)cs->opts.idle_timeout_secs * 1000;
 		pthread_mutex_lock(&cs->mu);
 		for (c = cs->conns; c; c = c->next) {
+			if (__atomic_load_n(&c->starved, __ATOMIC_RELAXED) &&
+			    !__atomic_load_n(&c->busy, __ATOMIC_RELAXED) &&
+			    __atomic_load_n(&cs->remote_in, __ATOMIC_RELAXED) <=
+			    CLIENT_REMOTE_IN_MAX) {
+				__atomic_store_n(&c->starved, 0,
+				    __ATOMIC_RELAXED);
+				if (conn_arm(c, 0) != 0)
+					shutdown(c->fd, SHUT_RDWR);
+				continue;
+			}
 			if (__atomic_load_n(&c->busy, __ATOMIC_RELAXED) ||
 			    c->timed_out)
 				continue;

@@ -61,9 +61,9 @@ in_order()
 		prev=$n
 	done
 }
-in_order "$(log_of a)" "guisvr ready" "connectionMgr connected to ha-link" \
+in_order "$(log_of a)" "connectionMgr connected to ha-link" \
     "ha-link: role primary requested" "get BDB event DB_EVENT_REP_MASTER"
-in_order "$(log_of b)" "guisvr ready" "connectionMgr connected to ha-link" \
+in_order "$(log_of b)" "connectionMgr connected to ha-link" \
     "ha-link: role secondary requested" "get BDB event DB_EVENT_REP_CLIENT" \
     "get BDB event DB_EVENT_REP_NEWMASTER" \
     "get BDB event DB_EVENT_REP_STARTUPDONE"

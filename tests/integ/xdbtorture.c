@@ -33,6 +33,9 @@
  *                         one BATCH (OP put|set|unset|del); -p: send the
  *                         header and half the payload, -q: all but the
  *                         last byte, then disconnect
+ *   dupattrs ID N CONNS   on CONNS connections at once, a PUT of ID with N
+ *                         attributes all named "a" (what a client library
+ *                         never sends); print each reply
  *   flood CONNS SECS [TYPE COUNT]
  *                         open CONNS plain connections (the UNIX socket, or
  *                         TCP to -H/-P: no TLS handshake, half-open for a
@@ -86,7 +89,7 @@ usage(void)
 	    "  raw HEX | garbage N SEED | bigput ID SIZE\n"
 	    "  puts PREFIX FIRST COUNT ACKFILE [THREADS] | check ACKFILE\n"
 	    "  batch [-p|-q] op:id[:n=v,...] ...\n"
-	    "  flood CONNS SECS [TYPE COUNT]\n"
+	    "  dupattrs ID N CONNS | flood CONNS SECS [TYPE COUNT]\n"
 	    "  relay LPORT TPORT CAPFILE [CONNS]\n");
 	exit(2);
 }
@@ -993,6 +996,53 @@ cmd_relay(int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_dupattrs(int argc, char **argv)
+{
+	unsigned long long n, conns, i;
+	struct frame_hdr h;
+	struct buf b;
+	int *fds, rc = 0;
+
+	if (argc != 4)
+		usage();
+	n = num_arg(argv[2], "attributes");
+	conns = num_arg(argv[3], "connections");
+	if (n > 10000000 || conns < 1 || conns > 64)
+		usage();
+	buf_init(&b);
+	memset(&h, 0, sizeof(h));
+	buf_put(&b, &h, PROTO_HDR_LEN);
+	buf_put_str16(&b, argv[1], strlen(argv[1]));
+	buf_put_u32(&b, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		buf_put_str16(&b, "a", 1);
+		buf_put_str32(&b, "", 0);
+	}
+	if (b.oom) {
+		fprintf(stderr, "xdbtorture: out of memory\n");
+		return 1;
+	}
+	h.type = XM_PUT;
+	h.len = (uint32_t)(b.len - PROTO_HDR_LEN);
+	h.seq = 1;
+	proto_hdr_encode(&h, b.p);
+	if ((fds = calloc(conns, sizeof(*fds))) == NULL)
+		return 1;
+	for (i = 0; i < conns; i++)
+		fds[i] = raw_connect();
+	for (i = 0; i < conns; i++)
+		if (send_all(fds[i], b.p, b.len) == -1)
+			rc = 1;
+	for (i = 0; i < conns; i++) {
+		(void)print_reply(fds[i]);
+		close(fds[i]);
+	}
+	free(fds);
+	buf_free(&b);
+	return rc;
+}
+
 /* One plain connection for flood: NULL-free, -1 when refused. */
 static int
 flood_connect(void)
@@ -1148,6 +1198,8 @@ main(int argc, char **argv)
 		return cmd_relay(argc, argv);
 	if (strcmp(argv[0], "flood") == 0)
 		return cmd_flood(argc, argv);
+	if (strcmp(argv[0], "dupattrs") == 0)
+		return cmd_dupattrs(argc, argv);
 	usage();
 	return 2;
 }
