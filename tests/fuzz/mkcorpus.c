@@ -709,6 +709,35 @@ corpus_hastatus(void)
 
 /* ---- configuration files ---------------------------------------------- */
 
+/* line with this build's installation folders (the defaults of the path
+ * keys) written as those of the default prefix, so that the seeds do not
+ * depend on where a build installs; into fp. */
+static void
+put_neutral(FILE *fp, const char *line)
+{
+	static const char *const dirs[][2] = {
+		/* SBINDIR before BINDIR: the longer one first */
+		{ SBINDIR, "/opt/hasvr/sbin" }, { BINDIR, "/opt/hasvr/bin" },
+		{ SYSCONFDIR, "/opt/hasvr/etc" },
+		{ LOCALSTATEDIR, "/opt/hasvr/var" },
+	};
+	size_t i, n;
+
+	while (*line != '\0') {
+		for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+			n = strlen(dirs[i][0]);
+			if (strncmp(line, dirs[i][0], n) == 0)
+				break;
+		}
+		if (i < sizeof(dirs) / sizeof(dirs[0])) {
+			fputs(dirs[i][1], fp);
+			line += n;
+		} else
+			putc(*line++, fp);
+	}
+	putc('\n', fp);
+}
+
 /* The key lines of a key table's sample file (cfg_write_sample), as
  * written there (commented out) and uncommented; without the help text,
  * so that the seeds stay short and the fuzzer fast. */
@@ -731,8 +760,8 @@ cfg_samples(const char *harness, const struct cfg_key *keys, size_t nkeys)
 		/* "#key value" is a key; "# text" is help */
 		if (line[0] != '#' || line[1] == ' ' || line[1] == '\0')
 			continue;
-		fprintf(off, "%s\n", line);
-		fprintf(on, "%s\n", line + 1);
+		put_neutral(off, line);
+		put_neutral(on, line + 1);
 	}
 	fclose(on);
 	fclose(off);
