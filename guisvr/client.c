@@ -449,13 +449,11 @@ static void
 job_run(struct clientsvc *cs, struct job *j)
 {
 	struct store *s = cs->store;
+	struct proto_req q;
 	struct reply r;
-	struct rd rd;
 	struct record rec;
-	char err[512], msg[600];
-	const char *s1;
-	size_t n1;
-	int rc = XE_OK;
+	char err[512];
+	int rc;
 	uint64_t count = 0;
 
 	memset(&r, 0, sizeof(r));
@@ -463,140 +461,66 @@ job_run(struct clientsvc *cs, struct job *j)
 	r.seq = j->hdr.seq;
 	buf_init(&r.b);
 	record_init(&rec);
-	rd_init(&rd, j->payload, j->hdr.len);
-	err[0] = '\0';
+	proto_req_init(&q);
 
-	switch (j->hdr.type) {
+	rc = proto_decode_request(&j->hdr, j->payload, MAX_BATCH_OPS, &q, err,
+	    sizeof(err));
+	/* a request that does not decode goes straight to the error reply */
+	switch (rc == XE_OK ? q.type : 0) {
 	case XM_GET:
-	case XM_DEL: {
-		char id[RECORD_ID_MAX + 1];
-
-		s1 = rd_str16(&rd, &n1);
-		if (!rd_done(&rd) || n1 > RECORD_ID_MAX) {
-			rc = XE_BADREQ;
-			snprintf(err, sizeof(err), "malformed %s request",
-			    proto_typename(j->hdr.type));
-			break;
-		}
-		memcpy(id, s1, n1);
-		id[n1] = '\0';
-		if (strlen(id) != n1) {
-			rc = XE_BADID;
-			snprintf(err, sizeof(err), "record id contains a NUL byte");
-			break;
-		}
-		if (j->hdr.type == XM_DEL) {
-			if ((rc = store_del(s, id, err, sizeof(err))) == XE_OK)
-				reply_simple(&r, XM_R_OK);
-			break;
-		}
-		if ((rc = store_get(s, id, &rec, err, sizeof(err))) == XE_OK) {
+		if ((rc = store_get(s, q.id, &rec, err, sizeof(err))) == XE_OK) {
 			proto_begin(&r.b, XM_R_RECORD, 0, r.seq);
 			record_encode(&rec, &r.b);
 			proto_finish(&r.b);
 		}
 		break;
-	}
+	case XM_DEL:
+		if ((rc = store_del(s, q.id, err, sizeof(err))) == XE_OK)
+			reply_simple(&r, XM_R_OK);
+		break;
 	case XM_PUT:
 	case XM_SET:
-	case XM_UNSET: {
-		struct rd peek = rd;
-
-		/* a bad id is the caller's naming mistake, not a broken frame */
-		s1 = rd_str16(&peek, &n1);
-		if (!peek.bad && record_id_valid(s1, n1, err, sizeof(err)) != 0) {
-			rc = XE_BADID;
-			break;
-		}
-		err[0] = '\0';
-		if (record_decode_rd(&rec, &rd, err, sizeof(err)) != 0 || !rd_done(&rd)) {
-			rc = XE_BADREQ;
-			snprintf(msg, sizeof(msg), "malformed %s request: %s",
-			    proto_typename(j->hdr.type), err[0] ? err : "trailing bytes");
-			util_strlcpy(err, msg, sizeof(err));
-			break;
-		}
-		if (j->hdr.type == XM_PUT)
-			rc = store_put(s, &rec, err, sizeof(err));
-		else if (j->hdr.type == XM_SET)
-			rc = store_set(s, &rec, err, sizeof(err));
+	case XM_UNSET:
+		if (q.type == XM_PUT)
+			rc = store_put(s, &q.rec, err, sizeof(err));
+		else if (q.type == XM_SET)
+			rc = store_set(s, &q.rec, err, sizeof(err));
 		else
-			rc = store_unset(s, &rec, err, sizeof(err));
+			rc = store_unset(s, &q.rec, err, sizeof(err));
 		if (rc == XE_OK)
 			reply_simple(&r, XM_R_OK);
 		break;
-	}
-	case XM_LIST:
-	case XM_COUNT: {
-		char prefix[RECORD_ID_MAX + 1];
-		uint32_t limit = 0;
+	case XM_COUNT:
+		if ((rc = store_count(s, q.id, &count, err, sizeof(err))) == XE_OK)
+			reply_u64(&r, XM_R_COUNT, count);
+		break;
+	case XM_LIST: {
+		struct list_ctx lc = { &r, (q.flags & XF_IDS_ONLY) != 0 };
 
-		s1 = rd_str16(&rd, &n1);
-		if (j->hdr.type == XM_LIST)
-			limit = rd_u32(&rd);
-		if (!rd_done(&rd) || n1 > RECORD_ID_MAX) {
-			rc = XE_BADREQ;
-			snprintf(err, sizeof(err), "malformed %s request",
-			    proto_typename(j->hdr.type));
-			break;
-		}
-		memcpy(prefix, s1, n1);
-		prefix[n1] = '\0';
-		if (strlen(prefix) != n1 ||
-		    !record_prefix_valid(prefix, n1, err, sizeof(err))) {
-			rc = XE_BADID;
-			if (!err[0])
-				snprintf(err, sizeof(err), "bad id prefix");
-			break;
-		}
-		if (j->hdr.type == XM_COUNT) {
-			if ((rc = store_count(s, prefix, &count, err, sizeof(err))) == XE_OK)
-				reply_u64(&r, XM_R_COUNT, count);
+		rc = store_list(s, q.id, q.limit, list_cb, &lc, &count, err,
+		    sizeof(err));
+		if (rc == XE_OK) {
+			struct buf tail;
+
+			/* append END after the records still buffered */
+			buf_init(&tail);
+			proto_begin(&tail, XM_R_END, 0, r.seq);
+			buf_put_u64(&tail, count);
+			proto_finish(&tail);
+			buf_put(&r.b, tail.p, tail.len);
+			buf_free(&tail);
 		} else {
-			struct list_ctx lc = { &r, (j->hdr.flags & XF_IDS_ONLY) != 0 };
-
-			rc = store_list(s, prefix, limit, list_cb, &lc, &count, err, sizeof(err));
-			if (rc == XE_OK) {
-				size_t start = r.b.len;
-				struct buf tail;
-
-				/* append END after the records still buffered */
-				buf_init(&tail);
-				proto_begin(&tail, XM_R_END, 0, r.seq);
-				buf_put_u64(&tail, count);
-				proto_finish(&tail);
-				buf_put(&r.b, tail.p, tail.len);
-				buf_free(&tail);
-				(void)start;
-			} else {
-				/* drop partial records; the ERR ends the reply */
-				buf_reset(&r.b);
-			}
+			/* drop partial records; the ERR ends the reply */
+			buf_reset(&r.b);
 		}
 		break;
 	}
-	case XM_BATCH: {
-		struct rec_op *ops = NULL;
-		size_t nops = 0;
-
-		if (proto_parse_batch(j->payload, j->hdr.len, &ops, &nops, MAX_BATCH_OPS,
-		    err, sizeof(err)) != 0) {
-			rc = XE_BADREQ;
-			snprintf(msg, sizeof(msg), "malformed BATCH request: %s", err);
-			util_strlcpy(err, msg, sizeof(err));
-			break;
-		}
-		if ((rc = store_batch(s, ops, nops, err, sizeof(err))) == XE_OK)
+	case XM_BATCH:
+		if ((rc = store_batch(s, q.ops, q.nops, err, sizeof(err))) == XE_OK)
 			reply_simple(&r, XM_R_OK);
-		proto_free_ops(ops, nops);
 		break;
-	}
 	case XM_STATUS:
 		status_reply(cs, &r);
-		break;
-	default:
-		rc = XE_UNKNOWN;
-		snprintf(err, sizeof(err), "unknown request type %u", j->hdr.type);
 		break;
 	}
 	if (rc != XE_OK) {
@@ -629,6 +553,7 @@ job_run(struct clientsvc *cs, struct job *j)
 	reply_flush(&r, 0);
 	buf_free(&r.b);
 	record_free(&rec);
+	proto_req_free(&q);
 }
 
 

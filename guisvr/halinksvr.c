@@ -72,18 +72,6 @@ struct halinksvr {
 	char off_reason[512];
 };
 
-static const char *
-type_name(uint16_t t)
-{
-	switch (t) {
-	case HL_ROLE: return "HL_ROLE";
-	case HL_STATE: return "HL_STATE";
-	case HL_SUBSCRIBE: return "HL_SUBSCRIBE";
-	case HL_SYNC: return "HL_SYNC";
-	}
-	return "?";
-}
-
 static void
 wake(struct halinksvr *s)
 {
@@ -182,21 +170,6 @@ halinksvr_event(const char *line, void *arg)
 		wake(s);
 }
 
-static int
-payload_len(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
-    uint32_t want, const char *layout)
-{
-	char msg[256];
-
-	if (h->len == want)
-		return 0;
-	snprintf(msg, sizeof(msg), "%s payload is %u bytes, expected %u (%s)",
-	    type_name(h->type), h->len, want, layout);
-	log_warnx("ha-link connection %d: %s", c->id, msg);
-	reply_err(s, c, h->seq, XE_BADREQ, msg);
-	return -1;
-}
-
 /* Role and sync changes: hasvr's user (guisvr's own) and root only. 1 if
  * allowed, else 0 with XE_AUTH answered and the refusal logged. */
 static int
@@ -220,99 +193,70 @@ may_change(struct halinksvr *s, struct hlconn *c, uint32_t seq,
 }
 
 static void
-do_role(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
-    const unsigned char *p)
+do_role(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 {
-	char err[HASVR_ERRLEN], msg[HASVR_ERRLEN + 64];
-	uint32_t epoch, primary;
-	struct rd rd;
-	int role, rc;
+	char err[HASVR_ERRLEN];
+	int rc;
 
-	if (payload_len(s, c, h, 9, "u8 role, u32 epoch, u32 primary") == -1)
+	if (!may_change(s, c, q->seq, "role change"))
 		return;
-	rd_init(&rd, p, h->len);
-	role = rd_u8(&rd);
-	epoch = rd_u32(&rd);
-	primary = rd_u32(&rd);
-	if (!may_change(s, c, h->seq, "role change"))
-		return;
-	if (role != HL_ROLE_PRIMARY && role != HL_ROLE_SECONDARY &&
-	    role != HL_ROLE_NONE) {
-		snprintf(msg, sizeof(msg), "unknown role %d (none 0, primary 1, "
-		    "secondary 2)", role);
-		log_warnx("ha-link connection %d: %s", c->id, msg);
-		reply_err(s, c, h->seq, XE_BADREQ, msg);
-		return;
-	}
 	if (s->rep == NULL) {
-		log_warnx("ha-link: role %s refused: %s", halink_role_name(role),
+		log_warnx("ha-link: role %s refused: %s", halink_role_name(q->role),
 		    s->off_reason);
-		reply_err(s, c, h->seq, XE_BADREQ, s->off_reason);
+		reply_err(s, c, q->seq, XE_BADREQ, s->off_reason);
 		return;
 	}
-	log_info("ha-link: role %s requested (epoch %u)", halink_role_name(role),
-	    epoch);
+	log_info("ha-link: role %s requested (epoch %u)", halink_role_name(q->role),
+	    q->epoch);
 	err[0] = '\0';
-	if ((rc = rep_set_role(s->rep, role, epoch, primary, err,
+	if ((rc = rep_set_role(s->rep, q->role, q->epoch, q->primary, err,
 	    sizeof(err))) != 0) {
 		if (err[0] == '\0')
 			util_strlcpy(err, proto_errname(rc), sizeof(err));
-		log_warnx("ha-link: role %s refused: %s", halink_role_name(role),
+		log_warnx("ha-link: role %s refused: %s", halink_role_name(q->role),
 		    err);
-		reply_err(s, c, h->seq, rc > 0 ? rc : XE_DB, err);
+		reply_err(s, c, q->seq, rc > 0 ? rc : XE_DB, err);
 		return;
 	}
-	reply_ok(s, c, h->seq);
+	reply_ok(s, c, q->seq);
 }
 
 static void
-do_sync(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
-    const unsigned char *p)
+do_sync(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 {
-	char err[HASVR_ERRLEN], msg[HASVR_ERRLEN + 64];
+	char err[HASVR_ERRLEN];
 	int rc;
 
-	if (payload_len(s, c, h, 1, "u8 enable") == -1)
+	if (!may_change(s, c, q->seq, "sync switch"))
 		return;
-	if (!may_change(s, c, h->seq, "sync switch"))
-		return;
-	if (p[0] > 1) {
-		snprintf(msg, sizeof(msg), "HL_SYNC value %u: expected 0 (off) "
-		    "or 1 (on)", p[0]);
-		log_warnx("ha-link connection %d: %s", c->id, msg);
-		reply_err(s, c, h->seq, XE_BADREQ, msg);
-		return;
-	}
 	if (s->rep == NULL) {
-		log_warnx("ha-link: sync %s refused: %s", p[0] ? "on" : "off",
+		log_warnx("ha-link: sync %s refused: %s", q->enable ? "on" : "off",
 		    s->off_reason);
-		reply_err(s, c, h->seq, XE_BADREQ, s->off_reason);
+		reply_err(s, c, q->seq, XE_BADREQ, s->off_reason);
 		return;
 	}
-	log_info("ha-link: database sync %s requested", p[0] ? "on" : "off");
+	log_info("ha-link: database sync %s requested", q->enable ? "on" : "off");
 	err[0] = '\0';
-	if ((rc = rep_set_sync(s->rep, p[0], err, sizeof(err))) != 0) {
+	if ((rc = rep_set_sync(s->rep, q->enable, err, sizeof(err))) != 0) {
 		if (err[0] == '\0')
 			util_strlcpy(err, proto_errname(rc), sizeof(err));
-		log_warnx("ha-link: sync %s refused: %s", p[0] ? "on" : "off",
+		log_warnx("ha-link: sync %s refused: %s", q->enable ? "on" : "off",
 		    err);
-		reply_err(s, c, h->seq, rc > 0 ? rc : XE_DB, err);
+		reply_err(s, c, q->seq, rc > 0 ? rc : XE_DB, err);
 		return;
 	}
-	reply_ok(s, c, h->seq);
+	reply_ok(s, c, q->seq);
 }
 
 static void
-do_state(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h)
+do_state(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 {
 	struct buf b;
 	char *text;
 	int n;
 
-	if (payload_len(s, c, h, 0, "empty") == -1)
-		return;
 	if ((text = malloc(HLS_STATE_MAX)) == NULL) {
-		reply_err(s, c, h->seq, XE_BUSY, "out of memory");
+		reply_err(s, c, q->seq, XE_BUSY, "out of memory");
 		return;
 	}
 	if (s->rep == NULL)
@@ -325,7 +269,7 @@ do_state(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h)
 			n = (int)strlen(text);
 	}
 	buf_init(&b);
-	proto_begin(&b, HL_R_STATE, 0, h->seq);
+	proto_begin(&b, HL_R_STATE, 0, q->seq);
 	buf_put_str32(&b, text, (size_t)n);
 	proto_finish(&b);
 	queue(s, c, &b);
@@ -334,14 +278,12 @@ do_state(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h)
 }
 
 static void
-do_subscribe(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h)
+do_subscribe(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 {
 	struct buf b;
 
-	if (payload_len(s, c, h, 0, "empty") == -1)
-		return;
 	buf_init(&b);
-	proto_begin(&b, XM_R_OK, 0, h->seq);
+	proto_begin(&b, XM_R_OK, 0, q->seq);
 	proto_finish(&b);
 	/* OK first, then events: both under one lock */
 	pthread_mutex_lock(&s->mu);
@@ -357,27 +299,31 @@ static void
 handle(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
     const unsigned char *p)
 {
-	char msg[128];
+	struct hl_req q;
+	char msg[256];
+	int rc;
 
-	switch (h->type) {
-	case HL_ROLE:
-		do_role(s, c, h, p);
-		return;
-	case HL_STATE:
-		do_state(s, c, h);
-		return;
-	case HL_SUBSCRIBE:
-		do_subscribe(s, c, h);
-		return;
-	case HL_SYNC:
-		do_sync(s, c, h, p);
+	/* a malformed request is answered and logged; the connection stays */
+	if ((rc = halink_decode_request(h, p, &q, msg, sizeof(msg))) != 0) {
+		log_warnx("ha-link connection %d: %s%s", c->id, msg,
+		    rc == XE_UNKNOWN ? "; answered with an error" : "");
+		reply_err(s, c, h->seq, rc, msg);
 		return;
 	}
-	snprintf(msg, sizeof(msg), "unknown ha-link request type %u",
-	    h->type);
-	log_warnx("ha-link connection %d: %s; answered with an error", c->id,
-	    msg);
-	reply_err(s, c, h->seq, XE_UNKNOWN, msg);
+	switch (q.type) {
+	case HL_ROLE:
+		do_role(s, c, &q);
+		return;
+	case HL_STATE:
+		do_state(s, c, &q);
+		return;
+	case HL_SUBSCRIBE:
+		do_subscribe(s, c, &q);
+		return;
+	case HL_SYNC:
+		do_sync(s, c, &q);
+		return;
+	}
 }
 
 /* Handle every whole frame in c->in. */
@@ -392,7 +338,7 @@ process(struct halinksvr *s, struct hlconn *c)
 		proto_hdr_decode(c->in + used, &h);
 		if (h.len > HLS_MAX_REQ) {
 			snprintf(msg, sizeof(msg), "%s request of %u bytes is over "
-			    "the ha-link limit of %d bytes", type_name(h.type),
+			    "the ha-link limit of %d bytes", halink_typename(h.type),
 			    h.len, HLS_MAX_REQ);
 			log_warnx("ha-link connection %d: %s (type %u); closing",
 			    c->id, msg, h.type);

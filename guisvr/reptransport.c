@@ -50,7 +50,6 @@
 #include "util.h"
 #include "reptransport.h"
 
-#define RT_VERSION              1
 #define RT_IDENTITY             "hasvr-rep"
 #define RT_BACKOFF_MIN_MS       100
 #define RT_BACKOFF_MAX_MS       1000    /* a rejoining peer waits at most this */
@@ -63,9 +62,6 @@
 #define RT_DEFAULT_QUEUE        (8u * 1024 * 1024)
 #define RT_DEFAULT_TIMEOUT_MS   5000
 #define RT_MAXPEERS             8
-#define RT_MSG_HDR              21      /* type + 5 u32 */
-#define RT_HELLO_HDR            11      /* type + eid + version + u16 build length */
-#define RT_BUILD_MAX            255
 #define RT_COALESCE_MAX         16384   /* one TLS record's worth */
 
 /* One log line per kind and peer per RT_RATELIMIT_MS; the rest are counted
@@ -187,6 +183,141 @@ get16(const unsigned char *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
+
+/* ---- the frame codec (pure; see reptransport.h) ------------------------- */
+
+static int frame_bad(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+frame_bad(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int
+rt_frame_len(const unsigned char *word, size_t avail, size_t max_frame,
+    uint32_t *len, char *why, size_t whylen)
+{
+	*len = 0;
+	if (avail < RT_LEN_WORD)
+		return 0;
+	*len = get32(word);
+	if (*len == 0)
+		return frame_bad(why, whylen, "empty frame");
+	if (*len > max_frame)
+		return frame_bad(why, whylen, "length %u over the limit of %zu bytes",
+		    *len, max_frame);
+	return avail - RT_LEN_WORD >= *len;
+}
+
+int
+rt_frame_parse(const unsigned char *f, uint32_t len, int up,
+    struct rt_frame *fr, char *why, size_t whylen)
+{
+	struct rt_msg *m = &fr->msg;
+	uint32_t blen;
+
+	memset(fr, 0, sizeof(*fr));
+	if (len == 0)
+		return frame_bad(why, whylen, "empty frame");
+	fr->type = m->type = f[0];
+	if (f[0] == RT_HELLO) {
+		if (up)
+			return frame_bad(why, whylen, "a second HELLO");
+		if (len < RT_HELLO_HDR)
+			return frame_bad(why, whylen, "HELLO of %u bytes is shorter "
+			    "than its header", len);
+		fr->hello_eid = get32(f + 1);
+		fr->hello_version = get32(f + 5);
+		blen = get16(f + 9);
+		if (RT_HELLO_HDR + blen != len)
+			return frame_bad(why, whylen, "HELLO build length %u does "
+			    "not match frame length %u", blen, len);
+		fr->build = f + RT_HELLO_HDR;
+		fr->build_len = (uint16_t)blen;
+		return 0;
+	}
+	if (f[0] != RT_MSG && f[0] != RT_ACK && f[0] != RT_PING)
+		return frame_bad(why, whylen, "unknown type %u", f[0]);
+	if (!up)
+		return frame_bad(why, whylen, "type %u before HELLO", f[0]);
+	switch (f[0]) {
+	case RT_PING:
+		if (len != 1)
+			return frame_bad(why, whylen, "PING of %u bytes, expected 1",
+			    len);
+		break;
+	case RT_ACK:
+		if (len != RT_ACK_LEN)
+			return frame_bad(why, whylen, "ACK of %u bytes, expected %d",
+			    len, RT_ACK_LEN);
+		m->lsn.file = get32(f + 1);
+		m->lsn.offset = get32(f + 5);
+		break;
+	case RT_MSG:
+		if (len < RT_MSG_HDR)
+			return frame_bad(why, whylen, "MSG of %u bytes is shorter "
+			    "than its header", len);
+		m->ctrl_len = get32(f + 1);
+		m->rec_len = get32(f + 5);
+		if ((uint64_t)m->ctrl_len + m->rec_len != len - RT_MSG_HDR)
+			return frame_bad(why, whylen, "MSG lengths %u + %u do not "
+			    "match frame length %u", m->ctrl_len, m->rec_len, len);
+		m->lsn.file = get32(f + 9);
+		m->lsn.offset = get32(f + 13);
+		m->flags = get32(f + 17);
+		m->ctrl = m->ctrl_len > 0 ? f + RT_MSG_HDR : NULL;
+		m->rec = m->rec_len > 0 ? f + RT_MSG_HDR + m->ctrl_len : NULL;
+		break;
+	}
+	return 0;
+}
+
+size_t
+rt_frame_msg_head(const struct rt_msg *m,
+    unsigned char out[RT_LEN_WORD + RT_MSG_HDR])
+{
+	if (m->type == RT_ACK) {
+		put32(out, RT_ACK_LEN);
+		out[4] = RT_ACK;
+		put32(out + 5, m->lsn.file);
+		put32(out + 9, m->lsn.offset);
+		return RT_LEN_WORD + RT_ACK_LEN;
+	}
+	put32(out, RT_MSG_HDR + m->ctrl_len + m->rec_len);
+	out[4] = RT_MSG;
+	put32(out + 5, m->ctrl_len);
+	put32(out + 9, m->rec_len);
+	put32(out + 13, m->lsn.file);
+	put32(out + 17, m->lsn.offset);
+	put32(out + 21, m->flags);
+	return RT_LEN_WORD + RT_MSG_HDR;
+}
+
+size_t
+rt_frame_hello(unsigned char *out, size_t outlen, uint32_t eid,
+    uint32_t version, const char *build, size_t blen)
+{
+	if (blen > RT_BUILD_MAX || outlen < RT_LEN_WORD + RT_HELLO_HDR + blen)
+		return 0;
+	put32(out, (uint32_t)(RT_HELLO_HDR + blen));
+	out[4] = RT_HELLO;
+	put32(out + 5, eid);
+	put32(out + 9, version);
+	put16(out + 13, (uint16_t)blen);
+	memcpy(out + 15, build, blen);
+	return RT_LEN_WORD + RT_HELLO_HDR + blen;
+}
+
+/* ---- log rate limit ----------------------------------------------------- */
 
 static void
 rl_emit(int level, const char *msg, unsigned n, int flush)
@@ -347,16 +478,13 @@ static void
 conn_send_hello(struct rt_conn *c)
 {
 	struct reptransport *rt = c->rt;
-	unsigned char h[4 + RT_HELLO_HDR + RT_BUILD_MAX];
-	size_t blen = strlen(rt->build);
+	unsigned char h[RT_LEN_WORD + RT_HELLO_HDR + RT_BUILD_MAX];
+	size_t n;
 
-	put32(h, RT_HELLO_HDR + blen);
-	h[4] = RT_HELLO;
-	put32(h + 5, (uint32_t)rt->self_eid);
-	put32(h + 9, RT_VERSION);
-	put16(h + 13, (uint16_t)blen);
-	memcpy(h + 15, rt->build, blen);
-	conn_write(c, h, 4 + RT_HELLO_HDR + blen);
+	/* rt_start refused a build longer than RT_BUILD_MAX */
+	n = rt_frame_hello(h, sizeof(h), (uint32_t)rt->self_eid, RT_VERSION,
+	    rt->build, strlen(rt->build));
+	conn_write(c, h, n);
 }
 
 static void
@@ -414,45 +542,37 @@ conn_up(struct rt_conn *c)
 		rt->on_peer(p->eid, 1, rt->arg);
 }
 
+/* The HELLO's layout is checked (rt_frame_parse); here: is it the peer we
+ * expect, speaking our protocol and build? */
 static int
-frame_hello(struct rt_conn *c, const unsigned char *f, uint32_t len)
+frame_hello(struct rt_conn *c, const struct rt_frame *fr)
 {
 	struct reptransport *rt = c->rt;
 	struct rt_peer *p = c->peer;
 	char build[RT_BUILD_MAX + 1];
-	uint32_t eid, version, blen;
+	uint32_t blen = fr->build_len;
 
-	if (c->state != CS_HELLO)
-		return conn_bad(c, "a second HELLO");
-	if (len < RT_HELLO_HDR)
-		return conn_bad(c, "HELLO of %u bytes is shorter than its header", len);
-	eid = get32(f + 1);
-	version = get32(f + 5);
-	blen = get16(f + 9);
-	if (RT_HELLO_HDR + blen != len)
-		return conn_bad(c, "HELLO build length %u does not match frame length %u",
-		    blen, len);
 	if (blen > RT_BUILD_MAX)
 		blen = RT_BUILD_MAX;
-	memcpy(build, f + RT_HELLO_HDR, blen);
+	memcpy(build, fr->build, blen);
 	build[blen] = '\0';
 	sanitize(build);
-	if (version != RT_VERSION) {
+	if (fr->hello_version != RT_VERSION) {
 		rl_log(&p->rl_hello, LOG_LVL_WARN, "replication peer %s: protocol version %u "
 		    "differs from ours (%u); database sync refused until they match",
-		    p->addr, version, RT_VERSION);
+		    p->addr, fr->hello_version, RT_VERSION);
 		conn_close(c, NULL);
 		return -1;
 	}
-	if (eid != (uint32_t)p->eid) {
+	if (fr->hello_eid != (uint32_t)p->eid) {
 		rl_log(&p->rl_hello, LOG_LVL_WARN, "replication peer %s: says it is eid %u "
 		    "but %s is configured as eid %d; database sync refused until the peers' "
-		    "configurations agree", p->addr, eid, p->addr, p->eid);
+		    "configurations agree", p->addr, fr->hello_eid, p->addr, p->eid);
 		conn_close(c, NULL);
 		return -1;
 	}
-	if (get16(f + 9) != strlen(rt->build) ||
-	    memcmp(f + RT_HELLO_HDR, rt->build, strlen(rt->build)) != 0) {
+	if (fr->build_len != strlen(rt->build) ||
+	    memcmp(fr->build, rt->build, strlen(rt->build)) != 0) {
 		rl_log(&p->rl_hello, LOG_LVL_WARN, "replication peer %s: build %s differs "
 		    "from ours (%s); database sync refused until they match",
 		    p->addr, build, rt->build);
@@ -468,45 +588,21 @@ static int
 frame_handle(struct rt_conn *c, const unsigned char *f, uint32_t len)
 {
 	struct reptransport *rt = c->rt;
-	struct rt_msg m;
+	struct rt_frame fr;
+	char why[160];
 
-	if (f[0] == RT_HELLO)
-		return frame_hello(c, f, len);
-	if (f[0] != RT_MSG && f[0] != RT_ACK && f[0] != RT_PING)
-		return conn_bad(c, "unknown type %u", f[0]);
-	if (c->state != CS_UP)
-		return conn_bad(c, "type %u before HELLO", f[0]);
-	memset(&m, 0, sizeof(m));
-	m.eid = c->peer->eid;
-	m.type = f[0];
-	switch (f[0]) {
-	case RT_PING:
-		if (len != 1)
-			return conn_bad(c, "PING of %u bytes, expected 1", len);
+	/* frames are read once the TLS handshake is done: the connection
+	 * waits for the peer's HELLO (CS_HELLO) or is up (CS_UP) */
+	if (rt_frame_parse(f, len, c->state == CS_UP, &fr, why,
+	    sizeof(why)) == -1)
+		return conn_bad(c, "%s", why);
+	if (fr.type == RT_HELLO)
+		return frame_hello(c, &fr);
+	if (fr.type == RT_PING)
 		return 0;
-	case RT_ACK:
-		if (len != 9)
-			return conn_bad(c, "ACK of %u bytes, expected 9", len);
-		m.lsn.file = get32(f + 1);
-		m.lsn.offset = get32(f + 5);
-		break;
-	case RT_MSG:
-		if (len < RT_MSG_HDR)
-			return conn_bad(c, "MSG of %u bytes is shorter than its header", len);
-		m.ctrl_len = get32(f + 1);
-		m.rec_len = get32(f + 5);
-		if ((uint64_t)m.ctrl_len + m.rec_len != len - RT_MSG_HDR)
-			return conn_bad(c, "MSG lengths %u + %u do not match frame length %u",
-			    m.ctrl_len, m.rec_len, len);
-		m.lsn.file = get32(f + 9);
-		m.lsn.offset = get32(f + 13);
-		m.flags = get32(f + 17);
-		m.ctrl = m.ctrl_len > 0 ? f + RT_MSG_HDR : NULL;
-		m.rec = m.rec_len > 0 ? f + RT_MSG_HDR + m.ctrl_len : NULL;
-		break;
-	}
+	fr.msg.eid = c->peer->eid;
 	if (rt->on_message != NULL)
-		rt->on_message(&m, rt->arg);
+		rt->on_message(&fr.msg, rt->arg);
 	return 0;
 }
 
@@ -518,27 +614,23 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	struct rt_conn *c = arg;
 	struct reptransport *rt = c->rt;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	unsigned char hdr[4], *f;
+	unsigned char hdr[RT_LEN_WORD], *f;
+	char why[160];
 	uint32_t len;
 	size_t avail;
-	int n = 0;
+	int n = 0, r;
 
 	for (;;) {
 		avail = evbuffer_get_length(in);
-		if (avail < 4)
+		if (avail < RT_LEN_WORD)
 			break;
-		evbuffer_copyout(in, hdr, 4);
-		len = get32(hdr);
-		/* Checked before buffering the body: a bogus length costs nothing. */
-		if (len == 0) {
-			conn_bad(c, "empty frame");
-			break;
-		}
-		if (len > rt->max_frame) {
-			conn_bad(c, "length %u over the limit of %zu bytes", len, rt->max_frame);
+		evbuffer_copyout(in, hdr, RT_LEN_WORD);
+		r = rt_frame_len(hdr, avail, rt->max_frame, &len, why, sizeof(why));
+		if (r == -1) {
+			conn_bad(c, "%s", why);
 			break;
 		}
-		if (avail - 4 < len)
+		if (r == 0)
 			break;
 		if ((f = evbuffer_pullup(in, (ev_ssize_t)len + 4)) == NULL) {
 			conn_close(c, "out of memory for a frame");
@@ -1300,28 +1392,13 @@ static int
 peer_enqueue(struct reptransport *rt, struct rt_peer *p, const struct rt_msg *m,
     const struct timespec *deadline, int may_wait)
 {
-	unsigned char h[4 + RT_MSG_HDR];
+	unsigned char h[RT_LEN_WORD + RT_MSG_HDR];
 	struct evbuffer_iovec v;
 	size_t q, len, hlen;
 	int rc;
 
-	if (m->type == RT_ACK) {
-		put32(h, 9);
-		h[4] = RT_ACK;
-		put32(h + 5, m->lsn.file);
-		put32(h + 9, m->lsn.offset);
-		hlen = len = 13;
-	} else {
-		put32(h, RT_MSG_HDR + m->ctrl_len + m->rec_len);
-		h[4] = RT_MSG;
-		put32(h + 5, m->ctrl_len);
-		put32(h + 9, m->rec_len);
-		put32(h + 13, m->lsn.file);
-		put32(h + 17, m->lsn.offset);
-		put32(h + 21, m->flags);
-		hlen = sizeof(h);
-		len = hlen + m->ctrl_len + m->rec_len;
-	}
+	hlen = rt_frame_msg_head(m, h);
+	len = m->type == RT_ACK ? hlen : hlen + m->ctrl_len + m->rec_len;
 	for (;;) {
 		if (rt->stopping || p->up == NULL)
 			return -1;

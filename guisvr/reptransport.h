@@ -66,6 +66,49 @@ struct rt_msg {
 /* The longest a "soon" message waits in the send queue. */
 #define RT_SOON_US 1000
 
+/* ---- the frame codec ------------------------------------------------------
+ * Pure: no connection, no I/O. The I/O thread reads and writes every frame
+ * through these, and tests/fuzz feeds them hostile bytes. */
+#define RT_VERSION      1
+#define RT_LEN_WORD     4       /* the u32 length in front of every frame */
+#define RT_MSG_HDR      21      /* type + 5 u32 */
+#define RT_ACK_LEN      9       /* type + 2 u32 */
+#define RT_HELLO_HDR    11      /* type + eid + version + u16 build length */
+#define RT_BUILD_MAX    255
+
+/* One frame as parsed; every pointer points into the frame's bytes. */
+struct rt_frame {
+	uint8_t type;                   /* enum rt_type */
+	struct rt_msg msg;              /* RT_MSG, RT_ACK (msg.eid is left 0) */
+	uint32_t hello_eid;             /* RT_HELLO */
+	uint32_t hello_version;
+	const unsigned char *build;     /* RT_HELLO: build_len bytes, as sent */
+	uint16_t build_len;
+};
+
+/* The length word of the next frame; avail bytes are buffered, the word
+ * included. 1: the whole frame is there, *len bytes after the word; 0: wait
+ * for more; -1: the length is bad (zero, or over max_frame), why filled,
+ * and the connection must close. Judged before the body is buffered, so a
+ * bogus length costs nothing. */
+int rt_frame_len(const unsigned char *word, size_t avail, size_t max_frame,
+    uint32_t *len, char *why, size_t whylen);
+/* Parse one whole frame f[0..len) (after its length word). up: this
+ * connection's HELLO was taken already; before it only a HELLO may come,
+ * after it never another. 0 with fr filled, or -1 with why filled ("ACK of
+ * 3 bytes, expected 9"). Only the layout is checked: whether a HELLO's eid,
+ * version and build are acceptable is the caller's to judge. */
+int rt_frame_parse(const unsigned char *f, uint32_t len, int up,
+    struct rt_frame *fr, char *why, size_t whylen);
+/* The length word and header of m (RT_MSG or RT_ACK) into out; returns
+ * their length. An RT_MSG frame continues with ctrl then rec. */
+size_t rt_frame_msg_head(const struct rt_msg *m,
+    unsigned char out[RT_LEN_WORD + RT_MSG_HDR]);
+/* A whole HELLO frame into out; its length, or 0 if it does not fit in
+ * outlen or blen is over RT_BUILD_MAX. */
+size_t rt_frame_hello(unsigned char *out, size_t outlen, uint32_t eid,
+    uint32_t version, const char *build, size_t blen);
+
 struct rt_peer_cfg {
 	int eid;
 	char addr[64];

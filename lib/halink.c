@@ -52,6 +52,106 @@ halink_role_parse(const char *s)
 	return -1;
 }
 
+const char *
+halink_typename(int type)
+{
+	switch (type) {
+	case HL_ROLE: return "HL_ROLE";
+	case HL_STATE: return "HL_STATE";
+	case HL_SUBSCRIBE: return "HL_SUBSCRIBE";
+	case HL_SYNC: return "HL_SYNC";
+	}
+	return "?";
+}
+
+/* ---- request codec ---------------------------------------------------- */
+
+void
+halink_encode_request(struct buf *b, const struct hl_req *r)
+{
+	proto_begin(b, r->type, 0, r->seq);
+	switch (r->type) {
+	case HL_ROLE:
+		buf_put_u8(b, (uint8_t)r->role);
+		buf_put_u32(b, r->epoch);
+		buf_put_u32(b, r->primary);
+		break;
+	case HL_SYNC:
+		buf_put_u8(b, r->enable ? 1 : 0);
+		break;
+	}
+	proto_finish(b);
+}
+
+/* The payload layout of each request, for the length check. */
+static int
+request_layout(int type, uint32_t *len, const char **layout)
+{
+	switch (type) {
+	case HL_ROLE:
+		*len = 9;
+		*layout = "u8 role, u32 epoch, u32 primary";
+		return 0;
+	case HL_STATE:
+	case HL_SUBSCRIBE:
+		*len = 0;
+		*layout = "empty";
+		return 0;
+	case HL_SYNC:
+		*len = 1;
+		*layout = "u8 enable";
+		return 0;
+	}
+	return -1;
+}
+
+int
+halink_decode_request(const struct frame_hdr *h, const void *p,
+    struct hl_req *r, char *msg, size_t msglen)
+{
+	const char *layout;
+	struct rd rd;
+	uint32_t want;
+
+	memset(r, 0, sizeof(*r));
+	if (request_layout(h->type, &want, &layout) == -1) {
+		snprintf(msg, msglen, "unknown ha-link request type %u", h->type);
+		return XE_UNKNOWN;
+	}
+	if (h->len != want) {
+		snprintf(msg, msglen, "%s payload is %u bytes, expected %u (%s)",
+		    halink_typename(h->type), h->len, want, layout);
+		return XE_BADREQ;
+	}
+	r->type = h->type;
+	r->seq = h->seq;
+	rd_init(&rd, p, h->len);
+	switch (h->type) {
+	case HL_ROLE:
+		r->role = rd_u8(&rd);
+		r->epoch = rd_u32(&rd);
+		r->primary = rd_u32(&rd);
+		if (r->role != HL_ROLE_PRIMARY && r->role != HL_ROLE_SECONDARY &&
+		    r->role != HL_ROLE_NONE) {
+			snprintf(msg, msglen, "unknown role %d (none 0, primary 1, "
+			    "secondary 2)", r->role);
+			return XE_BADREQ;
+		}
+		break;
+	case HL_SYNC:
+		r->enable = rd_u8(&rd);
+		if (r->enable > 1) {
+			snprintf(msg, msglen, "HL_SYNC value %u: expected 0 (off) "
+			    "or 1 (on)", (unsigned)r->enable);
+			return XE_BADREQ;
+		}
+		break;
+	}
+	return 0;
+}
+
+/* ---- blocking client -------------------------------------------------- */
+
 static const struct uconn_peer halink_peer = {
 	.server = "guisvr",
 	.socket = "ha-link connection",
@@ -112,13 +212,13 @@ int
 halink_role(struct hlc *h, int role, uint32_t epoch, uint32_t primary,
     char *err, size_t errlen)
 {
+	struct hl_req r = { .type = HL_ROLE, .role = role, .epoch = epoch,
+	    .primary = primary };
 	char what[64];
 
 	snprintf(what, sizeof(what), "role %s", halink_role_name(role));
-	uconn_begin(&h->u, HL_ROLE);
-	buf_put_u8(&h->u.out, (uint8_t)role);
-	buf_put_u32(&h->u.out, epoch);
-	buf_put_u32(&h->u.out, primary);
+	r.seq = ++h->u.seq;
+	halink_encode_request(&h->u.out, &r);
 	return request(h, what, XM_R_OK, err, errlen);
 }
 
@@ -147,8 +247,10 @@ halink_state(struct hlc *h, char **text, char *err, size_t errlen)
 int
 halink_sync(struct hlc *h, int enable, char *err, size_t errlen)
 {
-	uconn_begin(&h->u, HL_SYNC);
-	buf_put_u8(&h->u.out, enable ? 1 : 0);
+	struct hl_req r = { .type = HL_SYNC, .enable = enable };
+
+	r.seq = ++h->u.seq;
+	halink_encode_request(&h->u.out, &r);
 	return request(h, enable ? "sync on" : "sync off", XM_R_OK, err, errlen);
 }
 

@@ -36,6 +36,7 @@
 #ifndef HASVR_HALINK_H
 #define HASVR_HALINK_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "proto.h"
 
@@ -56,6 +57,27 @@ enum hl_role { HL_ROLE_NONE = 0, HL_ROLE_PRIMARY = 1, HL_ROLE_SECONDARY = 2 };
 
 const char *halink_role_name(int role);    /* "primary", "secondary", "none" */
 int halink_role_parse(const char *s);       /* -1 if unknown */
+/* "HL_ROLE", "HL_STATE", "HL_SUBSCRIBE", "HL_SYNC"; "?" if not a request. */
+const char *halink_typename(int type);
+
+/* A request as guisvr reads it. */
+struct hl_req {
+	uint16_t type;          /* enum hl_type, a request */
+	uint32_t seq;
+	int role;               /* HL_ROLE: enum hl_role */
+	uint32_t epoch;         /* HL_ROLE */
+	uint32_t primary;       /* HL_ROLE: eid, HL_PRIMARY_NONE or _ANY */
+	int enable;             /* HL_SYNC: 0 or 1 */
+};
+
+/* Request codec (both ends). halink_encode_request builds a whole frame
+ * into b. halink_decode_request checks one frame (header decoded, payload p
+ * of h->len bytes): 0 with r filled, or XE_UNKNOWN / XE_BADREQ with msg
+ * filled in the words guisvr logs and answers ("HL_ROLE payload is 3
+ * bytes, expected 9 (u8 role, u32 epoch, u32 primary)"). */
+void halink_encode_request(struct buf *b, const struct hl_req *r);
+int halink_decode_request(const struct frame_hdr *h, const void *p,
+    struct hl_req *r, char *msg, size_t msglen);
 
 /* Blocking client side (hasvr, halinkctl, tests). Each returns 0, an
  * xe_code from an ERR reply, or -1 with err filled (transport). */

@@ -127,6 +127,15 @@ clean(char *out, size_t outlen, const char *s)
 	out[i] = '\0';
 }
 
+/* jansson's reason for refusing a text quotes the bytes it stopped at,
+ * control characters included: cleaned for the terminal. */
+static const char *
+json_why(const json_error_t *je, char *out, size_t outlen)
+{
+	clean(out, outlen, je->text);
+	return out;
+}
+
 static void
 fmt_ms(char *out, size_t n, long long ms)
 {
@@ -838,13 +847,14 @@ hastatus_format(const char *json, FILE *fp, char *err, size_t errlen)
 	json_t *root, *node, *peers, *p;
 	struct report *r = NULL;
 	struct row *rows = NULL;
+	char why[JSON_ERROR_TEXT_LENGTH];
 	json_error_t je;
 	size_t i, nrows;
 	int rc, healthy;
 
 	if ((root = json_loads(json, JSON_REJECT_DUPLICATES, &je)) == NULL)
 		return bad(err, errlen, "not valid JSON: line %d column %d: %s",
-		    je.line, je.column, je.text);
+		    je.line, je.column, json_why(&je, why, sizeof(why)));
 	if ((rc = validate(root, err, errlen)) != HASTATUS_HEALTHY)
 		goto out;
 	node = jobj(root, "node");
@@ -886,6 +896,7 @@ hastatus_peer_eid(const char *json, const char *addr, uint32_t *eid,
     char *err, size_t errlen)
 {
 	char want[INET6_ADDRSTRLEN], have[INET6_ADDRSTRLEN], list[256], a[64];
+	char why[JSON_ERROR_TEXT_LENGTH];
 	json_t *root, *p;
 	json_error_t je;
 	long long v;
@@ -899,7 +910,8 @@ hastatus_peer_eid(const char *json, const char *addr, uint32_t *eid,
 	}
 	if ((root = json_loads(json, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		snprintf(err, errlen, "status from hasvr: not valid JSON: line %d "
-		    "column %d: %s", je.line, je.column, je.text);
+		    "column %d: %s", je.line, je.column,
+		    json_why(&je, why, sizeof(why)));
 		return -1;
 	}
 	if (validate(root, err, errlen) != HASTATUS_HEALTHY)

@@ -200,3 +200,100 @@ fail:
 	proto_free_ops(ops, n);
 	return -1;
 }
+
+void
+proto_req_init(struct proto_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	record_init(&q->rec);
+}
+
+void
+proto_req_free(struct proto_req *q)
+{
+	record_free(&q->rec);
+	proto_free_ops(q->ops, q->nops);
+	proto_req_init(q);
+}
+
+int
+proto_decode_request(const struct frame_hdr *h, const void *p,
+    size_t max_ops, struct proto_req *q, char *err, size_t errlen)
+{
+	struct rd rd, peek;
+	const char *s;
+	char e[512];
+	size_t n;
+
+	proto_req_free(q);
+	q->type = h->type;
+	q->flags = h->flags;
+	q->seq = h->seq;
+	if (errlen > 0)
+		err[0] = '\0';
+	rd_init(&rd, p, h->len);
+	switch (h->type) {
+	case XM_GET:
+	case XM_DEL:
+		s = rd_str16(&rd, &n);
+		if (!rd_done(&rd) || n > RECORD_ID_MAX) {
+			snprintf(err, errlen, "malformed %s request",
+			    proto_typename(h->type));
+			return XE_BADREQ;
+		}
+		memcpy(q->id, s, n);
+		q->id[n] = '\0';
+		if (strlen(q->id) != n) {
+			snprintf(err, errlen, "record id contains a NUL byte");
+			return XE_BADID;
+		}
+		return XE_OK;
+	case XM_PUT:
+	case XM_SET:
+	case XM_UNSET:
+		/* a bad id is the caller's naming mistake, not a broken frame */
+		peek = rd;
+		s = rd_str16(&peek, &n);
+		if (!peek.bad && record_id_valid(s, n, err, errlen) != 0)
+			return XE_BADID;
+		e[0] = '\0';
+		if (record_decode_rd(&q->rec, &rd, e, sizeof(e)) != 0 ||
+		    !rd_done(&rd)) {
+			snprintf(err, errlen, "malformed %s request: %s",
+			    proto_typename(h->type), e[0] ? e : "trailing bytes");
+			record_free(&q->rec);
+			return XE_BADREQ;
+		}
+		return XE_OK;
+	case XM_LIST:
+	case XM_COUNT:
+		s = rd_str16(&rd, &n);
+		if (h->type == XM_LIST)
+			q->limit = rd_u32(&rd);
+		if (!rd_done(&rd) || n > RECORD_ID_MAX) {
+			snprintf(err, errlen, "malformed %s request",
+			    proto_typename(h->type));
+			return XE_BADREQ;
+		}
+		memcpy(q->id, s, n);
+		q->id[n] = '\0';
+		if (strlen(q->id) != n ||
+		    !record_prefix_valid(q->id, n, err, errlen)) {
+			if (errlen > 0 && err[0] == '\0')
+				snprintf(err, errlen, "bad id prefix");
+			return XE_BADID;
+		}
+		return XE_OK;
+	case XM_BATCH:
+		if (proto_parse_batch(p, h->len, &q->ops, &q->nops, max_ops, e,
+		    sizeof(e)) != 0) {
+			snprintf(err, errlen, "malformed BATCH request: %s", e);
+			return XE_BADREQ;
+		}
+		return XE_OK;
+	case XM_STATUS:
+		return XE_OK;
+	}
+	snprintf(err, errlen, "unknown request type %u", h->type);
+	return XE_UNKNOWN;
+}

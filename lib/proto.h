@@ -81,4 +81,27 @@ int proto_parse_batch(const void *p, size_t len, struct rec_op **ops, size_t *no
     size_t max_ops, char *err, size_t errlen);
 void proto_free_ops(struct rec_op *ops, size_t nops);
 
+/* A client request as guisvr reads it. */
+struct proto_req {
+	uint16_t type;                  /* enum xm_type, a request */
+	uint16_t flags;
+	uint32_t seq;
+	char id[RECORD_ID_MAX + 1];     /* GET, DEL: the id; LIST, COUNT: the prefix */
+	uint32_t limit;                 /* LIST: at most this many, 0 all */
+	struct record rec;              /* PUT, SET, UNSET */
+	struct rec_op *ops;             /* BATCH */
+	size_t nops;
+};
+void proto_req_init(struct proto_req *q);
+void proto_req_free(struct proto_req *q);   /* leaves q initialised */
+/* Check and decode one request frame: header h, payload p of h->len bytes.
+ * XE_OK with q filled; else XE_BADREQ (malformed), XE_BADID (a bad id or
+ * prefix: the caller's naming mistake, not a broken frame) or XE_UNKNOWN
+ * (not a request), with err filled in the words guisvr answers with. A GET
+ * or DEL id is checked for NUL bytes only (the store judges the rest);
+ * STATUS ignores its payload; a batch holds at most max_ops operations. q
+ * is proto_req_init'ed by the caller and emptied first. */
+int proto_decode_request(const struct frame_hdr *h, const void *p,
+    size_t max_ops, struct proto_req *q, char *err, size_t errlen);
+
 #endif

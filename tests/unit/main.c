@@ -51,6 +51,7 @@ main(void)
 	test_heartbeat_register();
 	test_role_register();
 	test_hactl_register();
+	test_halink_register();
 	test_hastatus_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

@@ -561,6 +561,17 @@ t_malformed(void)
 		CU_ASSERT_STRING_EQUAL(out, "");        /* nothing printed */
 		free(out);
 	}
+
+	/* jansson quotes the byte it stopped at: never a raw control
+	 * character in the message (found by tests/fuzz/fuzz_hastatus) */
+	CU_ASSERT_EQUAL(format("\x12", &out), HASTATUS_UNKNOWN);
+	CU_ASSERT_PTR_NULL(strchr(err, '\x12'));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "near '?'"));
+	free(out);
+	CU_ASSERT_EQUAL(hastatus_peer_eid("\x1b[2J", "127.0.0.2",
+	    &(uint32_t){ 0 }, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NULL(strchr(err, '\x1b'));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not valid JSON"));
 }
 
 /* Only what the table needs; everything optional missing or null. */

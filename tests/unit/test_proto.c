@@ -200,6 +200,99 @@ t_batch(void)
 	buf_free(&b);
 }
 
+/* ---- requests as guisvr reads them ------------------------------------ */
+
+/* Decode one request of type with payload b; the code, err filled. */
+static int
+decode(uint16_t type, uint16_t flags, const struct buf *b, struct proto_req *q)
+{
+	struct frame_hdr h = { (uint32_t)b->len, type, flags, 77 };
+
+	err[0] = '\0';
+	return proto_decode_request(&h, b->len ? b->p : (const void *)"", 10, q,
+	    err, sizeof(err));
+}
+
+static void
+t_decode_request(void)
+{
+	struct proto_req q;
+	struct buf b;
+
+	proto_req_init(&q);
+	buf_init(&b);
+
+	/* GET and DEL: the id, checked for NUL bytes only */
+	buf_put_str16(&b, "0.shadow_server.2", 17);
+	CU_ASSERT_EQUAL(decode(XM_GET, 0, &b, &q), XE_OK);
+	CU_ASSERT_STRING_EQUAL(q.id, "0.shadow_server.2");
+	CU_ASSERT_EQUAL(q.seq, 77);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	buf_reset(&b);
+	buf_put_str16(&b, "0.a\0b", 5);
+	CU_ASSERT_EQUAL(decode(XM_DEL, 0, &b, &q), XE_BADID);
+	CU_ASSERT_STRING_EQUAL(err, "record id contains a NUL byte");
+	b.len--;
+	CU_ASSERT_EQUAL(decode(XM_GET, 0, &b, &q), XE_BADREQ);
+	CU_ASSERT_STRING_EQUAL(err, "malformed GET request");
+
+	/* PUT, SET, UNSET: a bad id before a broken frame */
+	buf_reset(&b);
+	buf_put_str16(&b, "0.bad id.1", 10);
+	CU_ASSERT_EQUAL(decode(XM_SET, 0, &b, &q), XE_BADID);
+	CU_ASSERT(strncmp(err, "bad record id '0.bad id.1'", 26) == 0);
+	buf_reset(&b);
+	add_op(&b, REC_OP_PUT, "0.a.1", "type", "x");
+	memmove(b.p, b.p + 1, --b.len);         /* the record without opcode */
+	CU_ASSERT_EQUAL(decode(XM_PUT, 0, &b, &q), XE_OK);
+	CU_ASSERT_STRING_EQUAL(q.rec.id, "0.a.1");
+	CU_ASSERT_STRING_EQUAL(record_find(&q.rec, "type")->value, "x");
+	buf_put_u8(&b, 0);
+	CU_ASSERT_EQUAL(decode(XM_PUT, 0, &b, &q), XE_BADREQ);
+	CU_ASSERT_STRING_EQUAL(err, "malformed PUT request: trailing bytes");
+	CU_ASSERT_EQUAL(q.rec.nattr, 0);
+	b.len -= 3;
+	CU_ASSERT_EQUAL(decode(XM_UNSET, 0, &b, &q), XE_BADREQ);
+	CU_ASSERT_STRING_EQUAL(err, "malformed UNSET request: truncated record: "
+	    "attribute 1 of 1 runs past the end");
+
+	/* LIST and COUNT: prefix, and LIST's limit */
+	buf_reset(&b);
+	buf_put_str16(&b, "0.shadow_server.", 16);
+	buf_put_u32(&b, 5);
+	CU_ASSERT_EQUAL(decode(XM_LIST, XF_IDS_ONLY, &b, &q), XE_OK);
+	CU_ASSERT_STRING_EQUAL(q.id, "0.shadow_server.");
+	CU_ASSERT_EQUAL(q.limit, 5);
+	CU_ASSERT_EQUAL(q.flags, XF_IDS_ONLY);
+	CU_ASSERT_EQUAL(decode(XM_COUNT, 0, &b, &q), XE_BADREQ);
+	CU_ASSERT_STRING_EQUAL(err, "malformed COUNT request");
+	buf_reset(&b);
+	buf_put_str16(&b, "!!", 2);
+	buf_put_u32(&b, 0);
+	CU_ASSERT_EQUAL(decode(XM_LIST, 0, &b, &q), XE_BADID);
+	CU_ASSERT(strncmp(err, "bad record id prefix '!!'", 25) == 0);
+
+	/* BATCH, STATUS (payload ignored), unknown */
+	buf_reset(&b);
+	buf_put_u32(&b, 1);
+	add_op(&b, 9, "0.a.1", NULL, NULL);
+	CU_ASSERT_EQUAL(decode(XM_BATCH, 0, &b, &q), XE_BADREQ);
+	CU_ASSERT_STRING_EQUAL(err, "malformed BATCH request: bad batch: operation "
+	    "1 of 1 has unknown opcode 9 (expected 1..4)");
+	CU_ASSERT_PTR_NULL(q.ops);
+	b.p[4] = REC_OP_DEL;
+	CU_ASSERT_EQUAL(decode(XM_BATCH, 0, &b, &q), XE_OK);
+	CU_ASSERT_EQUAL(q.nops, 1);
+	CU_ASSERT_EQUAL(decode(XM_STATUS, 0, &b, &q), XE_OK);
+	CU_ASSERT_EQUAL(q.nops, 0);             /* emptied first */
+	CU_ASSERT_EQUAL(decode(999, 0, &b, &q), XE_UNKNOWN);
+	CU_ASSERT_STRING_EQUAL(err, "unknown request type 999");
+	CU_ASSERT_EQUAL(decode(XM_R_OK, 0, &b, &q), XE_UNKNOWN);
+
+	proto_req_free(&q);
+	buf_free(&b);
+}
+
 /* ---- TLS --------------------------------------------------------------- */
 
 static void
@@ -760,6 +853,7 @@ test_proto_register(void)
 	CU_add_test(s, "frame builders", t_frame);
 	CU_add_test(s, "error and type names", t_names);
 	CU_add_test(s, "batch parsing", t_batch);
+	CU_add_test(s, "requests as guisvr reads them", t_decode_request);
 	CU_add_test(s, "HKDF key derivation", t_derive);
 	CU_add_test(s, "TLS 1.3 PSK handshake", t_tls_psk);
 	CU_add_test(s, "client over a UNIX socket", t_client_unix);

@@ -997,6 +997,99 @@ test_certs(void)
 	free(dir);
 }
 
+/* The frame codec alone: what each frame parses to, each refusal's words
+ * (they end up in "malformed frame (...)" log lines), and the encoders. */
+static void
+test_frame_codec(void)
+{
+	unsigned char f[64], h[RT_LEN_WORD + RT_MSG_HDR];
+	struct rt_frame fr;
+	struct rt_msg m;
+	char why[160];
+	uint32_t len;
+	size_t n;
+
+	/* the length word */
+	memcpy(f, "\0\0\0\x05", 4);
+	CU_ASSERT_EQUAL(rt_frame_len(f, 3, 100, &len, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(rt_frame_len(f, 8, 100, &len, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(rt_frame_len(f, 9, 100, &len, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(len, 5);
+	CU_ASSERT_EQUAL(rt_frame_len(f, 9, 4, &len, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "length 5 over the limit of 4 bytes");
+	memset(f, 0, 4);
+	CU_ASSERT_EQUAL(rt_frame_len(f, 9, 100, &len, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "empty frame");
+
+	/* HELLO: first and once */
+	n = rt_frame_hello(f, sizeof(f), 2, RT_VERSION, "b-1", 3);
+	CU_ASSERT_EQUAL(n, RT_LEN_WORD + RT_HELLO_HDR + 3);
+	CU_ASSERT_EQUAL(rt_frame_parse(f + 4, (uint32_t)n - 4, 0, &fr, why,
+	    sizeof(why)), 0);
+	CU_ASSERT_EQUAL(fr.type, RT_HELLO);
+	CU_ASSERT_EQUAL(fr.hello_eid, 2);
+	CU_ASSERT_EQUAL(fr.hello_version, RT_VERSION);
+	CU_ASSERT_EQUAL(fr.build_len, 3);
+	CU_ASSERT(memcmp(fr.build, "b-1", 3) == 0);
+	CU_ASSERT_EQUAL(rt_frame_parse(f + 4, (uint32_t)n - 4, 1, &fr, why,
+	    sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "a second HELLO");
+	CU_ASSERT_EQUAL(rt_frame_parse(f + 4, (uint32_t)n - 5, 0, &fr, why,
+	    sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "HELLO build length 3 does not match frame "
+	    "length 13");
+	CU_ASSERT_EQUAL(rt_frame_parse(f + 4, 10, 0, &fr, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "HELLO of 10 bytes is shorter than its "
+	    "header");
+	CU_ASSERT_EQUAL(rt_frame_hello(f, sizeof(f), 2, RT_VERSION, "b", 256), 0);
+
+	/* MSG: header, then ctrl and rec */
+	memset(&m, 0, sizeof(m));
+	m.type = RT_MSG;
+	m.ctrl_len = 2;
+	m.rec_len = 3;
+	m.lsn.file = 7;
+	m.lsn.offset = 99;
+	m.flags = 1;
+	CU_ASSERT_EQUAL(rt_frame_msg_head(&m, h), RT_LEN_WORD + RT_MSG_HDR);
+	memcpy(f, h, sizeof(h));
+	memcpy(f + sizeof(h), "ccrrr", 5);
+	CU_ASSERT_EQUAL(rt_frame_parse(f + 4, RT_MSG_HDR + 5, 0, &fr, why,
+	    sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "type 1 before HELLO");
+	CU_ASSERT_EQUAL(rt_frame_parse(f + 4, RT_MSG_HDR + 5, 1, &fr, why,
+	    sizeof(why)), 0);
+	CU_ASSERT_EQUAL(fr.msg.type, RT_MSG);
+	CU_ASSERT_EQUAL(fr.msg.lsn.file, 7);
+	CU_ASSERT_EQUAL(fr.msg.lsn.offset, 99);
+	CU_ASSERT_EQUAL(fr.msg.flags, 1);
+	CU_ASSERT(memcmp(fr.msg.ctrl, "cc", 2) == 0);
+	CU_ASSERT(memcmp(fr.msg.rec, "rrr", 3) == 0);
+	CU_ASSERT_EQUAL(rt_frame_parse(f + 4, RT_MSG_HDR + 4, 1, &fr, why,
+	    sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "MSG lengths 2 + 3 do not match frame "
+	    "length 25");
+	CU_ASSERT_EQUAL(rt_frame_parse(f + 4, 20, 1, &fr, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "MSG of 20 bytes is shorter than its header");
+
+	/* ACK, PING, unknown */
+	m.type = RT_ACK;
+	CU_ASSERT_EQUAL(rt_frame_msg_head(&m, h), RT_LEN_WORD + RT_ACK_LEN);
+	CU_ASSERT_EQUAL(rt_frame_parse(h + 4, RT_ACK_LEN, 1, &fr, why,
+	    sizeof(why)), 0);
+	CU_ASSERT_EQUAL(fr.msg.lsn.offset, 99);
+	CU_ASSERT_EQUAL(rt_frame_parse(h + 4, RT_ACK_LEN - 1, 1, &fr, why,
+	    sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "ACK of 8 bytes, expected 9");
+	f[0] = RT_PING;
+	CU_ASSERT_EQUAL(rt_frame_parse(f, 1, 1, &fr, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(rt_frame_parse(f, 2, 1, &fr, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "PING of 2 bytes, expected 1");
+	f[0] = 9;
+	CU_ASSERT_EQUAL(rt_frame_parse(f, 1, 1, &fr, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "unknown type 9");
+}
+
 /* Option checks fail with a message and no thread. */
 static void
 test_bad_opts(void)
@@ -1039,5 +1132,6 @@ test_reptransport_register(void)
 	CU_add_test(s, "bandwidth limit", test_bandwidth);
 	CU_add_test(s, "certificates instead of the shared key", test_certs);
 	CU_add_test(s, "bad options", test_bad_opts);
+	CU_add_test(s, "frame codec", test_frame_codec);
 	CU_add_test(s, "lazy and soon messages: flushed in order, soon by a timer", test_soon);
 }

@@ -15,6 +15,7 @@ void test_reptransport_register(void);
 void test_heartbeat_register(void);
 void test_role_register(void);
 void test_hactl_register(void);
+void test_halink_register(void);
 void test_hastatus_register(void);
 
 /* A fresh temporary directory for a test (mkdtemp under $TMPDIR or /tmp);
