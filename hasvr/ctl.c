@@ -461,7 +461,7 @@ start_wait(struct ctlconn *c, const struct hc_req *r, int target)
 	c->wepoch = role_epoch(h->role);
 	c->wstart = util_now_ms();
 	c->wdeadline = c->wstart + CTL_WAIT_MS;
-	ha_tick(h);
+	ha_tick_schedule(h);
 }
 
 static void

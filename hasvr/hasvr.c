@@ -387,7 +387,9 @@ check_svr_role(struct ha *h, const struct link_state *ls, uint64_t now)
 	link_want_role(h->link, want, role_epoch(h->role), primary);
 }
 
-void
+/* The role tick: runs only from the event loop (the TICK_MS timer, or
+ * ha_tick_schedule's event), never from inside a handler. */
+static void
 ha_tick(struct ha *h)
 {
 	struct link_state ls;
@@ -395,11 +397,9 @@ ha_tick(struct ha *h)
 	struct role_peer_info before, after;
 	char err[HASVR_ERRLEN];
 	uint64_t now = util_now_ms();
-	static int busy;
 
-	if (busy || h->stopping)
+	if (h->stopping)
 		return;
-	busy = 1;
 	link_snapshot(h->link, &ls);
 	note_local_db(h, &ls);
 	log_peer_changes(h, now);
@@ -461,7 +461,14 @@ ha_tick(struct ha *h)
 out:
 	filesync_tick(h);
 	ctl_tick(h->ctl);
-	busy = 0;
+}
+
+void
+ha_tick_schedule(struct ha *h)
+{
+	/* once per loop iteration, whoever asks how often */
+	if (h->tick_ev != NULL && !event_pending(h->tick_ev, EV_TIMEOUT, NULL))
+		event_active(h->tick_ev, EV_TIMEOUT, 0);
 }
 
 /* ---- resync: the seed's manual procedure, done safely ---- */
@@ -791,6 +798,8 @@ main(int argc, char *argv[])
 	event_add(ev_in, NULL);
 	ev_hb = timer(h, h->hb_interval_ms, on_heartbeat_timer);
 	ev_tick = timer(h, TICK_MS, on_tick);
+	if ((h->tick_ev = event_new(h->base, -1, 0, on_tick, h)) == NULL)
+		fatalx("event_new failed");
 	ev_ping = timer(h, (uint64_t)cfg_num(&h->cfg, "highAvail.pingInterval"),
 	    on_ping_timer);
 	ping_start(h);
@@ -805,6 +814,8 @@ main(int argc, char *argv[])
 	h->stopping = 1;
 	log_notice("hasvr stopping");
 	event_free(ev_tick);
+	event_free(h->tick_ev);
+	h->tick_ev = NULL;
 	event_free(ev_hb);
 	event_free(ev_ping);
 	event_free(ev_in);

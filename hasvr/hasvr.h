@@ -63,6 +63,7 @@ struct ha {
 	int foreground;
 
 	struct event_base *base;
+	struct event *tick_ev;     /* ha_tick_schedule */
 	uint64_t start_ms;
 	time_t start_time;
 	int stopping;
@@ -158,7 +159,9 @@ int filesync_result(const struct ha *h, char *result, size_t rlen,
     long long *t, char *reason, size_t reasonlen);
 
 /* hasvr.c */
-void ha_tick(struct ha *h);          /* run the role machine now */
+/* Run the role tick as soon as the event loop gets to it (a heartbeat or
+ * a control request changed something); handlers call this and return. */
+void ha_tick_schedule(struct ha *h);
 void ha_kick_heartbeat(struct ha *h);/* send a heartbeat now (role change) */
 void ha_apply_sync(struct ha *h);    /* tell guisvr the database sync switch */
 /* Control socket requests: 0 with msg (what happens now), -1 with msg

@@ -208,7 +208,7 @@ heard(struct ha *h, struct ha_peer *p, const struct hb_msg *m, uint64_t now)
 		p->was_alive = 1;
 	}
 	/* a role change heard is acted on now, not at the next tick */
-	ha_tick(h);
+	ha_tick_schedule(h);
 }
 
 void
