@@ -31,6 +31,7 @@
 #include "hacfg.h"
 #include "halink.h"
 #include "halinksvr.h"
+#include "hlstate.h"
 #include "log.h"
 #include "rep.h"
 #include "store.h"
@@ -67,37 +68,25 @@ usage(void)
 	exit(2);
 }
 
-/* The role word of rep's state text ("role primary\n…"). */
+/* This node's role word for STATUS. */
 static const char *
-rep_role(char *buf, size_t len)
+rep_role(void)
 {
-	char *p;
+	struct hl_state st;
 
 	if (g.rep == NULL)
 		return "standalone";
-	buf[0] = '\0';
-	if (rep_state_text(g.rep, buf, len) < 0)
-		return "none";
-	buf[len - 1] = '\0';
-	for (p = buf; *p != '\0'; p += strcspn(p, "\n"), p += *p != '\0') {
-		if (strncmp(p, "role ", 5) != 0)
-			continue;
-		p += 5;
-		p[strcspn(p, " \t\n")] = '\0';
-		return *p != '\0' ? p : "none";
-	}
-	return "none";
+	rep_state(g.rep, &st);
+	return halink_role_name(st.role);
 }
 
 int
 guisvr_status_text(char *out, size_t outlen)
 {
-	char state[4096];
-
 	return snprintf(out, outlen,
 	    "server guisvr\nversion %s\npid %ld\nrole %s\n"
 	    "uptime %lld\ndbHome %s\ntxnSync %s\n",
-	    PACKAGE_VERSION, (long)getpid(), rep_role(state, sizeof(state)),
+	    PACKAGE_VERSION, (long)getpid(), rep_role(),
 	    (long long)(time(NULL) - g.started), g.paths.data, g.sync_name);
 }
 

@@ -31,6 +31,7 @@
 
 #include "halink.h"
 #include "halinksvr.h"
+#include "hlstate.h"
 #include "log.h"
 #include "rep.h"
 #include "util.h"
@@ -40,7 +41,6 @@
 #define HLS_IDLE_MS	30000           /* a member's idle connection */
 #define HLS_MAX_REQ	1024            /* request payload; real ones are < 8 */
 #define HLS_MAX_QUEUE	(256 * 1024)    /* unsent bytes per connection */
-#define HLS_STATE_MAX	(64 * 1024)     /* HL_R_STATE text */
 #define HLS_EVENT_MAX	4000            /* one event line */
 
 struct hlconn {
@@ -251,30 +251,20 @@ do_sync(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 static void
 do_state(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 {
+	struct hl_state st;
 	struct buf b;
-	char *text;
-	int n;
 
-	if ((text = malloc(HLS_STATE_MAX)) == NULL) {
-		reply_err(s, c, q->seq, XE_BUSY, "out of memory");
-		return;
-	}
-	if (s->rep == NULL)
-		n = snprintf(text, HLS_STATE_MAX, "role standalone\n");
-	else {
-		text[0] = '\0';
-		n = rep_state_text(s->rep, text, HLS_STATE_MAX);
-		text[HLS_STATE_MAX - 1] = '\0';
-		if (n < 0 || n >= HLS_STATE_MAX)
-			n = (int)strlen(text);
-	}
+	if (s->rep == NULL) {
+		memset(&st, 0, sizeof(st));
+		st.role = HL_ROLE_STANDALONE;
+	} else
+		rep_state(s->rep, &st);
 	buf_init(&b);
 	proto_begin(&b, HL_R_STATE, 0, q->seq);
-	buf_put_str32(&b, text, (size_t)n);
+	hl_state_encode(&b, &st);
 	proto_finish(&b);
 	queue(s, c, &b);
 	buf_free(&b);
-	free(text);
 }
 
 static void

@@ -13,7 +13,7 @@
  *     one log flush for the whole batch and one RT_ACK of the highest
  *     DB_REP_ISPERM LSN; it also re-announces a client when its primary's
  *     connection comes up, and runs the divergence check.
- *   - the ha-link thread: rep_set_role / rep_set_sync / rep_state_text.
+ *   - the ha-link thread: rep_set_role / rep_set_sync / rep_state.
  * r->mu guards the state below and is never held across a Berkeley DB call
  * or a transport send; r->role_mu serializes the calls to DB_ENV->rep_start.
  */
@@ -36,6 +36,7 @@
 
 #include "atomicfile.h"
 #include "halink.h"
+#include "hlstate.h"
 #include "log.h"
 #include "proto.h"
 #include "rep.h"
@@ -1868,30 +1869,29 @@ rep_set_sync(struct rep *r, int enable, char *err, size_t errlen)
 	return 0;
 }
 
-int
-rep_state_text(struct rep *r, char *out, size_t outlen)
+static struct hl_lsn
+rep_hl_lsn(DB_LSN l)
+{
+	struct hl_lsn h = { l.file, l.offset };
+
+	return h;
+}
+
+void
+rep_state(struct rep *r, struct hl_state *out)
 {
 	DB_REP_STAT *rs = NULL;
 	DB_LOG_STAT *ls = NULL;
 	DB_LSN cur, mine;
 	struct rep_peer *p;
+	struct hl_peer *q;
 	u_int32_t lg_max = 10 * 1024 * 1024;
 	uint32_t gen = 0;
 	uint64_t now, ffirst, flast;
 	char fwhy[64];
 	int startup = 0, i, role, connected = 0, insync = 0, master, fault;
-	size_t len = 0;
-	const char *state;
 
-#define APPEND(...) do {						\
-	int n_ = snprintf(out + len, len < outlen ? outlen - len : 0,	\
-	    __VA_ARGS__);						\
-	if (n_ > 0)							\
-		len += (size_t)n_;					\
-} while (0)
-
-	if (outlen > 0)
-		out[0] = '\0';
+	memset(out, 0, sizeof(*out));
 	memset(&cur, 0, sizeof(cur));
 	memset(&mine, 0, sizeof(mine));
 	if (r->env->rep_stat(r->env, &rs, 0) == 0) {
@@ -1928,77 +1928,77 @@ rep_state_text(struct rep *r, char *out, size_t outlen)
 		insync += r->peers[i].up && rep_peer_insync(r, &r->peers[i]);
 	}
 	if (connected == 0)
-		state = "alone";
+		out->dbstate = HL_DB_ALONE;
 	else if (!r->sync_on)
-		state = "dirty";
+		out->dbstate = HL_DB_DIRTY;
 	else if (role == HL_ROLE_PRIMARY)
-		state = insync == r->npeers ? "in-sync" : "dirty";
+		out->dbstate = insync == r->npeers ? HL_DB_INSYNC : HL_DB_DIRTY;
 	else
-		state = startup && r->sync_on && master != DB_EID_INVALID &&
-		    rep_peer_find(r, master) != NULL &&
-		    rep_peer_find(r, master)->up ? "in-sync" : "dirty";
+		out->dbstate = startup && r->sync_on &&
+		    master != DB_EID_INVALID && rep_peer_find(r, master) != NULL &&
+		    rep_peer_find(r, master)->up ? HL_DB_INSYNC : HL_DB_DIRTY;
 	/* a secondary whose disk refuses writes does not keep up */
-	if (fault && role != HL_ROLE_PRIMARY && strcmp(state, "alone") != 0)
-		state = "dirty";
-	APPEND("role %s\nepoch %u\ngen %u\nlsn %u/%u\nstartupDone %d\n"
-	    "durability %s\nstate %s\nsync %s\n", rep_role_name(role), r->epoch,
-	    gen, cur.file, cur.offset, startup, rep_dur_name(r->dur), state,
-	    r->sync_on ? "on" : "off");
-	if (role == HL_ROLE_SECONDARY) {
-		if (r->follow == HL_PRIMARY_ANY)
-			APPEND("follow any\n");
-		else
-			APPEND("follow %u\n", r->follow);
-		APPEND("foreignDropped %llu\n", (unsigned long long)r->foreign);
-	}
-	for (i = 0; i < r->npeers; i++) {
+	if (fault && role != HL_ROLE_PRIMARY && out->dbstate != HL_DB_ALONE)
+		out->dbstate = HL_DB_DIRTY;
+	out->role = (uint8_t)role;
+	out->epoch = r->epoch;
+	out->gen = gen;
+	out->lsn = rep_hl_lsn(cur);
+	out->startup_done = startup != 0;
+	out->durability = r->dur == HA_ASYNC ? HL_DUR_ASYNC : r->dur == HA_SYNC ?
+	    HL_DUR_SYNC : HL_DUR_STRICT;
+	out->sync_on = r->sync_on != 0;
+	out->follow = role == HL_ROLE_SECONDARY ? r->follow : HL_PRIMARY_NONE;
+	out->foreign = r->foreign;
+	for (i = 0; i < r->npeers && i < HL_MAX_PEERS; i++) {
 		p = &r->peers[i];
+		q = &out->peers[i];
+		q->eid = (uint32_t)p->eid;
+		util_strlcpy(q->addr, p->addr, sizeof(q->addr));
+		q->up = p->up != 0;
 		if (role == HL_ROLE_PRIMARY) {
-			DB_LSN acked = p->acked;
-
-			APPEND("peer %d %s %s lsn %u/%u acked %u/%u behindBytes "
-			    "%llu behindCommits %llu %s\n", p->eid, p->addr,
-			    p->up ? "connected" : "down", acked.file,
-			    acked.offset, acked.file, acked.offset,
-			    (unsigned long long)(r->commits > p->cursor ?
-			    rep_lsn_bytes(&acked, &cur, lg_max) : 0),
-			    (unsigned long long)(r->commits > p->cursor ?
-			    r->commits - p->cursor : 0),
-			    rep_peer_insync(r, p) ? "in-sync" : "dirty");
+			q->lsn = q->acked = rep_hl_lsn(p->acked);
+			if (r->commits > p->cursor) {
+				q->behind_bytes = rep_lsn_bytes(&p->acked, &cur,
+				    lg_max);
+				q->behind_commits = r->commits - p->cursor;
+			}
+			q->insync = rep_peer_insync(r, p) != 0;
 		} else {
 			/* a client sees its primary: how far this node is
 			 * behind what the primary sent */
 			int is_master = p->eid == master;
 
-			APPEND("peer %d %s %s lsn %u/%u acked %u/%u behindBytes "
-			    "%llu behindCommits %llu %s\n", p->eid, p->addr,
-			    p->up ? "connected" : "down", p->seen.file,
-			    p->seen.offset, is_master ? r->ack_sent.file : 0,
-			    is_master ? r->ack_sent.offset : 0,
-			    (unsigned long long)(is_master ?
-			    rep_lsn_bytes(&mine, &p->seen, lg_max) : 0),
-			    0ULL, is_master && startup && p->up ? "in-sync" :
-			    "dirty");
+			q->lsn = rep_hl_lsn(p->seen);
+			if (is_master) {
+				q->acked = rep_hl_lsn(r->ack_sent);
+				q->behind_bytes = rep_lsn_bytes(&mine, &p->seen,
+				    lg_max);
+			}
+			q->insync = is_master && startup && p->up;
 		}
 	}
+	out->npeers = (uint8_t)i;
 	pthread_mutex_unlock(&r->mu);
-	if (fault)
-		APPEND("writeFault %llu %llu %s\n", (unsigned long long)(now -
-		    ffirst), (unsigned long long)(now - flast), fwhy);
+	if (fault) {
+		out->fault = 1;
+		out->fault_first_age_ms = now - ffirst;
+		out->fault_last_age_ms = now - flast;
+		util_strlcpy(out->fault_why, fwhy, sizeof(out->fault_why));
+	}
 	/* a peer the replication channel refuses: hasvr reports it */
-	for (i = 0; i < r->npeers; i++) {
+	for (i = 0; i < out->npeers; i++) {
 		struct rt_stats st;
 
-		if (rt_peer_up(r->rt, r->peers[i].eid) ||
-		    rt_peer_stats(r->rt, r->peers[i].eid, &st) != 0 ||
+		q = &out->peers[i];
+		if (rt_peer_up(r->rt, (int)q->eid) ||
+		    rt_peer_stats(r->rt, (int)q->eid, &st) != 0 ||
 		    st.auth_fail_ms == 0)
 			continue;
-		APPEND("peerAuthFailed %d %llu %s\n", r->peers[i].eid,
-		    (unsigned long long)(now - st.auth_fail_ms),
-		    st.auth_why);
+		q->auth_failed = 1;
+		q->auth_age_ms = now - st.auth_fail_ms;
+		util_strlcpy(q->auth_why, st.auth_why, sizeof(q->auth_why));
 	}
-#undef APPEND
-	return (int)len;
 }
 
 void

@@ -48,8 +48,9 @@ int rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
     char *err, size_t errlen);
 /* Enable/disable database replication (MISSION row 22). */
 int rep_set_sync(struct rep *r, int enable, char *err, size_t errlen);
-/* The HL_R_STATE text (see halink.h). Returns its length. */
-int rep_state_text(struct rep *r, char *out, size_t outlen);
+/* The replication state for the ha-link (HL_R_STATE, lib/hlstate.h). */
+struct hl_state;
+void rep_state(struct rep *r, struct hl_state *out);
 /* Called by the store after each write transaction commits (worker
  * thread): waits for acknowledgements per the durability mode. Returns 0,
  * or XE_NOTREPL (strict) with err filled. */

@@ -8,6 +8,7 @@
 
 #include "halink.h"
 #include "heartbeat.h"
+#include "hlstate.h"
 #include "link.h"
 #include "log.h"
 #include "util.h"
@@ -52,63 +53,6 @@ wait_ms(struct link *l, int ms)
 	pthread_cond_timedwait(&l->cv, &l->mu, &ts);
 }
 
-static int
-parse_lsn(const char *s, struct role_lsn *lsn)
-{
-	unsigned int f, o;
-	char tail;
-
-	if (sscanf(s, "%u/%u%c", &f, &o, &tail) != 2)
-		return -1;
-	lsn->file = f;
-	lsn->offset = o;
-	return 0;
-}
-
-static int
-parse_peer(const char *line, struct link_peer *p)
-{
-	char addr[64], up[16], lsn[32], acked[32], sync[16];
-	unsigned long long bb, bc;
-	int eid;
-
-	if (sscanf(line, "peer %d %63s %15s lsn %31s acked %31s behindBytes %llu "
-	    "behindCommits %llu %15s", &eid, addr, up, lsn, acked, &bb, &bc,
-	    sync) != 8)
-		return -1;
-	memset(p, 0, sizeof(*p));
-	p->eid = eid;
-	util_strlcpy(p->addr, addr, sizeof(p->addr));
-	p->up = strcmp(up, "connected") == 0;
-	if (parse_lsn(lsn, &p->lsn) == -1 || parse_lsn(acked, &p->acked) == -1)
-		return -1;
-	p->behind_bytes = bb;
-	p->behind_commits = bc;
-	p->insync = strcmp(sync, "in-sync") == 0;
-	p->auth_fail_age_ms = -1;
-	return 0;
-}
-
-/* "peerAuthFailed EID AGE_MS REASON…": onto the peer line read before. */
-static int
-parse_auth(const char *line, struct link_state *st)
-{
-	unsigned long long age;
-	int eid, n = 0, i;
-
-	if (sscanf(line, "peerAuthFailed %d %llu %n", &eid, &age, &n) != 2 ||
-	    n == 0)
-		return -1;
-	for (i = 0; i < st->npeers; i++)
-		if (st->peers[i].eid == eid) {
-			st->peers[i].auth_fail_age_ms = (long long)age;
-			util_strlcpy(st->peers[i].auth_why, line + n,
-			    sizeof(st->peers[i].auth_why));
-			return 0;
-		}
-	return -1;
-}
-
 int
 link_dbstate(const struct link_state *st)
 {
@@ -121,93 +65,51 @@ link_dbstate(const struct link_state *st)
 	return HB_DB_DIRTY;
 }
 
-int
-link_parse_state(const char *text, struct link_state *st, char *err,
-    size_t errlen)
+static struct role_lsn
+role_lsn_of(struct hl_lsn l)
 {
-	char line[512], key[32], val[256];
-	const char *p = text, *nl;
-	size_t n;
-	unsigned int u;
-	int r;
+	struct role_lsn r = { l.file, l.offset };
 
+	return r;
+}
+
+void
+link_from_state(const struct hl_state *hs, struct link_state *st)
+{
+	const struct hl_peer *q;
+	struct link_peer *p;
+	int i;
+
+	st->role = hs->role == HL_ROLE_STANDALONE ? HL_ROLE_NONE : hs->role;
+	st->epoch = hs->epoch;
+	st->gen = hs->gen;
+	st->lsn = role_lsn_of(hs->lsn);
+	st->startup_done = hs->startup_done;
+	util_strlcpy(st->state, hs->dbstate == HL_DB_UNKNOWN ? "" :
+	    hl_dbstate_name(hs->dbstate), sizeof(st->state));
+	st->sync_on = hs->sync_on;
+	st->follow = hs->follow == HL_PRIMARY_ANY ? -1 : (int)hs->follow;
+	st->fault = hs->fault;
+	st->fault_first_age_ms = hs->fault_first_age_ms;
+	st->fault_last_age_ms = hs->fault_last_age_ms;
+	util_strlcpy(st->fault_why, hs->fault_why, sizeof(st->fault_why));
 	st->npeers = 0;
-	st->role = HL_ROLE_NONE;
-	st->state[0] = '\0';
-	st->fault = 0;
-	st->follow = 0;
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (n >= sizeof(line)) {
-			snprintf(err, errlen, "state line too long");
-			return -1;
-		}
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p += n + (nl != NULL);
-		if (line[0] == '\0')
-			continue;
-		if (strncmp(line, "writeFault ", 11) == 0) {
-			int at = 0;
-
-			if (sscanf(line, "writeFault %llu %llu %n",
-			    &st->fault_first_age_ms, &st->fault_last_age_ms,
-			    &at) != 2 || at == 0) {
-				snprintf(err, errlen, "bad state line '%s'", line);
-				return -1;
-			}
-			st->fault = 1;
-			util_strlcpy(st->fault_why, line + at,
-			    sizeof(st->fault_why));
-			continue;
-		}
-		if (strncmp(line, "peerAuthFailed ", 15) == 0) {
-			if (parse_auth(line, st) == -1) {
-				snprintf(err, errlen, "bad state line '%s'", line);
-				return -1;
-			}
-			continue;
-		}
-		if (strncmp(line, "peer ", 5) == 0) {
-			if (st->npeers == LINK_MAX_PEERS ||
-			    parse_peer(line, &st->peers[st->npeers]) == -1) {
-				snprintf(err, errlen, "bad state line '%s'", line);
-				return -1;
-			}
-			st->npeers++;
-			continue;
-		}
-		if (sscanf(line, "%31s %255s", key, val) != 2) {
-			snprintf(err, errlen, "bad state line '%s'", line);
-			return -1;
-		}
-		if (strcmp(key, "role") == 0) {
-			if ((r = halink_role_parse(val)) < 0) {
-				snprintf(err, errlen, "unknown role '%s'", val);
-				return -1;
-			}
-			st->role = r;
-		} else if (strcmp(key, "epoch") == 0 && sscanf(val, "%u", &u) == 1)
-			st->epoch = u;
-		else if (strcmp(key, "gen") == 0 && sscanf(val, "%u", &u) == 1)
-			st->gen = u;
-		else if (strcmp(key, "lsn") == 0) {
-			if (parse_lsn(val, &st->lsn) == -1) {
-				snprintf(err, errlen, "bad lsn '%s'", val);
-				return -1;
-			}
-		} else if (strcmp(key, "startupDone") == 0)
-			st->startup_done = strcmp(val, "1") == 0;
-		else if (strcmp(key, "state") == 0)
-			util_strlcpy(st->state, val, sizeof(st->state));
-		else if (strcmp(key, "sync") == 0)
-			st->sync_on = strcmp(val, "on") == 0;
-		else if (strcmp(key, "follow") == 0)
-			st->follow = strcmp(val, "any") == 0 ? -1 : atoi(val);
-		/* other keys (durability, …) are for people */
+	for (i = 0; i < hs->npeers && i < LINK_MAX_PEERS; i++) {
+		q = &hs->peers[i];
+		p = &st->peers[st->npeers++];
+		memset(p, 0, sizeof(*p));
+		p->eid = (int)q->eid;
+		util_strlcpy(p->addr, q->addr, sizeof(p->addr));
+		p->up = q->up;
+		p->lsn = role_lsn_of(q->lsn);
+		p->acked = role_lsn_of(q->acked);
+		p->behind_bytes = q->behind_bytes;
+		p->behind_commits = q->behind_commits;
+		p->insync = q->insync;
+		p->auth_fail_age_ms = q->auth_failed ? (long long)q->auth_age_ms :
+		    -1;
+		util_strlcpy(p->auth_why, q->auth_why, sizeof(p->auth_why));
 	}
-	return 0;
 }
 
 /* One connection's life: send what is wanted, poll the state. Returns
@@ -216,7 +118,8 @@ static void
 serve(struct link *l, struct hlc *h)
 {
 	struct link_state tmp;
-	char err[HASVR_ERRLEN], *text;
+	struct hl_state hs;
+	char err[HASVR_ERRLEN];
 	uint64_t no;
 	int role, sync, rc;
 	uint32_t epoch, primary;
@@ -264,14 +167,12 @@ serve(struct link *l, struct hlc *h)
 			l->sent_sync = sync;
 		}
 		pthread_mutex_unlock(&l->mu);
-		text = NULL;
-		rc = halink_state(h, &text, err, sizeof(err));
+		rc = halink_state(h, &hs, err, sizeof(err));
 		memset(&tmp, 0, sizeof(tmp));
-		if (rc == 0 && link_parse_state(text, &tmp, err, sizeof(err)) == -1) {
+		if (rc == 0)
+			link_from_state(&hs, &tmp);
+		else if (rc == -1)
 			log_warnx("ha-link: cannot read guisvr's state: %s", err);
-			rc = -1;
-		}
-		free(text);
 		pthread_mutex_lock(&l->mu);
 		if (rc != 0)
 			return;

@@ -71,9 +71,8 @@ void link_snapshot(struct link *l, struct link_state *out);
  * heartbeat_dbstate_name gives its word for people. */
 int link_dbstate(const struct link_state *st);
 
-/* Parse guisvr's HL_R_STATE text into st (role … peer lines). 0, or -1
- * with err filled. Exposed for the unit tests. */
-int link_parse_state(const char *text, struct link_state *st, char *err,
-    size_t errlen);
+/* guisvr's typed state (lib/hlstate.h) as hasvr keeps it. */
+struct hl_state;
+void link_from_state(const struct hl_state *hs, struct link_state *st);
 
 #endif

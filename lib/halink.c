@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "halink.h"
+#include "hlstate.h"
 #include "uconn.h"
 #include "util.h"
 
@@ -223,24 +224,17 @@ halink_role(struct hlc *h, int role, uint32_t epoch, uint32_t primary,
 }
 
 int
-halink_state(struct hlc *h, char **text, char *err, size_t errlen)
+halink_state(struct hlc *h, struct hl_state *st, char *err, size_t errlen)
 {
-	const char *s;
-	struct rd rd;
-	size_t n;
+	char why[128];
 	int rc;
 
-	*text = NULL;
 	uconn_begin(&h->u, HL_STATE);
 	if ((rc = request(h, "state", HL_R_STATE, err, errlen)) != 0)
 		return rc;
-	rd_init(&rd, h->u.in.p, h->u.in.len);
-	s = rd_str32(&rd, &n);
-	if (!rd_done(&rd))
-		return uconn_broken(&h->u, err, errlen, "malformed state reply "
-		    "from %s", h->u.path);
-	if ((*text = strndup(s ? s : "", n)) == NULL)
-		return uconn_broken(&h->u, err, errlen, "out of memory");
+	if (hl_state_decode(h->u.in.p, h->u.in.len, st, why, sizeof(why)) == -1)
+		return uconn_broken(&h->u, err, errlen, "%s from %s", why,
+		    h->u.path);
 	return 0;
 }
 

@@ -18,17 +18,12 @@
  *                as things happen, until it closes.
  *   HL_SYNC      u8 enable (database replication on/off)  -> OK | ERR
  *
- *   HL_R_STATE   str32 text: "key value\n" lines:
- *                  role primary|secondary|none   epoch N   gen N
- *                  lsn FILE/OFFSET   startupDone 0|1   durability sync
- *                  state in-sync|dirty|alone   sync on|off
- *                  follow EID|any   foreignDropped N   (a secondary)
- *                  peer EID ADDR connected|down lsn F/O acked F/O
- *                       behindBytes N behindCommits N in-sync|dirty
- *                  peerAuthFailed EID AGE_MS REASON  (a peer that is not
- *                       connected and whose TLS authentication failed)
- *                  writeFault FIRST_AGE_MS LAST_AGE_MS REASON  (the disk
- *                       refused writes within the last 10 s)
+ *   HL_R_STATE   struct hl_state, typed and length-checked (hlstate.h):
+ *                  role, epoch, generation, LSN, startup done, durability,
+ *                  database state, sync switch, the primary a secondary
+ *                  follows, refused writes, and per peer its connection,
+ *                  in-sync, LSNs, lag and refused TLS authentication;
+ *                  halinkctl prints it as "key value" lines
  *   HL_R_EVENT   str16 text, e.g. "get BDB event DB_EVENT_REP_MASTER",
  *                  "state dirty peer 127.0.0.2: ack timeout", "diverged …"
  *   OK / ERR are proto.h's XM_R_OK / XM_R_ERR.
@@ -86,7 +81,10 @@ struct hlc *halink_connect(const char *path, char *err, size_t errlen);
 void halink_close(struct hlc *h);
 int halink_role(struct hlc *h, int role, uint32_t epoch, uint32_t primary,
     char *err, size_t errlen);
-int halink_state(struct hlc *h, char **text, char *err, size_t errlen);
+struct hl_state;
+/* guisvr's replication state (lib/hlstate.h). */
+int halink_state(struct hlc *h, struct hl_state *st, char *err,
+    size_t errlen);
 int halink_sync(struct hlc *h, int enable, char *err, size_t errlen);
 int halink_subscribe(struct hlc *h, char *err, size_t errlen);
 /* Next event line (after subscribe); timeout_ms < 0 waits forever.

@@ -20,6 +20,7 @@
 #include "cfg.h"
 #include "guicfg.h"
 #include "halink.h"
+#include "hlstate.h"
 #include "util.h"
 
 #define EXIT_USAGE 2
@@ -144,21 +145,18 @@ cmd_role(const char *sock, int argc, char **argv)
 static int
 cmd_state(const char *sock, int argc, char **argv)
 {
-	char err[HASVR_ERRLEN], *text;
+	char err[HASVR_ERRLEN], text[8192];
+	struct hl_state st;
 	struct hlc *h;
-	size_t n;
 
 	(void)argv;
 	if (argc != 1)
 		errx(EXIT_USAGE, "usage: state");
 	h = link_open(sock);
-	if (halink_state(h, &text, err, sizeof(err)) != 0)
+	if (halink_state(h, &st, err, sizeof(err)) != 0)
 		errx(1, "%s", err);
-	n = strlen(text);
+	hl_state_format(&st, text, sizeof(text));
 	fputs(text, stdout);
-	if (n > 0 && text[n - 1] != '\n')
-		putchar('\n');
-	free(text);
 	halink_close(h);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "guicfg.h"
 #include "hacfg.h"
 #include "halink.h"
+#include "hlstate.h"
 #include "log.h"
 #include "rep.h"
 #include "store.h"
@@ -47,31 +48,25 @@ engine_fail(const char *fmt, const char *arg)
 	exit(1);
 }
 
-/* 1 when the state text shows a primary whose every peer is in sync. */
+/* 1 when the state shows a primary whose every peer is in sync. */
 static int
-engine_insync(const char *state, int npeers)
+engine_insync(const struct hl_state *st, int npeers)
 {
-	const char *p = state;
-	int n = 0;
+	int i;
 
-	if (strncmp(state, "role primary\n", 13) != 0)
+	if (st->role != HL_ROLE_PRIMARY || st->npeers != npeers)
 		return 0;
-	while ((p = strstr(p, "\npeer ")) != NULL) {
-		const char *eol = strchr(p + 1, '\n');
-		size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
-
-		if (len < 8 || memcmp(p + len - 8, " in-sync", 8) != 0)
+	for (i = 0; i < st->npeers; i++)
+		if (!st->peers[i].insync)
 			return 0;
-		n++;
-		p += len;
-	}
-	return n == npeers;
+	return 1;
 }
 
 void
 engine_open(const char *cfgfile)
 {
 	char err[1024], state[4096];
+	struct hl_state st;
 	struct dbenv_opts dbo;
 	struct log_opts lo;
 	uint64_t deadline;
@@ -118,12 +113,14 @@ engine_open(const char *cfgfile)
 		engine_fail("cannot become the primary: %s", err);
 	deadline = util_now_ms() + ENGINE_WAIT_MS;
 	for (;;) {
-		rep_state_text(E.rep, state, sizeof(state));
-		if (engine_insync(state, E.ha.nnodes - 1))
+		rep_state(E.rep, &st);
+		if (engine_insync(&st, E.ha.nnodes - 1))
 			break;
-		if (util_now_ms() >= deadline)
+		if (util_now_ms() >= deadline) {
+			hl_state_format(&st, state, sizeof(state));
 			engine_fail("the secondaries are not in sync after 60 s:\n%s",
 			    state);
+		}
 		usleep(20000);
 	}
 }
@@ -140,15 +137,15 @@ engine_put(const struct record *r, char *err, size_t errlen)
 int
 engine_close(void)
 {
-	char state[4096];
+	struct hl_state st;
 	int insync;
 
 	uint64_t deadline = util_now_ms() + ENGINE_CATCHUP_MS;
 
 	/* async: the secondaries may still be applying the last commits */
 	for (;;) {
-		rep_state_text(E.rep, state, sizeof(state));
-		insync = engine_insync(state, E.ha.nnodes - 1);
+		rep_state(E.rep, &st);
+		insync = engine_insync(&st, E.ha.nnodes - 1);
 		if (insync || util_now_ms() >= deadline)
 			break;
 		usleep(20000);

@@ -9,10 +9,9 @@
  *
  * The output is the same on every run: tests/fuzz/corpus and
  * tests/fuzz/dict are this program's output, and replay_all.sh checks
- * that they still are (make fuzz-corpus rewrites them). The only seeds not
- * made by an encoder are the state texts of fuzz_linkstate: guisvr writes
- * them from a running replication engine, so they are written here in its
- * format (guisvr/rep.c rep_state_text). */
+ * that they still are (make fuzz-corpus rewrites them). Every seed is made
+ * by hasvr's own encoders but hastatus's: hasvr writes its status from a
+ * running daemon, so those are written here in the documented format. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -27,7 +26,9 @@
 #include "hactl.h"
 #include "halink.h"
 #include "heartbeat.h"
+#include "hlstate.h"
 #include "proto.h"
+#include "util.h"
 #include "record.h"
 #include "reptransport.h"
 #include "xdbclient.h"
@@ -590,26 +591,66 @@ corpus_halink(void)
 static void
 corpus_linkstate(void)
 {
-	seed_text("linkstate", "primary",
-	    "role primary\nepoch 7\ngen 3\nlsn 1/28832\nstartupDone 1\n"
-	    "durability sync\nstate in-sync\nsync on\n"
-	    "peer 2 192.168.10.2 connected lsn 1/28832 acked 1/28832 "
-	    "behindBytes 0 behindCommits 0 in-sync\n"
-	    "peer 3 192.168.10.3 down lsn 1/100 acked 1/100 "
-	    "behindBytes 28732 behindCommits 12 dirty\n"
-	    "peerAuthFailed 3 4200 tlsv1 alert decrypt error\n");
-	seed_text("linkstate", "secondary",
-	    "role secondary\nepoch 7\ngen 3\nlsn 1/20000\nstartupDone 0\n"
-	    "durability async\nstate dirty\nsync off\nfollow 1\n"
-	    "foreignDropped 0\n"
-	    "peer 1 192.168.10.1 connected lsn 1/28832 acked 1/20000 "
-	    "behindBytes 8832 behindCommits 0 dirty\n"
-	    "writeFault 1500 20 No space left on device\n");
-	seed_text("linkstate", "standalone", "role standalone\n");
-	seed_text("linkstate", "none",
-	    "role none\nepoch 0\ngen 0\nlsn 0/0\nstartupDone 0\n"
-	    "durability strict\nstate alone\nsync on\nfollow any\n"
-	    "foreignDropped 3\n");
+	struct hl_state st;
+	struct buf b;
+
+	buf_init(&b);
+	memset(&st, 0, sizeof(st));
+	st.role = HL_ROLE_PRIMARY;
+	st.epoch = 7;
+	st.gen = 3;
+	st.lsn = (struct hl_lsn){ 1, 28832 };
+	st.startup_done = 1;
+	st.durability = HL_DUR_SYNC;
+	st.dbstate = HL_DB_INSYNC;
+	st.sync_on = 1;
+	st.npeers = 2;
+	st.peers[0] = (struct hl_peer){ .eid = 2, .addr = "192.168.10.2",
+	    .up = 1, .insync = 1, .lsn = { 1, 28832 }, .acked = { 1, 28832 } };
+	st.peers[1] = (struct hl_peer){ .eid = 3, .addr = "192.168.10.3",
+	    .lsn = { 1, 100 }, .acked = { 1, 100 }, .behind_bytes = 28732,
+	    .behind_commits = 12, .auth_failed = 1, .auth_age_ms = 4200,
+	    .auth_why = "tlsv1 alert decrypt error" };
+	hl_state_encode(&b, &st);
+	seed("linkstate", "primary", &b);
+
+	buf_reset(&b);
+	memset(&st, 0, sizeof(st));
+	st.role = HL_ROLE_SECONDARY;
+	st.epoch = 7;
+	st.gen = 3;
+	st.lsn = (struct hl_lsn){ 1, 20000 };
+	st.durability = HL_DUR_ASYNC;
+	st.dbstate = HL_DB_DIRTY;
+	st.follow = 1;
+	st.fault = 1;
+	st.fault_first_age_ms = 1500;
+	st.fault_last_age_ms = 20;
+	util_strlcpy(st.fault_why, "No space left on device",
+	    sizeof(st.fault_why));
+	st.npeers = 1;
+	st.peers[0] = (struct hl_peer){ .eid = 1, .addr = "192.168.10.1",
+	    .up = 1, .lsn = { 1, 28832 }, .acked = { 1, 20000 },
+	    .behind_bytes = 8832 };
+	hl_state_encode(&b, &st);
+	seed("linkstate", "secondary", &b);
+
+	buf_reset(&b);
+	memset(&st, 0, sizeof(st));
+	st.role = HL_ROLE_STANDALONE;
+	hl_state_encode(&b, &st);
+	seed("linkstate", "standalone", &b);
+
+	buf_reset(&b);
+	memset(&st, 0, sizeof(st));
+	st.durability = HL_DUR_STRICT;
+	st.dbstate = HL_DB_ALONE;
+	st.sync_on = 1;
+	st.follow = HL_PRIMARY_ANY;
+	st.foreign = 3;
+	hl_state_encode(&b, &st);
+	seed("linkstate", "none", &b);
+	buf_free(&b);
 }
 
 /* hasvr writes its status from a running daemon (hasvr/ctl.c), so these are
@@ -831,17 +872,7 @@ corpus_dicts(void)
 		"\\\\x7f", "#", "\\x0d\\x0a", "0.shadow_server.2", "4294967295.",
 		NULL
 	};
-	static const char *const state_words[] = {
-		"role ", "epoch ", "gen ", "lsn ", "startupDone ", "durability ",
-		"state ", "sync ", "follow ", "foreignDropped ", "peer ",
-		"peerAuthFailed ", "writeFault ", " connected", " down",
-		" acked ", " behindBytes ", " behindCommits ", "in-sync",
-		"dirty", "alone", "primary", "secondary", "none", "standalone",
-		"any", "on", "off", "1/28832", "\\x0a", NULL
-	};
-
 	dict("xdbload", "the text form of records", text_form);
-	dict("linkstate", "the words of guisvr's state text", state_words);
 }
 
 static void

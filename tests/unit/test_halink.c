@@ -7,6 +7,7 @@
 
 #include "unit.h"
 #include "halink.h"
+#include "hlstate.h"
 
 static char msg[256];
 
@@ -111,6 +112,107 @@ t_names(void)
 	CU_ASSERT_EQUAL(halink_role_parse("master"), -1);
 }
 
+/* A state with every field set, two peers. */
+static void
+sample_state(struct hl_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->role = HL_ROLE_SECONDARY;
+	st->epoch = 9;
+	st->gen = 4;
+	st->lsn = (struct hl_lsn){ 2, 3000 };
+	st->startup_done = 1;
+	st->durability = HL_DUR_STRICT;
+	st->dbstate = HL_DB_DIRTY;
+	st->sync_on = 1;
+	st->follow = 1;
+	st->foreign = 12;
+	st->fault = 1;
+	st->fault_first_age_ms = 4000;
+	st->fault_last_age_ms = 30;
+	strcpy(st->fault_why, "No space left on device");
+	st->npeers = 2;
+	st->peers[0] = (struct hl_peer){ .eid = 1, .addr = "10.0.0.1",
+	    .up = 1, .insync = 1, .lsn = { 2, 3100 }, .acked = { 2, 2900 },
+	    .behind_bytes = 100 };
+	st->peers[1] = (struct hl_peer){ .eid = 3, .addr = "10.0.0.3",
+	    .lsn = { 1, 10 }, .behind_commits = 7, .auth_failed = 1,
+	    .auth_age_ms = 1200, .auth_why = "tlsv1 alert decrypt error" };
+}
+
+/* The typed state: exact round trip, every truncation and trailing byte
+ * refused, enum values and flags out of range refused, and the text. */
+static void
+t_state(void)
+{
+	struct hl_state st, d;
+	struct buf b;
+	char err[256], text[4096];
+	size_t i;
+	static const struct { size_t off; uint8_t val; const char *why; } bad[] = {
+		/* offsets from the layout in hlstate.h */
+		{ 0, 4, "unknown role" },
+		{ 17, 2, "flag" },                /* startupDone */
+		{ 18, 3, "unknown durability" },
+		{ 19, 4, "unknown database state" },
+		{ 20, 2, "flag" },                /* sync */
+		{ 33, 2, "flag" },                /* fault */
+	};
+
+	sample_state(&st);
+	buf_init(&b);
+	hl_state_encode(&b, &st);
+	CU_ASSERT_FATAL(!b.oom);
+	CU_ASSERT_EQUAL(hl_state_decode(b.p, b.len, &d, err, sizeof(err)), 0);
+	CU_ASSERT(memcmp(&st, &d, sizeof(st)) == 0);
+	for (i = 0; i < b.len; i++) {
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(hl_state_decode(b.p, i, &d, err, sizeof(err)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "malformed replication state"));
+	}
+	buf_put_u8(&b, 0);
+	CU_ASSERT_EQUAL(hl_state_decode(b.p, b.len, &d, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "trailing bytes"));
+	b.len--;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t keep = b.p[bad[i].off];
+
+		b.p[bad[i].off] = bad[i].val;
+		CU_ASSERT_EQUAL(hl_state_decode(b.p, b.len, &d, err,
+		    sizeof(err)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].why));
+		b.p[bad[i].off] = keep;
+	}
+	/* more peers than there is room for, a control character */
+	buf_reset(&b);
+	st.npeers = 1;
+	strcpy(st.peers[0].addr, "10.0.0.1\n");
+	hl_state_encode(&b, &st);
+	CU_ASSERT_EQUAL(hl_state_decode(b.p, b.len, &d, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not printable"));
+	buf_free(&b);
+
+	sample_state(&st);
+	CU_ASSERT(hl_state_format(&st, text, sizeof(text)) > 0);
+	CU_ASSERT_STRING_EQUAL(text,
+	    "role secondary\nepoch 9\ngen 4\nlsn 2/3000\nstartupDone 1\n"
+	    "durability strict\nstate dirty\nsync on\nfollow 1\n"
+	    "foreignDropped 12\n"
+	    "peer 1 10.0.0.1 connected lsn 2/3100 acked 2/2900 behindBytes 100 "
+	    "behindCommits 0 in-sync\n"
+	    "peer 3 10.0.0.3 down lsn 1/10 acked 0/0 behindBytes 0 "
+	    "behindCommits 7 dirty\n"
+	    "writeFault 4000 30 No space left on device\n"
+	    "peerAuthFailed 3 1200 tlsv1 alert decrypt error\n");
+	st.role = HL_ROLE_STANDALONE;
+	hl_state_format(&st, text, sizeof(text));
+	CU_ASSERT_STRING_EQUAL(text, "role standalone\n");
+	/* a small buffer is cut, never overrun */
+	sample_state(&st);
+	CU_ASSERT(hl_state_format(&st, text, 10) > 10);
+	CU_ASSERT_EQUAL(strlen(text), 9);
+}
+
 void
 test_halink_register(void)
 {
@@ -119,4 +221,5 @@ test_halink_register(void)
 	CU_add_test(s, "every request round-trips", t_roundtrip);
 	CU_add_test(s, "refusals keep their codes and words", t_refusals);
 	CU_add_test(s, "names", t_names);
+	CU_add_test(s, "the typed state", t_state);
 }
