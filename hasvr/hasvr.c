@@ -438,6 +438,10 @@ ha_tick(struct ha *h)
 		    (unsigned long long)(now - h->pending_ms));
 		ha_kick_heartbeat(h);
 	}
+	/* while a role may change, guisvr's position is read every tick (a
+	 * switchover's successor takes over once it has every transaction) */
+	if (h->has_pending || !role_settled(h->role, now))
+		link_refresh(h->link);
 	if (!h->has_pending)
 		check_svr_role(h, &ls, now);
 	if (h->refused_ms != 0 && now - h->refused_ms < REFUSED_PAUSE_MS)
@@ -591,6 +595,13 @@ ha_request_filesync(struct ha *h, char *msg, size_t msglen)
 }
 
 /* ---- event loop ---- */
+
+/* guisvr answered or told something: decide with it at once */
+static void
+on_link(void *arg)
+{
+	ha_tick_schedule(arg);
+}
 
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
@@ -785,7 +796,8 @@ main(int argc, char *argv[])
 		fatalx("event_base_new failed");
 	if (peers_init(h, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((h->link = link_start(h->gp.halink, err, sizeof(err))) == NULL)
+	if ((h->link = link_start(h->base, h->gp.halink, on_link, h, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if ((h->ctl = ctl_start(h, err, sizeof(err))) == NULL)
 		fatalx("%s", err);

@@ -2,9 +2,10 @@
  *
  * One thread runs a libevent loop: heartbeats in and out (peers.c), the
  * pingable IP check (ping.c), guisvr's supervision (svr.c), the control
- * socket (ctl.c) and the role tick (hasvr.c), which feeds role.c and
- * applies its decisions. A second thread owns the ha-link to guisvr
- * (link.c), so a slow role change in guisvr never delays a heartbeat. */
+ * socket (ctl.c), the ha-link to guisvr (link.c, non-blocking: a slow role
+ * change in guisvr never delays a heartbeat) and the role tick (hasvr.c),
+ * which feeds role.c and applies its decisions. Handlers schedule the
+ * tick (ha_tick_schedule) and return. */
 #ifndef HASVR_HASVR_H
 #define HASVR_HASVR_H
 

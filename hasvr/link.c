@@ -1,10 +1,25 @@
-/* link.c — the ha-link thread (see link.h). */
+/* link.c — hasvr's ha-link client on hasvr's own event loop (see link.h).
+ *
+ * One non-blocking connection to guisvr's ha-link socket. On every
+ * (re)connection it subscribes to guisvr's events and sends the role and
+ * the sync switch hasvr wants, so one mechanism covers a first start and a
+ * restart. It asks for guisvr's state after every event, whenever hasvr
+ * asks for it (link_refresh: each heartbeat, and every tick while a role
+ * is being decided), and at LINK_IDLE_MS otherwise. guisvr answers
+ * requests in order, so replies are matched to a FIFO of what was sent;
+ * events come with sequence number 0. Nothing here ever waits. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include "halink.h"
 #include "heartbeat.h"
@@ -13,44 +28,377 @@
 #include "log.h"
 #include "util.h"
 
-#define LINK_RETRY_MS 50         /* reconnect / failed request retry */
-#define LINK_FAIL_RETRY_MS 500   /* a role guisvr refused */
+#define LINK_RETRY_MS 50          /* reconnect after guisvr went */
+#define LINK_IDLE_MS 1000         /* state asked at least this often */
+#define LINK_MAX_FRAME (1024 * 1024)
+#define LINK_INFLIGHT 16          /* requests sent, replies not yet read */
+
+struct inflight {
+	uint16_t type;
+	uint64_t role_no;         /* HL_ROLE: the want_no it carries */
+	int sync;                 /* HL_SYNC: the switch it carries */
+};
 
 struct link {
-	pthread_t thr;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct event_base *base;
 	char path[108];
-	int quit;
-	int reset;
-
-	/* wanted by the main thread */
+	void (*notify)(void *);   /* guisvr's state or a reply came */
+	void *arg;
+	struct bufferevent *bev;  /* NULL: not connected */
+	struct event *timer;      /* reconnect, or the idle state request */
+	int logged;               /* "waiting for guisvr" said */
+	uint32_t seq;
+	struct inflight fifo[LINK_INFLIGHT];
+	int nfifo;
+	int state_asked;          /* an HL_STATE in the FIFO */
+	/* wanted by hasvr */
 	int want_role;
-	uint32_t want_epoch;
-	uint32_t want_primary;     /* a secondary's primary eid, 0 none */
-	uint64_t want_no;
-	int want_sync;             /* -1: never set */
-
-	/* what this connection has applied */
-	uint64_t sent_no;
-	int sent_sync;
-
+	uint32_t want_epoch, want_primary;
+	uint64_t want_no, sent_no;
+	int want_sync, sent_sync; /* -1: never set / not sent */
 	struct link_state st;
 };
 
-static void
-wait_ms(struct link *l, int ms)
-{
-	struct timespec ts;
+static void link_connect(struct link *l);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
+static void
+arm(struct link *l, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(l->timer, &tv);
+}
+
+/* Send one request; the reply is matched by the FIFO. 0 sent, -1 not
+ * (not connected, or too many replies owed: the connection is stuck). */
+static int
+send_req(struct link *l, struct hl_req *r, uint64_t role_no, int sync)
+{
+	struct buf b;
+	int rc = -1;
+
+	if (l->bev == NULL || l->nfifo == LINK_INFLIGHT)
+		return -1;
+	r->seq = ++l->seq ? l->seq : ++l->seq;
+	buf_init(&b);
+	halink_encode_request(&b, r);
+	if (!b.oom && bufferevent_write(l->bev, b.p, b.len) == 0) {
+		l->fifo[l->nfifo].type = r->type;
+		l->fifo[l->nfifo].role_no = role_no;
+		l->fifo[l->nfifo].sync = sync;
+		l->nfifo++;
+		if (r->type == HL_STATE)
+			l->state_asked = 1;
+		rc = 0;
 	}
-	pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+	buf_free(&b);
+	return rc;
+}
+
+/* What hasvr wants and guisvr has not been told yet. */
+static void
+send_wanted(struct link *l)
+{
+	struct hl_req r;
+
+	if (l->want_role != HL_ROLE_NONE && l->sent_no != l->want_no) {
+		memset(&r, 0, sizeof(r));
+		r.type = HL_ROLE;
+		r.role = l->want_role;
+		r.epoch = l->want_epoch;
+		r.primary = l->want_primary;
+		if (send_req(l, &r, l->want_no, 0) == 0)
+			l->sent_no = l->want_no;
+	}
+	if (l->want_sync != -1 && l->sent_sync != l->want_sync) {
+		memset(&r, 0, sizeof(r));
+		r.type = HL_SYNC;
+		r.enable = l->want_sync;
+		if (send_req(l, &r, 0, l->want_sync) == 0)
+			l->sent_sync = l->want_sync;
+	}
+}
+
+static void
+ask_state(struct link *l)
+{
+	struct hl_req r;
+
+	if (l->bev == NULL || l->state_asked)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.type = HL_STATE;
+	send_req(l, &r, 0, 0);
+}
+
+static void
+drop(struct link *l, const char *why)
+{
+	if (l->bev != NULL) {
+		bufferevent_free(l->bev);
+		l->bev = NULL;
+		if (why != NULL)
+			log_info("ha-link to highAvailSvr closed (%s)", why);
+	}
+	l->nfifo = 0;
+	l->state_asked = 0;
+	l->st.connected = 0;
+	l->st.valid = 0;
+	/* a new guisvr knows nothing: both are sent again on the next one */
+	l->sent_no = 0;
+	l->sent_sync = -1;
+	arm(l, LINK_RETRY_MS);
+}
+
+/* One reply to the oldest request sent. */
+static void
+on_reply(struct link *l, const struct frame_hdr *h, const unsigned char *p)
+{
+	struct inflight q;
+	struct hl_state hs;
+	struct rd rd;
+	char why[256];
+	const char *msg;
+	size_t mlen;
+	uint32_t code = 0;
+
+	if (l->nfifo == 0) {
+		drop(l, "a reply nobody asked for");
+		return;
+	}
+	q = l->fifo[0];
+	memmove(l->fifo, l->fifo + 1, (size_t)(l->nfifo - 1) * sizeof(l->fifo[0]));
+	l->nfifo--;
+	why[0] = '\0';
+	if (h->type == XM_R_ERR) {
+		rd_init(&rd, p, h->len);
+		code = rd_u32(&rd);
+		msg = rd_str16(&rd, &mlen);
+		if (!rd_done(&rd) || code == 0) {
+			drop(l, "a malformed ERR reply");
+			return;
+		}
+		snprintf(why, sizeof(why), "%.*s", (int)mlen, msg);
+	}
+	switch (q.type) {
+	case HL_ROLE:
+		if (h->type != XM_R_OK && h->type != XM_R_ERR)
+			break;
+		l->st.done_no = q.role_no;
+		l->st.done_rc = (int)code;
+		util_strlcpy(l->st.done_err, why, sizeof(l->st.done_err));
+		if (code != 0)
+			log_debug("highAvailSvr refused the role: %s", why);
+		return;
+	case HL_SYNC:
+		if (code != 0)
+			log_warnx("highAvailSvr refused database sync %s: %s",
+			    q.sync ? "on" : "off", why);
+		return;
+	case HL_SUBSCRIBE:
+		if (code != 0)
+			log_warnx("highAvailSvr refused the event subscription: "
+			    "%s", why);
+		return;
+	case HL_STATE:
+		l->state_asked = 0;
+		if (h->type != HL_R_STATE)
+			break;
+		if (hl_state_decode(p, h->len, &hs, why, sizeof(why)) == -1) {
+			log_warnx("ha-link: cannot read guisvr's state: %s", why);
+			drop(l, "a malformed state");
+			return;
+		}
+		link_from_state(&hs, &l->st);
+		l->st.valid = 1;
+		l->st.at_ms = util_now_ms();
+		return;
+	}
+	drop(l, "a reply of the wrong type");
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct link *l = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	unsigned char hdr[PROTO_HDR_LEN], *p;
+	struct frame_hdr h;
+	int changed = 0;
+
+	while (l->bev != NULL && evbuffer_get_length(in) >= PROTO_HDR_LEN) {
+		evbuffer_copyout(in, hdr, PROTO_HDR_LEN);
+		proto_hdr_decode(hdr, &h);
+		if (h.len > LINK_MAX_FRAME) {
+			drop(l, "a frame over the size limit");
+			return;
+		}
+		if (evbuffer_get_length(in) < PROTO_HDR_LEN + (size_t)h.len)
+			break;
+		evbuffer_drain(in, PROTO_HDR_LEN);
+		p = h.len > 0 ? evbuffer_pullup(in, h.len) : NULL;
+		if (h.type == HL_R_EVENT && h.seq == 0)
+			ask_state(l);       /* something happened: look */
+		else
+			on_reply(l, &h, p);
+		if (l->bev != NULL)
+			evbuffer_drain(in, h.len);
+		changed = 1;
+	}
+	if (changed && l->notify != NULL)
+		l->notify(l->arg);
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct link *l = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_EOF)
+		drop(l, "guisvr closed it");
+	else if (what & BEV_EVENT_ERROR)
+		drop(l, strerror(EVUTIL_SOCKET_ERROR()));
+	if (l->notify != NULL)
+		l->notify(l->arg);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+
+	(void)fd;
+	(void)what;
+	if (l->bev == NULL)
+		link_connect(l);
+	else {
+		ask_state(l);
+		arm(l, LINK_IDLE_MS);
+	}
+}
+
+static void
+link_connect(struct link *l)
+{
+	struct sockaddr_un sun;
+	struct hl_req r;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	util_strlcpy(sun.sun_path, l->path, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1 || connect(fd, (struct sockaddr *)&sun,
+	    sizeof(sun)) == -1) {
+		if (!l->logged)
+			log_debug("ha-link: %s: %s (waiting for guisvr)", l->path,
+			    strerror(errno));
+		l->logged = 1;
+		if (fd != -1)
+			close(fd);
+		arm(l, LINK_RETRY_MS);
+		return;
+	}
+	if ((l->bev = bufferevent_socket_new(l->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		arm(l, LINK_RETRY_MS);
+		return;
+	}
+	l->logged = 0;
+	bufferevent_setcb(l->bev, on_read, NULL, on_event, l);
+	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
+	l->st.connects++;
+	l->st.connected = 1;
+	log_info("connected to highAvailSvr ha-link %s", l->path);
+	memset(&r, 0, sizeof(r));
+	r.type = HL_SUBSCRIBE;
+	send_req(l, &r, 0, 0);
+	send_wanted(l);
+	ask_state(l);
+	arm(l, LINK_IDLE_MS);
+}
+
+struct link *
+link_start(struct event_base *base, const char *path,
+    void (*notify)(void *), void *arg, char *err, size_t errlen)
+{
+	struct link *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (strlen(path) >= sizeof(l->path)) {
+		snprintf(err, errlen, "ha-link path too long: %s", path);
+		free(l);
+		return NULL;
+	}
+	util_strlcpy(l->path, path, sizeof(l->path));
+	l->base = base;
+	l->notify = notify;
+	l->arg = arg;
+	l->want_sync = l->sent_sync = -1;
+	if ((l->timer = evtimer_new(base, on_timer, l)) == NULL) {
+		snprintf(err, errlen, "cannot create the ha-link timer");
+		free(l);
+		return NULL;
+	}
+	arm(l, 0);
+	return l;
+}
+
+void
+link_stop(struct link *l)
+{
+	if (l == NULL)
+		return;
+	if (l->bev != NULL)
+		bufferevent_free(l->bev);
+	event_free(l->timer);
+	free(l);
+}
+
+uint64_t
+link_want_role(struct link *l, int role, uint32_t epoch, int primary_eid)
+{
+	l->want_role = role;
+	l->want_epoch = epoch;
+	l->want_primary = primary_eid > 0 ? (uint32_t)primary_eid :
+	    HL_PRIMARY_NONE;
+	l->st.want_no = ++l->want_no;
+	send_wanted(l);
+	/* its outcome shows in the state read after the reply */
+	ask_state(l);
+	return l->want_no;
+}
+
+void
+link_want_sync(struct link *l, int enable)
+{
+	l->want_sync = enable != 0;
+	send_wanted(l);
+}
+
+void
+link_refresh(struct link *l)
+{
+	ask_state(l);
+}
+
+void
+link_reset(struct link *l)
+{
+	if (l->bev != NULL)
+		drop(l, NULL);
+	l->st.valid = 0;
+}
+
+void
+link_snapshot(struct link *l, struct link_state *out)
+{
+	*out = l->st;
 }
 
 int
@@ -110,214 +458,4 @@ link_from_state(const struct hl_state *hs, struct link_state *st)
 		    -1;
 		util_strlcpy(p->auth_why, q->auth_why, sizeof(p->auth_why));
 	}
-}
-
-/* One connection's life: send what is wanted, poll the state. Returns
- * when the connection fails or a reset/quit is asked (mutex held). */
-static void
-serve(struct link *l, struct hlc *h)
-{
-	struct link_state tmp;
-	struct hl_state hs;
-	char err[HASVR_ERRLEN];
-	uint64_t no;
-	int role, sync, rc;
-	uint32_t epoch, primary;
-
-	l->sent_no = 0;
-	l->sent_sync = -1;
-	while (!l->quit && !l->reset) {
-		if (l->want_role != HL_ROLE_NONE && l->sent_no != l->want_no) {
-			role = l->want_role;
-			epoch = l->want_epoch;
-			primary = l->want_primary;
-			no = l->want_no;
-			pthread_mutex_unlock(&l->mu);
-			rc = halink_role(h, role, epoch, primary, err,
-			    sizeof(err));
-			pthread_mutex_lock(&l->mu);
-			if (rc == -1)
-				return;
-			l->st.done_no = no;
-			l->st.done_rc = rc;
-			if (rc == 0) {
-				l->sent_no = no;
-				l->st.done_err[0] = '\0';
-			} else {
-				util_strlcpy(l->st.done_err, err,
-				    sizeof(l->st.done_err));
-				/* hasvr.c says it, rate-limited */
-				log_debug("highAvailSvr refused role %s: %s",
-				    halink_role_name(role), err);
-				wait_ms(l, LINK_FAIL_RETRY_MS);
-				/* retried while still wanted */
-				continue;
-			}
-		}
-		if (l->want_sync != -1 && l->sent_sync != l->want_sync) {
-			sync = l->want_sync;
-			pthread_mutex_unlock(&l->mu);
-			rc = halink_sync(h, sync, err, sizeof(err));
-			pthread_mutex_lock(&l->mu);
-			if (rc == -1)
-				return;
-			if (rc != 0)
-				log_warnx("highAvailSvr refused database sync %s: %s",
-				    sync ? "on" : "off", err);
-			l->sent_sync = sync;
-		}
-		pthread_mutex_unlock(&l->mu);
-		rc = halink_state(h, &hs, err, sizeof(err));
-		memset(&tmp, 0, sizeof(tmp));
-		if (rc == 0)
-			link_from_state(&hs, &tmp);
-		else if (rc == -1)
-			log_warnx("ha-link: cannot read guisvr's state: %s", err);
-		pthread_mutex_lock(&l->mu);
-		if (rc != 0)
-			return;
-		tmp.connected = 1;
-		tmp.valid = 1;
-		tmp.at_ms = util_now_ms();
-		tmp.want_no = l->st.want_no;
-		tmp.done_no = l->st.done_no;
-		tmp.done_rc = l->st.done_rc;
-		memcpy(tmp.done_err, l->st.done_err, sizeof(tmp.done_err));
-		tmp.connects = l->st.connects;
-		l->st = tmp;
-		if (l->sent_no == l->want_no && l->sent_sync == l->want_sync)
-			wait_ms(l, LINK_POLL_MS);
-	}
-}
-
-static void *
-link_main(void *arg)
-{
-	struct link *l = arg;
-	struct hlc *h;
-	char err[HASVR_ERRLEN];
-	int logged = 0;
-
-	pthread_mutex_lock(&l->mu);
-	while (!l->quit) {
-		l->reset = 0;
-		pthread_mutex_unlock(&l->mu);
-		h = halink_connect(l->path, err, sizeof(err));
-		pthread_mutex_lock(&l->mu);
-		if (h == NULL) {
-			if (!logged)
-				log_debug("ha-link: %s (waiting for guisvr)", err);
-			logged = 1;
-			wait_ms(l, LINK_RETRY_MS);
-			continue;
-		}
-		logged = 0;
-		l->st.connects++;
-		l->st.connected = 1;
-		log_info("connected to highAvailSvr ha-link %s", l->path);
-		serve(l, h);
-		l->st.connected = 0;
-		l->st.valid = 0;
-		pthread_mutex_unlock(&l->mu);
-		halink_close(h);
-		pthread_mutex_lock(&l->mu);
-		if (!l->quit && !l->reset)
-			log_info("ha-link to highAvailSvr closed");
-		if (!l->quit)
-			wait_ms(l, LINK_RETRY_MS);
-	}
-	pthread_mutex_unlock(&l->mu);
-	return NULL;
-}
-
-struct link *
-link_start(const char *path, char *err, size_t errlen)
-{
-	struct link *l;
-	pthread_condattr_t ca;
-
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (strlen(path) >= sizeof(l->path)) {
-		snprintf(err, errlen, "ha-link path too long: %s", path);
-		free(l);
-		return NULL;
-	}
-	util_strlcpy(l->path, path, sizeof(l->path));
-	l->want_sync = -1;
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if ((errno = pthread_create(&l->thr, NULL, link_main, l)) != 0) {
-		snprintf(err, errlen, "cannot start the ha-link thread: %s",
-		    strerror(errno));
-		pthread_cond_destroy(&l->cv);
-		pthread_mutex_destroy(&l->mu);
-		free(l);
-		return NULL;
-	}
-	return l;
-}
-
-void
-link_stop(struct link *l)
-{
-	if (l == NULL)
-		return;
-	pthread_mutex_lock(&l->mu);
-	l->quit = 1;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-	pthread_join(l->thr, NULL);
-	pthread_cond_destroy(&l->cv);
-	pthread_mutex_destroy(&l->mu);
-	free(l);
-}
-
-uint64_t
-link_want_role(struct link *l, int role, uint32_t epoch, int primary_eid)
-{
-	uint64_t no;
-
-	pthread_mutex_lock(&l->mu);
-	l->want_role = role;
-	l->want_epoch = epoch;
-	l->want_primary = primary_eid > 0 ? (uint32_t)primary_eid :
-	    HL_PRIMARY_NONE;
-	no = ++l->want_no;
-	l->st.want_no = no;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-	return no;
-}
-
-void
-link_want_sync(struct link *l, int enable)
-{
-	pthread_mutex_lock(&l->mu);
-	l->want_sync = enable != 0;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-}
-
-void
-link_reset(struct link *l)
-{
-	pthread_mutex_lock(&l->mu);
-	l->reset = 1;
-	l->st.valid = 0;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-}
-
-void
-link_snapshot(struct link *l, struct link_state *out)
-{
-	pthread_mutex_lock(&l->mu);
-	*out = l->st;
-	pthread_mutex_unlock(&l->mu);
 }

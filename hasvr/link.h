@@ -1,11 +1,12 @@
-/* link.h — hasvr's side of the ha-link to guisvr, on its own thread.
+/* link.h — hasvr's side of the ha-link to guisvr, on hasvr's event loop.
  *
- * The thread keeps one connection to guisvr's ha-link socket. Whenever it
- * (re)connects — guisvr was started or restarted — it sends the role and
- * the database sync switch hasvr wants, so one mechanism covers a first
- * start and a restart. Between requests it polls guisvr's state every
- * LINK_POLL_MS. The main thread sets what it wants and reads snapshots; it
- * never blocks on guisvr. */
+ * One non-blocking connection to guisvr's ha-link socket. Whenever it
+ * (re)connects — guisvr was started or restarted — it subscribes to
+ * guisvr's events and sends the role and the database sync switch hasvr
+ * wants, so one mechanism covers a first start and a restart. It asks for
+ * guisvr's state after each event, on link_refresh and at least once a
+ * second; each reply or event calls notify (hasvr schedules its tick).
+ * Nothing here waits for guisvr. */
 #ifndef HASVR_LINK_H
 #define HASVR_LINK_H
 
@@ -14,7 +15,6 @@
 
 #include "role.h"
 
-#define LINK_POLL_MS 50
 #define LINK_MAX_PEERS 8
 
 struct link_peer {
@@ -53,8 +53,11 @@ struct link_state {
 
 struct link;
 
-/* Start the thread; path is guisvr's ha-link socket. NULL with err. */
-struct link *link_start(const char *path, char *err, size_t errlen);
+/* Start on base; path is guisvr's ha-link socket; notify(arg) runs after
+ * every reply or event that came in. NULL with err. */
+struct event_base;
+struct link *link_start(struct event_base *base, const char *path,
+    void (*notify)(void *), void *arg, char *err, size_t errlen);
 void link_stop(struct link *l);
 /* Ask for a role (enum hl_role) and epoch, and for a secondary the eid of
  * the primary it follows (0 none yet); returns the request number that
@@ -62,6 +65,8 @@ void link_stop(struct link *l);
 uint64_t link_want_role(struct link *l, int role, uint32_t epoch,
     int primary_eid);
 void link_want_sync(struct link *l, int enable);
+/* Ask guisvr for its state now (its answer arrives through notify). */
+void link_refresh(struct link *l);
 /* Drop the connection (guisvr died): reconnect and resend. */
 void link_reset(struct link *l);
 void link_snapshot(struct link *l, struct link_state *out);

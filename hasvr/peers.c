@@ -131,6 +131,8 @@ peers_send_all(struct ha *h)
 	int i, n;
 
 	fill_msg(h, &m, now);
+	/* the next heartbeat carries a fresh position */
+	link_refresh(h->link);
 	for (i = 0; i < h->npeers; i++) {
 		struct ha_peer *p = &h->peers[i];
 

@@ -1176,6 +1176,25 @@ role_history_gone(struct role_ctx *ctx)
 }
 
 int
+role_settled(const struct role_ctx *ctx, uint64_t now_ms)
+{
+	const struct role_peer *p;
+	int i;
+
+	if (ctx->req_switch_eid != 0 || ctx->req_promote ||
+	    handoff_active(ctx, now_ms))
+		return 0;
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (peer_live(ctx, p, now_ms) && p->info.handoff_eid != 0)
+			return 0;
+	}
+	if (ctx->role == ROLE_PRIMARY)
+		return 1;
+	return ctx->role == ROLE_SECONDARY && live_primary(ctx, now_ms) != NULL;
+}
+
+int
 role_waits_for_all(const struct role_ctx *ctx)
 {
 	int i;

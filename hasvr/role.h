@@ -248,6 +248,10 @@ int role_commit(struct role_ctx *ctx, const struct role_decision *d,
 void role_advertise(const struct role_ctx *ctx, uint64_t now_ms,
     struct role_peer_info *out);
 enum role_state role_current(const struct role_ctx *ctx);
+/* 1 when nothing is about to change: a primary, or a secondary with a live
+ * primary, and no switchover or promote under way. Otherwise the daemon
+ * reads guisvr's position every tick. */
+int role_settled(const struct role_ctx *ctx, uint64_t now_ms);
 /* 1 while this node is STARTING, served before, and has not heard every
  * configured peer yet (see STARTING above). */
 int role_waits_for_all(const struct role_ctx *ctx);
