@@ -46,6 +46,7 @@
 #include <openssl/ssl.h>
 
 #include "be.h"
+#include "deadline.h"
 #include "log.h"
 #include "tlsctx.h"
 #include "util.h"
@@ -1444,13 +1445,7 @@ rt_send(struct reptransport *rt, int eid, const struct rt_msg *m)
 	}
 	/* The loop thread cannot wait for itself to drain a queue. */
 	may_wait = !on_io_thread(rt);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += rt->send_timeout_ms / 1000;
-	deadline.tv_nsec += (long)(rt->send_timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_in_ms(&deadline, CLOCK_MONOTONIC, (uint64_t)rt->send_timeout_ms);
 	pthread_mutex_lock(&rt->mu);
 	for (i = 0; i < rt->npeers; i++) {
 		struct rt_peer *p = &rt->peers[i];
