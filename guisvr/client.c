@@ -54,7 +54,6 @@
 #include <openssl/ssl.h>
 
 #include "client.h"
-#include "guisvr.h"
 #include "log.h"
 #include "proto.h"
 #include "record.h"
@@ -395,7 +394,9 @@ status_reply(struct clientsvc *cs, struct reply *r)
 	char text[2048];
 	int n;
 
-	n = guisvr_status_text(text, sizeof(text));
+	text[0] = '\0';
+	n = cs->opts.status_text != NULL ?
+	    cs->opts.status_text(text, sizeof(text)) : 0;
 	if (n < 0 || (size_t)n >= sizeof(text))
 		n = (int)strlen(text);
 	n += snprintf(text + n, sizeof(text) - n, "clients %d\n", client_count(cs));
