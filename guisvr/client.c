@@ -54,11 +54,11 @@
 #include <openssl/ssl.h>
 
 #include "client.h"
-#include "guisvr.h"
 #include "log.h"
 #include "proto.h"
 #include "record.h"
 #include "tlsctx.h"
+#include "unixsock.h"
 #include "util.h"
 
 #define LIST_FLUSH (64 * 1024)       /* list replies are written in chunks */
@@ -394,7 +394,9 @@ status_reply(struct clientsvc *cs, struct reply *r)
 	char text[2048];
 	int n;
 
-	n = guisvr_status_text(text, sizeof(text));
+	text[0] = '\0';
+	n = cs->opts.status_text != NULL ?
+	    cs->opts.status_text(text, sizeof(text)) : 0;
 	if (n < 0 || (size_t)n >= sizeof(text))
 		n = (int)strlen(text);
 	n += snprintf(text + n, sizeof(text) - n, "clients %d\n", client_count(cs));
@@ -1068,36 +1070,22 @@ watch(struct clientsvc *cs, int fd, enum tag *tag, int oneshot)
 static int
 listen_unix(struct clientsvc *cs, const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sun;
-	int fd;
+	enum unixsock_fail fail;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "socket path %s is too long", path);
-		return -1;
-	}
-	/* a socket file left by a killed guisvr: only remove it if nobody answers */
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			close(fd);
+	/* a socket file left by a killed guisvr: only removed if nobody answers */
+	if ((cs->unix_fd = unixsock_listen(path, 0660, 128, UNIXSOCK_REFUSE_LIVE,
+	    &fail)) == -1) {
+		if (fail == UNIXSOCK_TOOLONG)
+			snprintf(err, errlen, "socket path %s is too long", path);
+		else if (fail == UNIXSOCK_LIVE)
 			snprintf(err, errlen, "another guisvr is already serving %s", path);
-			return -1;
-		}
-		close(fd);
-	}
-	unlink(path);
-	if ((cs->unix_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) < 0 || bind(cs->unix_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    listen(cs->unix_fd, 128) != 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		else if (fail == UNIXSOCK_CHMOD)
+			snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
 		return -1;
 	}
 	util_strlcpy(cs->sock_path, path, sizeof(cs->sock_path));
-	if (chmod(path, 0660) != 0) {
-		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
 	if (watch(cs, cs->unix_fd, &cs->unix_tag, 1) != 0) {
 		snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
 		return -1;

@@ -22,6 +22,10 @@ struct client_opts {
 	size_t max_frame;           /* largest request accepted */
 	int max_clients;
 	int idle_timeout_secs;      /* close idle connections (0: never) */
+	/* "key value\n" lines describing the server for the STATUS reply
+	 * (version, pid, role, uptime, …), called from any worker thread;
+	 * returns the length like snprintf. NULL: only the client count. */
+	int (*status_text)(char *out, size_t outlen);
 };
 
 struct clientsvc;

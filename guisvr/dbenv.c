@@ -16,6 +16,7 @@
 
 #include "cfg.h"
 #include "dbenv.h"
+#include "deadline.h"
 #include "guicfg.h"
 #include "log.h"
 #include "util.h"
@@ -363,8 +364,8 @@ dbenv_ckp_main(void *arg)
 
 	pthread_mutex_lock(&e->ckp_mu);
 	while (!e->ckp_stop) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += e->opts.checkpoint_secs;
+		deadline_in_ms(&ts, CLOCK_MONOTONIC,
+		    (uint64_t)e->opts.checkpoint_secs * 1000);
 		while (!e->ckp_stop &&
 		    pthread_cond_timedwait(&e->ckp_cv, &e->ckp_mu, &ts) != ETIMEDOUT)
 			;

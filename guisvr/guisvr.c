@@ -27,7 +27,6 @@
 #include "cfg.h"
 #include "client.h"
 #include "guicfg.h"
-#include "guisvr.h"
 #include "hacfg.h"
 #include "halink.h"
 #include "halinksvr.h"
@@ -80,7 +79,9 @@ rep_role(void)
 	return halink_role_name(st.role);
 }
 
-int
+/* The STATUS reply's description of this server (client_opts.status_text);
+ * safe from any thread. */
+static int
 guisvr_status_text(char *out, size_t outlen)
 {
 	return snprintf(out, outlen,
@@ -379,6 +380,7 @@ main(int argc, char *argv[])
 	co.max_frame = (size_t)cfg_num(&g.cfg, "guiSvr.maxRequestSize");
 	co.max_clients = (int)cfg_num(&g.cfg, "guiSvr.maxClients");
 	co.idle_timeout_secs = (int)(cfg_num(&g.cfg, "guiSvr.idleTimeout") / 1000);
+	co.status_text = guisvr_status_text;
 	if ((cs = client_start(&g.store, &co, err, sizeof(err))) == NULL) {
 		log_errx("cannot start the client service: %s", err);
 		halinksvr_stop(hls);

@@ -34,6 +34,7 @@
 #include "hlstate.h"
 #include "log.h"
 #include "rep.h"
+#include "unixsock.h"
 #include "util.h"
 
 #define HLS_MAX_CONNS	16
@@ -619,42 +620,26 @@ run(void *arg)
 static int
 listen_unix(struct halinksvr *s, const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sun;
-	int fd;
+	enum unixsock_fail fail;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "ha-link socket path %s is too long (%zu "
-		    "characters, at most %zu): use a shorter guiSvr.varDir", path,
-		    strlen(path), sizeof(sun.sun_path) - 1);
-		return -1;
-	}
-	/* a socket left by a killed guisvr: remove it only if nobody answers */
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			close(fd);
+	/* a socket left by a killed guisvr: removed only if nobody answers */
+	if ((s->lfd = unixsock_listen(path, 0660, 8, UNIXSOCK_REFUSE_LIVE,
+	    &fail)) == -1) {
+		if (fail == UNIXSOCK_TOOLONG)
+			snprintf(err, errlen, "ha-link socket path %s is too long "
+			    "(%zu characters, at most %zu): use a shorter "
+			    "guiSvr.varDir", path, strlen(path), UNIXSOCK_PATH_MAX);
+		else if (fail == UNIXSOCK_LIVE)
 			snprintf(err, errlen, "another guisvr is already serving "
 			    "the ha-link %s", path);
-			return -1;
-		}
-		close(fd);
-	}
-	unlink(path);
-	if ((s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1 ||
-	    bind(s->lfd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    listen(s->lfd, 8) != 0) {
-		snprintf(err, errlen, "cannot listen on the ha-link %s: %s", path,
-		    strerror(errno));
+		else if (fail == UNIXSOCK_CHMOD)
+			snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen, "cannot listen on the ha-link %s: %s",
+			    path, strerror(errno));
 		return -1;
 	}
 	util_strlcpy(s->path, path, sizeof(s->path));
-	if (chmod(path, 0660) != 0) {
-		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
 	return 0;
 }
 

@@ -45,6 +45,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "be.h"
+#include "deadline.h"
 #include "log.h"
 #include "tlsctx.h"
 #include "util.h"
@@ -160,30 +162,6 @@ static void peer_schedule_dial(struct rt_peer *, int);
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put16(unsigned char *p, uint16_t v)
-{
-	p[0] = v >> 8; p[1] = v;
-}
-
-static uint16_t
-get16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* ---- the frame codec (pure; see reptransport.h) ------------------------- */
 
 static int frame_bad(char *, size_t, const char *, ...)
@@ -209,7 +187,7 @@ rt_frame_len(const unsigned char *word, size_t avail, size_t max_frame,
 	*len = 0;
 	if (avail < RT_LEN_WORD)
 		return 0;
-	*len = get32(word);
+	*len = be32_get(word);
 	if (*len == 0)
 		return frame_bad(why, whylen, "empty frame");
 	if (*len > max_frame)
@@ -235,9 +213,9 @@ rt_frame_parse(const unsigned char *f, uint32_t len, int up,
 		if (len < RT_HELLO_HDR)
 			return frame_bad(why, whylen, "HELLO of %u bytes is shorter "
 			    "than its header", len);
-		fr->hello_eid = get32(f + 1);
-		fr->hello_version = get32(f + 5);
-		blen = get16(f + 9);
+		fr->hello_eid = be32_get(f + 1);
+		fr->hello_version = be32_get(f + 5);
+		blen = be16_get(f + 9);
 		if (RT_HELLO_HDR + blen != len)
 			return frame_bad(why, whylen, "HELLO build length %u does "
 			    "not match frame length %u", blen, len);
@@ -259,21 +237,21 @@ rt_frame_parse(const unsigned char *f, uint32_t len, int up,
 		if (len != RT_ACK_LEN)
 			return frame_bad(why, whylen, "ACK of %u bytes, expected %d",
 			    len, RT_ACK_LEN);
-		m->lsn.file = get32(f + 1);
-		m->lsn.offset = get32(f + 5);
+		m->lsn.file = be32_get(f + 1);
+		m->lsn.offset = be32_get(f + 5);
 		break;
 	case RT_MSG:
 		if (len < RT_MSG_HDR)
 			return frame_bad(why, whylen, "MSG of %u bytes is shorter "
 			    "than its header", len);
-		m->ctrl_len = get32(f + 1);
-		m->rec_len = get32(f + 5);
+		m->ctrl_len = be32_get(f + 1);
+		m->rec_len = be32_get(f + 5);
 		if ((uint64_t)m->ctrl_len + m->rec_len != len - RT_MSG_HDR)
 			return frame_bad(why, whylen, "MSG lengths %u + %u do not "
 			    "match frame length %u", m->ctrl_len, m->rec_len, len);
-		m->lsn.file = get32(f + 9);
-		m->lsn.offset = get32(f + 13);
-		m->flags = get32(f + 17);
+		m->lsn.file = be32_get(f + 9);
+		m->lsn.offset = be32_get(f + 13);
+		m->flags = be32_get(f + 17);
 		m->ctrl = m->ctrl_len > 0 ? f + RT_MSG_HDR : NULL;
 		m->rec = m->rec_len > 0 ? f + RT_MSG_HDR + m->ctrl_len : NULL;
 		break;
@@ -286,19 +264,19 @@ rt_frame_msg_head(const struct rt_msg *m,
     unsigned char out[RT_LEN_WORD + RT_MSG_HDR])
 {
 	if (m->type == RT_ACK) {
-		put32(out, RT_ACK_LEN);
+		be32_put(out, RT_ACK_LEN);
 		out[4] = RT_ACK;
-		put32(out + 5, m->lsn.file);
-		put32(out + 9, m->lsn.offset);
+		be32_put(out + 5, m->lsn.file);
+		be32_put(out + 9, m->lsn.offset);
 		return RT_LEN_WORD + RT_ACK_LEN;
 	}
-	put32(out, RT_MSG_HDR + m->ctrl_len + m->rec_len);
+	be32_put(out, RT_MSG_HDR + m->ctrl_len + m->rec_len);
 	out[4] = RT_MSG;
-	put32(out + 5, m->ctrl_len);
-	put32(out + 9, m->rec_len);
-	put32(out + 13, m->lsn.file);
-	put32(out + 17, m->lsn.offset);
-	put32(out + 21, m->flags);
+	be32_put(out + 5, m->ctrl_len);
+	be32_put(out + 9, m->rec_len);
+	be32_put(out + 13, m->lsn.file);
+	be32_put(out + 17, m->lsn.offset);
+	be32_put(out + 21, m->flags);
 	return RT_LEN_WORD + RT_MSG_HDR;
 }
 
@@ -308,11 +286,11 @@ rt_frame_hello(unsigned char *out, size_t outlen, uint32_t eid,
 {
 	if (blen > RT_BUILD_MAX || outlen < RT_LEN_WORD + RT_HELLO_HDR + blen)
 		return 0;
-	put32(out, (uint32_t)(RT_HELLO_HDR + blen));
+	be32_put(out, (uint32_t)(RT_HELLO_HDR + blen));
 	out[4] = RT_HELLO;
-	put32(out + 5, eid);
-	put32(out + 9, version);
-	put16(out + 13, (uint16_t)blen);
+	be32_put(out + 5, eid);
+	be32_put(out + 9, version);
+	be16_put(out + 13, (uint16_t)blen);
 	memcpy(out + 15, build, blen);
 	return RT_LEN_WORD + RT_HELLO_HDR + blen;
 }
@@ -1467,13 +1445,7 @@ rt_send(struct reptransport *rt, int eid, const struct rt_msg *m)
 	}
 	/* The loop thread cannot wait for itself to drain a queue. */
 	may_wait = !on_io_thread(rt);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += rt->send_timeout_ms / 1000;
-	deadline.tv_nsec += (long)(rt->send_timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_in_ms(&deadline, CLOCK_MONOTONIC, (uint64_t)rt->send_timeout_ms);
 	pthread_mutex_lock(&rt->mu);
 	for (i = 0; i < rt->npeers; i++) {
 		struct rt_peer *p = &rt->peers[i];

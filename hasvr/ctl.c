@@ -35,6 +35,7 @@
 #include "hasvr.h"
 #include "link.h"
 #include "log.h"
+#include "unixsock.h"
 #include "util.h"
 
 #define CTL_MAX_REQUEST 64          /* every request is a few bytes */
@@ -702,39 +703,29 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 struct ctlsvr *
 ctl_start(struct ha *h, char *err, size_t errlen)
 {
-	struct sockaddr_un sun;
+	enum unixsock_fail fail;
 	struct ctlsvr *s;
 	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(h->ctlpath) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "control socket path too long (%zu "
-		    "characters, at most %zu): %s", strlen(h->ctlpath),
-		    sizeof(sun.sun_path) - 1, h->ctlpath);
+	if ((fd = unixsock_listen(h->ctlpath, 0660, 16, 0, &fail)) == -1) {
+		if (fail == UNIXSOCK_TOOLONG)
+			snprintf(err, errlen, "control socket path too long (%zu "
+			    "characters, at most %zu): %s", strlen(h->ctlpath),
+			    UNIXSOCK_PATH_MAX, h->ctlpath);
+		else if (fail == UNIXSOCK_SOCKET)
+			snprintf(err, errlen, "control socket: %s", strerror(errno));
+		else
+			snprintf(err, errlen, "control socket %s: %s", h->ctlpath,
+			    strerror(errno));
 		return NULL;
 	}
-	util_strlcpy(sun.sun_path, h->ctlpath, sizeof(sun.sun_path));
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "out of memory");
+		close(fd);
+		unlink(h->ctlpath);
 		return NULL;
 	}
 	s->h = h;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1) {
-		snprintf(err, errlen, "control socket: %s", strerror(errno));
-		free(s);
-		return NULL;
-	}
-	unlink(h->ctlpath);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(h->ctlpath, 0660) == -1 || listen(fd, 16) == -1) {
-		snprintf(err, errlen, "control socket %s: %s", h->ctlpath,
-		    strerror(errno));
-		close(fd);
-		free(s);
-		return NULL;
-	}
 	s->lis = evconnlistener_new(h->base, on_accept, s,
 	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (s->lis == NULL) {

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "be.h"
 #include "cfg.h"
 #include "hacfg.h"
 #include "log.h"
@@ -106,35 +107,6 @@ heartbeat_dbstate_name(int state)
 	if (state < 0 || state > HB_DB_ALONE)
 		return "unknown";
 	return dbstate_names[state];
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
 static int
@@ -238,7 +210,7 @@ feed(EVP_MD_CTX *md, const char *s)
 {
 	unsigned char len[4];
 
-	put32(len, (uint32_t)strlen(s));
+	be32_put(len, (uint32_t)strlen(s));
 	return EVP_DigestUpdate(md, len, 4) == 1 &&
 	    EVP_DigestUpdate(md, s, strlen(s)) == 1 ? 0 : -1;
 }
@@ -449,19 +421,19 @@ heartbeat_encode(const struct hb_msg *m, const unsigned char key[HB_KEY_LEN],
 	out[OFF_VERSION] = HB_VERSION;
 	out[OFF_ROLE] = m->role;
 	out[OFF_DBSTATE] = m->dbstate;
-	put32(out + OFF_FLAGS, m->flags);
-	put32(out + OFF_EID, m->eid);
-	put64(out + OFF_EPOCH, m->epoch);
-	put64(out + OFF_BOOT, m->boot_id);
-	put64(out + OFF_SEQ, m->seq);
-	put64(out + OFF_ECHOBOOT, m->echo_boot_id);
-	put64(out + OFF_ECHOSEQ, m->echo_seq);
-	put32(out + OFF_DBGEN, m->db_gen);
-	put32(out + OFF_LSNFILE, m->lsn_file);
-	put32(out + OFF_LSNOFF, m->lsn_offset);
-	put32(out + OFF_HANDOFF, m->handoff_eid);
-	put32(out + OFF_VOTE, m->vote_eid);
-	put32(out + OFF_VOTEROUND, m->vote_round);
+	be32_put(out + OFF_FLAGS, m->flags);
+	be32_put(out + OFF_EID, m->eid);
+	be64_put(out + OFF_EPOCH, m->epoch);
+	be64_put(out + OFF_BOOT, m->boot_id);
+	be64_put(out + OFF_SEQ, m->seq);
+	be64_put(out + OFF_ECHOBOOT, m->echo_boot_id);
+	be64_put(out + OFF_ECHOSEQ, m->echo_seq);
+	be32_put(out + OFF_DBGEN, m->db_gen);
+	be32_put(out + OFF_LSNFILE, m->lsn_file);
+	be32_put(out + OFF_LSNOFF, m->lsn_offset);
+	be32_put(out + OFF_HANDOFF, m->handoff_eid);
+	be32_put(out + OFF_VOTE, m->vote_eid);
+	be32_put(out + OFF_VOTEROUND, m->vote_round);
 	memcpy(out + OFF_SUM, m->cfg_sum, HB_SUM_LEN);
 	memcpy(out + OFF_BUILD, m->build, blen);
 	if (hmac(key, out, OFF_TAG, out + OFF_TAG) == -1)
@@ -529,19 +501,19 @@ heartbeat_decode(const void *pkt, size_t len, const unsigned char key[HB_KEY_LEN
 	m.version = p[OFF_VERSION];
 	m.role = p[OFF_ROLE];
 	m.dbstate = p[OFF_DBSTATE];
-	m.flags = get32(p + OFF_FLAGS);
-	m.eid = get32(p + OFF_EID);
-	m.epoch = get64(p + OFF_EPOCH);
-	m.boot_id = get64(p + OFF_BOOT);
-	m.seq = get64(p + OFF_SEQ);
-	m.echo_boot_id = get64(p + OFF_ECHOBOOT);
-	m.echo_seq = get64(p + OFF_ECHOSEQ);
-	m.db_gen = get32(p + OFF_DBGEN);
-	m.lsn_file = get32(p + OFF_LSNFILE);
-	m.lsn_offset = get32(p + OFF_LSNOFF);
-	m.handoff_eid = get32(p + OFF_HANDOFF);
-	m.vote_eid = get32(p + OFF_VOTE);
-	m.vote_round = get32(p + OFF_VOTEROUND);
+	m.flags = be32_get(p + OFF_FLAGS);
+	m.eid = be32_get(p + OFF_EID);
+	m.epoch = be64_get(p + OFF_EPOCH);
+	m.boot_id = be64_get(p + OFF_BOOT);
+	m.seq = be64_get(p + OFF_SEQ);
+	m.echo_boot_id = be64_get(p + OFF_ECHOBOOT);
+	m.echo_seq = be64_get(p + OFF_ECHOSEQ);
+	m.db_gen = be32_get(p + OFF_DBGEN);
+	m.lsn_file = be32_get(p + OFF_LSNFILE);
+	m.lsn_offset = be32_get(p + OFF_LSNOFF);
+	m.handoff_eid = be32_get(p + OFF_HANDOFF);
+	m.vote_eid = be32_get(p + OFF_VOTE);
+	m.vote_round = be32_get(p + OFF_VOTEROUND);
 	memcpy(m.cfg_sum, p + OFF_SUM, HB_SUM_LEN);
 	if (m.role > HB_ROLE_SECONDARY)
 		return reject(HB_REJ_MALFORMED, why, whylen, "unknown role %u",

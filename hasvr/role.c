@@ -13,6 +13,7 @@
 
 #include "atomicfile.h"
 #include "log.h"
+#include "lsn.h"
 #include "util.h"
 #include "role.h"
 
@@ -122,23 +123,13 @@ peer_find(const struct role_ctx *ctx, int eid)
 	return NULL;
 }
 
-static int
-lsn_cmp(struct role_lsn a, struct role_lsn b)
-{
-	if (a.file != b.file)
-		return a.file < b.file ? -1 : 1;
-	if (a.offset != b.offset)
-		return a.offset < b.offset ? -1 : 1;
-	return 0;
-}
-
 /* (generation, LSN): how far a database has got. */
 static int
 db_cmp(uint32_t ga, struct role_lsn la, uint32_t gb, struct role_lsn lb)
 {
 	if (ga != gb)
 		return ga < gb ? -1 : 1;
-	return lsn_cmp(la, lb);
+	return lsn_cmp(LSN_OF(la), LSN_OF(lb));
 }
 
 static int

@@ -4,6 +4,7 @@
 
 #include "halink.h"
 #include "hlstate.h"
+#include "lsn.h"
 
 static const char *const dbstate_names[] = {
 	[HL_DB_UNKNOWN] = "unknown", [HL_DB_INSYNC] = "in-sync",
@@ -33,11 +34,7 @@ hl_durability_name(int d)
 int
 hl_lsn_cmp(struct hl_lsn a, struct hl_lsn b)
 {
-	if (a.file != b.file)
-		return a.file < b.file ? -1 : 1;
-	if (a.offset != b.offset)
-		return a.offset < b.offset ? -1 : 1;
-	return 0;
+	return lsn_cmp(LSN_OF(a), LSN_OF(b));
 }
 
 static void

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
 #include "proto.h"
 
 /* Smallest encoded batch op: opcode + u16 id length + u32 attribute count. */
@@ -57,39 +58,22 @@ proto_typename(int type)
 	return "?";
 }
 
-static void
-put32(unsigned char *o, uint32_t v)
-{
-	o[0] = v >> 24;
-	o[1] = v >> 16;
-	o[2] = v >> 8;
-	o[3] = v;
-}
-
-static uint32_t
-get32(const unsigned char *i)
-{
-	return ((uint32_t)i[0] << 24) | ((uint32_t)i[1] << 16) | ((uint32_t)i[2] << 8) | i[3];
-}
-
 void
 proto_hdr_encode(const struct frame_hdr *h, unsigned char out[PROTO_HDR_LEN])
 {
-	put32(out, h->len);
-	out[4] = h->type >> 8;
-	out[5] = h->type;
-	out[6] = h->flags >> 8;
-	out[7] = h->flags;
-	put32(out + 8, h->seq);
+	be32_put(out, h->len);
+	be16_put(out + 4, h->type);
+	be16_put(out + 6, h->flags);
+	be32_put(out + 8, h->seq);
 }
 
 void
 proto_hdr_decode(const unsigned char in[PROTO_HDR_LEN], struct frame_hdr *h)
 {
-	h->len = get32(in);
-	h->type = (uint16_t)((in[4] << 8) | in[5]);
-	h->flags = (uint16_t)((in[6] << 8) | in[7]);
-	h->seq = get32(in + 8);
+	h->len = be32_get(in);
+	h->type = be16_get(in + 4);
+	h->flags = be16_get(in + 6);
+	h->seq = be32_get(in + 8);
 }
 
 void
@@ -115,7 +99,7 @@ proto_finish(struct buf *b)
 		b->oom = 1;
 		return;
 	}
-	put32(b->p, (uint32_t)len);
+	be32_put(b->p, (uint32_t)len);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
 #include "record.h"
 #include "util.h"
 
@@ -85,24 +86,28 @@ buf_put_u8(struct buf *b, uint8_t v)
 void
 buf_put_u16(struct buf *b, uint16_t v)
 {
-	unsigned char x[2] = { v >> 8, v };
+	unsigned char x[2];
 
+	be16_put(x, v);
 	buf_put(b, x, sizeof(x));
 }
 
 void
 buf_put_u32(struct buf *b, uint32_t v)
 {
-	unsigned char x[4] = { v >> 24, v >> 16, v >> 8, v };
+	unsigned char x[4];
 
+	be32_put(x, v);
 	buf_put(b, x, sizeof(x));
 }
 
 void
 buf_put_u64(struct buf *b, uint64_t v)
 {
-	buf_put_u32(b, (uint32_t)(v >> 32));
-	buf_put_u32(b, (uint32_t)v);
+	unsigned char x[8];
+
+	be64_put(x, v);
+	buf_put(b, x, sizeof(x));
 }
 
 /* A string too long for its length field is a caller bug; it is flagged as
@@ -168,7 +173,7 @@ rd_u16(struct rd *r)
 {
 	const unsigned char *q = rd_take(r, 2);
 
-	return q ? (uint16_t)((q[0] << 8) | q[1]) : 0;
+	return q ? be16_get(q) : 0;
 }
 
 uint32_t
@@ -176,10 +181,7 @@ rd_u32(struct rd *r)
 {
 	const unsigned char *q = rd_take(r, 4);
 
-	if (q == NULL)
-		return 0;
-	return ((uint32_t)q[0] << 24) | ((uint32_t)q[1] << 16) |
-	    ((uint32_t)q[2] << 8) | q[3];
+	return q ? be32_get(q) : 0;
 }
 
 uint64_t

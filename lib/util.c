@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "atomicfile.h"
 #include "util.h"
 
 size_t

@@ -184,15 +184,6 @@ cmd_sync(const char *sock, int argc, char **argv)
 	return 0;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int
 cmd_events(const char *sock, int argc, char **argv)
 {
@@ -214,12 +205,12 @@ cmd_events(const char *sock, int argc, char **argv)
 	if (halink_subscribe(h, err, sizeof(err)) != 0)
 		errx(1, "%s", err);
 	if (secs >= 0)
-		deadline = now_ms() + (uint64_t)secs * 1000;
+		deadline = util_now_ms() + (uint64_t)secs * 1000;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (count < 0 || got < count) {
 		wait = -1;
 		if (secs >= 0) {
-			if ((now = now_ms()) >= deadline)
+			if ((now = util_now_ms()) >= deadline)
 				break;
 			wait = (int)(deadline - now > INT_MAX ? INT_MAX :
 			    deadline - now);

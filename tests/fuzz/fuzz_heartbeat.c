@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "be.h"
 #include "fuzz.h"
 #include "heartbeat.h"
 
@@ -75,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&rl, 0, sizeof(rl));
 	for (n = 0; n < MAX_RECORDS && off + 3 <= size; n++) {
 		ctl = data[off];
-		len = (size_t)data[off + 1] << 8 | data[off + 2];
+		len = be16_get(data + off + 1);
 		off += 3;
 		if (len > size - off)
 			len = size - off;

@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "unit.h"
+#include "be.h"
 #include "log.h"
 #include "tlsctx.h"
 #include "util.h"
@@ -595,11 +596,11 @@ hello(unsigned char *p, uint32_t eid, const char *build)
 {
 	size_t blen = strlen(build), len = 11 + blen;
 
-	p[0] = len >> 24; p[1] = len >> 16; p[2] = len >> 8; p[3] = len;
+	be32_put(p, (uint32_t)len);
 	p[4] = RT_HELLO;
-	p[5] = eid >> 24; p[6] = eid >> 16; p[7] = eid >> 8; p[8] = eid;
-	p[9] = 0; p[10] = 0; p[11] = 0; p[12] = 1;
-	p[13] = blen >> 8; p[14] = blen;
+	be32_put(p + 5, eid);
+	be32_put(p + 9, 1);
+	be16_put(p + 13, (uint16_t)blen);
 	memcpy(p + 15, build, blen);
 	return 4 + len;
 }

@@ -20,6 +20,7 @@
 #include <CUnit/CUnit.h>
 
 #include "unit.h"
+#include "deadline.h"
 #include "store.h"
 #include "proto.h"
 #include "util.h"
@@ -634,8 +635,7 @@ snap_cb(const char *id, size_t idlen, const void *attrs, size_t alen, void *arg)
 		pthread_mutex_lock(&sn->mu);
 		sn->go = 1;
 		pthread_cond_broadcast(&sn->cv);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 10;
+		deadline_in_ms(&ts, CLOCK_REALTIME, 10000);
 		while (!sn->done && pthread_cond_timedwait(&sn->cv, &sn->mu, &ts) == 0)
 			;
 		sn->done_during_list = sn->done;
