@@ -20,9 +20,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -35,6 +33,7 @@
 #include <db.h>
 
 #include "atomicfile.h"
+#include "fsutil.h"
 #include "halink.h"
 #include "hlstate.h"
 #include "log.h"
@@ -786,66 +785,6 @@ rep_div_collect(struct rep *r, struct rep_div *d, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-rep_copy_file(const char *from, const char *to, char *err, size_t errlen)
-{
-	char buf[65536];
-	ssize_t n;
-	int in, out;
-
-	if ((in = open(from, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", from, strerror(errno));
-		return -1;
-	}
-	if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) == -1) {
-		snprintf(err, errlen, "%s: %s", to, strerror(errno));
-		close(in);
-		return -1;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (util_write_full(out, buf, (size_t)n) == -1) {
-			n = -1;
-			break;
-		}
-	if (n < 0 || fsync(out) == -1) {
-		snprintf(err, errlen, "copying %s to %s: %s", from, to,
-		    strerror(errno));
-		close(in);
-		close(out);
-		return -1;
-	}
-	close(in);
-	close(out);
-	return 0;
-}
-
-static void
-rep_rmtree(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			if (util_path_join(path, sizeof(path), dir, de->d_name) == -1)
-				continue;
-			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-				rep_rmtree(path);
-			else
-				unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
 /* Before an old primary becomes a client, whose sync-up may roll back what
  * it wrote that the new primary never got: copy the environment aside and
  * remember its last commits. Called with role_mu held, never as a client
@@ -906,14 +845,14 @@ rep_div_prepare(struct rep *r)
 	    DB_BACKUP_SINGLE_DIR)) != 0) {
 		log_warnx("cannot preserve this node's database in %s: %s; what "
 		    "a sync-up rolls back will be lost", d->dir, db_strerror(ret));
-		rep_rmtree(d->dir);
+		fsutil_rmtree(d->dir);
 		rep_div_free(d);
 		return;
 	}
 	if (r->env->get_home(r->env, &home) == 0 && home != NULL &&
 	    util_path_join(from, sizeof(from), home, "DB_CONFIG") == 0 &&
 	    util_path_join(to, sizeof(to), d->dir, "DB_CONFIG") == 0 &&
-	    rep_copy_file(from, to, err, sizeof(err)) == -1)
+	    fsutil_copy_file(from, to, err, sizeof(err)) == -1)
 		log_warnx("preserving DB_CONFIG: %s", err);
 	n = snprintf(info, sizeof(info), "This is the database of this node as "
 	    "it was when it stopped being the primary.\nIts last commit is at "
@@ -979,7 +918,7 @@ rep_div_check(struct rep *r, const char *when)
 	}
 	lc->close(lc, 0);
 	if (match == 0) {
-		rep_rmtree(d->dir);
+		fsutil_rmtree(d->dir);
 		rep_event(r, LOG_LVL_INFO, "no divergence; removed %s", d->dir);
 	} else if (match != (size_t)-1)
 		rep_event(r, LOG_LVL_WARN, "diverged history: %zu transactions "

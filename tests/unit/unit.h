@@ -19,7 +19,7 @@ void test_halink_register(void);
 void test_hastatus_register(void);
 
 /* A fresh temporary directory for a test (mkdtemp under $TMPDIR or /tmp);
- * unit_rmtree removes it. */
+ * unit_rmtree removes it (lib/fsutil.c). */
 char *unit_tmpdir(void);
 void unit_rmtree(const char *dir);
 
