@@ -59,7 +59,7 @@ typedef void (*dbenv_rep_event_fn)(void *arg, u_int32_t event, void *info);
 
 struct dbenv {
 	DB_ENV *env;
-	DB *db;                    /* "records.db", btree, DB_MULTIVERSION */
+	DB *db;                    /* "records.db", btree */
 	/* Set when replication replaced the database files under db (internal
 	 * init): the next user must reopen it. Berkeley DB marks such handles
 	 * dead only by a timestamp in seconds, so a handle opened in the same
