@@ -41,6 +41,7 @@ main(void)
 	test_store_register();
 	test_hacfg_register();
 	test_reptransport_register();
+	test_repack_register();
 	test_heartbeat_register();
 	test_role_register();
 	test_hactl_register();

@@ -12,6 +12,7 @@ void test_proto_register(void);
 void test_store_register(void);
 void test_hacfg_register(void);
 void test_reptransport_register(void);
+void test_repack_register(void);
 void test_heartbeat_register(void);
 void test_role_register(void);
 void test_hactl_register(void);
