@@ -50,7 +50,7 @@ struct dbenv_opts {
 	int replication;           /* DB_INIT_REP; records.db opened lazily */
 };
 
-/* Replication hooks (rep.c). send runs in the thread that logs (a
+/* Replication hooks (rep.c, repack.c). send runs in the thread that logs (a
  * committing worker, the apply thread, the checkpoint thread) and must not
  * call back into Berkeley DB; event runs in a Berkeley DB thread. */
 typedef int (*dbenv_rep_send_fn)(void *arg, const DBT *ctrl, const DBT *rec,
