@@ -3,23 +3,17 @@
  * and the parts): starting and stopping it, the roles hasvr gives,
  * enabling and disabling database replication, Berkeley DB's events, and
  * the operations of the TLS transport. */
-#include <sys/stat.h>
-#include <sys/types.h>
-
-#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <db.h>
 
 #include "atomicfile.h"
 #include "halink.h"
-#include "hlstate.h"
 #include "log.h"
 #include "proto.h"
 #include "rep_int.h"
