@@ -201,7 +201,7 @@ dbenv_msgcall(const DB_ENV *env, const char *msg)
 	log_info("Berkeley DB: %s", msg);
 }
 
-/* The transport callback Berkeley DB calls; forwards to rep.c's hook. A
+/* The transport callback Berkeley DB calls; forwards to repack.c's hook. A
  * message sent while no hook is installed (before rep_start, after
  * rep_stop) is reported as not sent. */
 static int

@@ -50,7 +50,7 @@ struct dbenv_opts {
 	int replication;           /* DB_INIT_REP; records.db opened lazily */
 };
 
-/* Replication hooks (rep.c). send runs in the thread that logs (a
+/* Replication hooks (rep.c, repack.c). send runs in the thread that logs (a
  * committing worker, the apply thread, the checkpoint thread) and must not
  * call back into Berkeley DB; event runs in a Berkeley DB thread. */
 typedef int (*dbenv_rep_send_fn)(void *arg, const DBT *ctrl, const DBT *rec,
@@ -59,7 +59,7 @@ typedef void (*dbenv_rep_event_fn)(void *arg, u_int32_t event, void *info);
 
 struct dbenv {
 	DB_ENV *env;
-	DB *db;                    /* "records.db", btree, DB_MULTIVERSION */
+	DB *db;                    /* "records.db", btree */
 	/* Set when replication replaced the database files under db (internal
 	 * init): the next user must reopen it. Berkeley DB marks such handles
 	 * dead only by a timestamp in seconds, so a handle opened in the same

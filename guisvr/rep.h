@@ -40,6 +40,29 @@ struct rep;
 struct rep *rep_start(struct store *s, const struct hacfg *h, const char *xdb_dir,
     const char *build, char *err, size_t errlen);
 void rep_stop(struct rep *r);
+
+/* What replication needs of the channel to its peers. rep_start uses
+ * rep_transport_tls (reptransport.h); rep_start_transport takes another
+ * one, a test's fake say, and is otherwise the same. */
+struct rt_opts;
+struct rt_msg;
+struct rt_stats;
+struct rep_transport_ops {
+	/* Starts the channel to o's peers; what arrives is handed to o's
+	 * callbacks (on_message, on_peer, on_batch, with o->arg). The
+	 * channel, or NULL with err filled. */
+	void *(*start)(const struct rt_opts *o, char *err, size_t errlen);
+	/* No callback runs once it returns. */
+	void (*stop)(void *t);
+	/* rt_send, rt_peer_up and rt_peer_stats. */
+	int (*send)(void *t, int eid, const struct rt_msg *m);
+	int (*peer_up)(void *t, int eid);
+	int (*peer_stats)(void *t, int eid, struct rt_stats *st);
+};
+extern const struct rep_transport_ops rep_transport_tls;
+struct rep *rep_start_transport(const struct rep_transport_ops *tops,
+    struct store *s, const struct hacfg *h, const char *xdb_dir,
+    const char *build, char *err, size_t errlen);
 /* Role change from the ha-link: role and epoch, and for a secondary the
  * eid of the only peer whose replication messages it applies
  * (HL_PRIMARY_NONE: nobody yet, HL_PRIMARY_ANY: whoever acts as master).

@@ -984,7 +984,7 @@ accept_error_cb(struct evconnlistener *l, void *arg)
  * one TLS record and one write(2), per contiguous piece of its output, and
  * the receiver pays two read(2)s per record. A transaction's log records
  * (three messages for a one-put commit) then cost one record, not three.
- * With lazy messages (rt_send) and rep.c's one wake-up per read batch this
+ * With lazy messages (rt_send) and repapply.c's one wake-up per read batch this
  * measured sync/sync 5.5k -> 6.7k commits/s at 8 writers, 1.64k -> 1.79k
  * at 1 writer (2 cores, both nodes on one host). */
 static void

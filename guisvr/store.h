@@ -1,7 +1,10 @@
 /* store.h — management records in Berkeley DB: one btree keyed by record id
  * (no NUL), value = record_encode_attrs. Every operation is one transaction,
- * retried on deadlock; reads that scan (list, count) use a snapshot (MVCC)
- * so they never block writers and see one consistent state.
+ * retried on deadlock. Reads are read-committed (degree 2), not snapshots:
+ * they see only committed records, each one whole. A scan (list, count)
+ * reads in chunks, each in its own short transaction, so it never holds a
+ * lock a writer waits for, but it is not one point-in-time state: a record
+ * written meanwhile is seen either before or after the write.
  * Each call returns 0 (XE_OK) or an enum xe_code with err filled.
  *
  * Under replication (dbenv_opts.replication) records.db is opened on first
@@ -62,7 +65,8 @@ int store_del(struct store *s, const char *id, char *err, size_t errlen);
 int store_batch(struct store *s, const struct rec_op *ops, size_t n, char *err, size_t errlen);
 int store_count(struct store *s, const char *prefix, uint64_t *count, char *err, size_t errlen);
 /* Calls cb(id, idlen, attrs, attrslen, arg) for each record whose id starts
- * with prefix, in key order, at most limit (0 = all), from one snapshot.
+ * with prefix, in key order, at most limit (0 = all), read in chunks of
+ * committed records (not one snapshot: see above).
  * A non-zero cb return stops the scan (store_list then returns 0).
  * *count gets the number of records passed to cb. */
 typedef int (*store_list_cb)(const char *id, size_t idlen, const void *attrs, size_t alen,

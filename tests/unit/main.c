@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <ftw.h>
 #include <CUnit/Basic.h>
+#include "fsutil.h"
 #include "unit.h"
 
 char *
@@ -20,17 +20,10 @@ unit_tmpdir(void)
 	return p;
 }
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 void
 unit_rmtree(const char *dir)
 {
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fsutil_rmtree(dir);
 }
 
 int
@@ -48,6 +41,7 @@ main(void)
 	test_store_register();
 	test_hacfg_register();
 	test_reptransport_register();
+	test_repack_register();
 	test_heartbeat_register();
 	test_role_register();
 	test_hactl_register();

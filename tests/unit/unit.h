@@ -12,6 +12,7 @@ void test_proto_register(void);
 void test_store_register(void);
 void test_hacfg_register(void);
 void test_reptransport_register(void);
+void test_repack_register(void);
 void test_heartbeat_register(void);
 void test_role_register(void);
 void test_hactl_register(void);
@@ -23,7 +24,7 @@ void test_deadline_register(void);
 void test_lsn_register(void);
 
 /* A fresh temporary directory for a test (mkdtemp under $TMPDIR or /tmp);
- * unit_rmtree removes it. */
+ * unit_rmtree removes it (lib/fsutil.c). */
 char *unit_tmpdir(void);
 void unit_rmtree(const char *dir);
 

@@ -1,0 +1,563 @@
+/* test_repack.c — the write -> ack path of replication (guisvr/repack.c)
+ * on a real Berkeley DB environment in a temporary directory, with the
+ * transport replaced by a fake one (struct rep_transport_ops): this node is
+ * the primary of two, the test plays the secondary (eid 2) by calling the
+ * transport's callbacks as the I/O thread would — a link up or down, an
+ * RT_ACK of an LSN — and checks what commits and the replication state do:
+ * a sync commit waits for the ack and no longer, strict refuses a write no
+ * secondary acknowledged, a secondary that does not ack within ackTimeout
+ * turns dirty and catches up to in-sync after a reconnect, and an ack from
+ * another thread wakes its committer at once. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "unit.h"
+#include "halink.h"
+#include "hlstate.h"
+#include "proto.h"
+#include "rep.h"
+#include "reptransport.h"
+#include "store.h"
+#include "util.h"
+
+#define PEER 2                  /* the fake secondary's eid */
+
+/* ---- the fake transport ------------------------------------------------ */
+
+struct fake {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	void (*on_message)(const struct rt_msg *, void *);
+	void (*on_peer)(int, int, void *);
+	void *arg;
+	int up;                     /* PEER's link */
+	struct rt_lsn perm;         /* highest DB_REP_PERMANENT LSN sent */
+	int nperm;                  /* permanent messages sent */
+	int started, stopped;
+};
+
+static struct fake fk = {
+	.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
+};
+
+static int
+lsn_after(const struct rt_lsn *a, const struct rt_lsn *b)
+{
+	return a->file != b->file ? a->file > b->file : a->offset > b->offset;
+}
+
+static void *
+fake_start(const struct rt_opts *o, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	pthread_mutex_lock(&fk.mu);
+	fk.on_message = o->on_message;
+	fk.on_peer = o->on_peer;
+	fk.arg = o->arg;
+	fk.up = 0;
+	memset(&fk.perm, 0, sizeof(fk.perm));
+	fk.nperm = 0;
+	fk.started++;
+	pthread_mutex_unlock(&fk.mu);
+	return &fk;
+}
+
+static void
+fake_stop(void *t)
+{
+	struct fake *f = t;
+
+	pthread_mutex_lock(&f->mu);
+	f->stopped++;
+	pthread_mutex_unlock(&f->mu);
+}
+
+static int
+fake_send(void *t, int eid, const struct rt_msg *m)
+{
+	struct fake *f = t;
+	int rc;
+
+	pthread_mutex_lock(&f->mu);
+	if (m->type == RT_MSG && (m->flags & DB_REP_PERMANENT)) {
+		if (lsn_after(&m->lsn, &f->perm))
+			f->perm = m->lsn;
+		f->nperm++;
+		pthread_cond_broadcast(&f->cv);
+	}
+	rc = eid == RT_EID_BROADCAST || (eid == PEER && f->up) ? 0 : -1;
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+static int
+fake_peer_up(void *t, int eid)
+{
+	struct fake *f = t;
+	int up;
+
+	pthread_mutex_lock(&f->mu);
+	up = eid == PEER && f->up;
+	pthread_mutex_unlock(&f->mu);
+	return up;
+}
+
+static int
+fake_peer_stats(void *t, int eid, struct rt_stats *st)
+{
+	(void)t;
+	(void)eid;
+	memset(st, 0, sizeof(*st));
+	return -1;
+}
+
+static const struct rep_transport_ops fake_ops = {
+	.start = fake_start,
+	.stop = fake_stop,
+	.send = fake_send,
+	.peer_up = fake_peer_up,
+	.peer_stats = fake_peer_stats,
+};
+
+/* The secondary's link comes up or goes down. */
+static void
+peer_link(int up)
+{
+	pthread_mutex_lock(&fk.mu);
+	fk.up = up;
+	pthread_mutex_unlock(&fk.mu);
+	fk.on_peer(PEER, up, fk.arg);
+}
+
+/* The secondary acknowledges lsn, as the I/O thread hands an RT_ACK. */
+static void
+peer_ack(struct rt_lsn lsn)
+{
+	struct rt_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.eid = PEER;
+	m.type = RT_ACK;
+	m.lsn = lsn;
+	fk.on_message(&m, fk.arg);
+}
+
+static struct rt_lsn
+sent_perm(int *n)
+{
+	struct rt_lsn l;
+
+	pthread_mutex_lock(&fk.mu);
+	l = fk.perm;
+	if (n != NULL)
+		*n = fk.nperm;
+	pthread_mutex_unlock(&fk.mu);
+	return l;
+}
+
+/* Waits until more than n permanent messages were sent: a commit is in
+ * its wait. 0, or -1 after 2 s. */
+static int
+wait_perm(int n)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2;
+	pthread_mutex_lock(&fk.mu);
+	while (fk.nperm <= n && rc == 0)
+		rc = pthread_cond_timedwait(&fk.cv, &fk.mu, &ts);
+	rc = fk.nperm > n ? 0 : -1;
+	pthread_mutex_unlock(&fk.mu);
+	return rc;
+}
+
+/* ---- the primary under test ------------------------------------------- */
+
+struct rig {
+	char *root;
+	char data[PATH_MAX], log[PATH_MAX], init[PATH_MAX];
+	struct store s;
+	struct rep *r;
+	pthread_mutex_t ev_mu;
+	int to_dirty, to_insync;    /* state-change events seen */
+};
+
+static void
+rig_event(const char *line, void *arg)
+{
+	struct rig *g = arg;
+
+	pthread_mutex_lock(&g->ev_mu);
+	if (strstr(line, "state change in-sync -> dirty for peer 127.0.0.2"))
+		g->to_dirty++;
+	if (strstr(line, "state change dirty -> in-sync for peer 127.0.0.2"))
+		g->to_insync++;
+	pthread_mutex_unlock(&g->ev_mu);
+}
+
+static int
+rig_events(struct rig *g, int dirty)
+{
+	int n;
+
+	pthread_mutex_lock(&g->ev_mu);
+	n = dirty ? g->to_dirty : g->to_insync;
+	pthread_mutex_unlock(&g->ev_mu);
+	return n;
+}
+
+/* Opens the environment, starts replication over the fake transport
+ * (the secondary's link up first if up), and makes this node primary. */
+static int
+rig_start(struct rig *g, enum ha_durability dur, long long ack_timeout_ms,
+    int up)
+{
+	char err[HASVR_ERRLEN] = "";
+	struct dbenv_opts o;
+	struct hacfg h;
+
+	memset(g, 0, sizeof(*g));
+	pthread_mutex_init(&g->ev_mu, NULL);
+	g->root = unit_tmpdir();
+	snprintf(g->data, sizeof(g->data), "%s/xdb/data", g->root);
+	snprintf(g->log, sizeof(g->log), "%s/xdb/log", g->root);
+	snprintf(g->init, sizeof(g->init), "%s/xdb/init", g->root);
+	memset(&o, 0, sizeof(o));
+	o.data_dir = g->data;
+	o.log_dir = g->log;
+	o.init_dir = g->init;
+	o.cache_bytes = 4 * 1024 * 1024;
+	o.sync = DBENV_SYNC;
+	o.replication = 1;
+	if (store_open(&g->s, &o, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "store_open: %s\n", err);
+		return -1;
+	}
+	memset(&h, 0, sizeof(h));
+	util_strlcpy(h.nodes[0].addr, "127.0.0.1", sizeof(h.nodes[0].addr));
+	h.nodes[0].eid = 1;
+	util_strlcpy(h.nodes[1].addr, "127.0.0.2", sizeof(h.nodes[1].addr));
+	h.nodes[1].eid = PEER;
+	h.nnodes = 2;
+	h.self = 0;
+	h.durability = dur;
+	h.ack_timeout_ms = ack_timeout_ms;
+	if ((g->r = rep_start_transport(&fake_ops, &g->s, &h, g->root, "unit",
+	    err, sizeof(err))) == NULL) {
+		fprintf(stderr, "rep_start_transport: %s\n", err);
+		store_close(&g->s);
+		return -1;
+	}
+	rep_set_event_sink(g->r, rig_event, g);
+	if (up)
+		peer_link(1);
+	if (rep_set_role(g->r, HL_ROLE_PRIMARY, 1, HL_PRIMARY_NONE, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "rep_set_role: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+rig_stop(struct rig *g)
+{
+	int stopped;
+
+	pthread_mutex_lock(&fk.mu);
+	stopped = fk.stopped;
+	pthread_mutex_unlock(&fk.mu);
+	rep_stop(g->r);
+	pthread_mutex_lock(&fk.mu);
+	CU_ASSERT_EQUAL(fk.stopped, stopped + 1);
+	pthread_mutex_unlock(&fk.mu);
+	store_close(&g->s);
+	unit_rmtree(g->root);
+	free(g->root);
+	pthread_mutex_destroy(&g->ev_mu);
+}
+
+/* The secondary as the primary reports it. */
+static void
+rig_peer(struct rig *g, struct hl_state *st, int *insync)
+{
+	rep_state(g->r, st);
+	*insync = st->npeers == 1 && st->peers[0].eid == PEER &&
+	    st->peers[0].insync;
+}
+
+static int
+put1(struct store *s, const char *id, char *err, size_t errlen)
+{
+	struct record rec;
+	int rc;
+
+	record_init(&rec);
+	record_set_id(&rec, id, strlen(id));
+	record_set(&rec, "a", 1, "1", 1);
+	rc = store_put(s, &rec, err, errlen);
+	record_free(&rec);
+	if (rc != 0)
+		fprintf(stderr, "put %s: %d %s\n", id, rc, err);
+	return rc;
+}
+
+static int
+exists(struct store *s, const char *id)
+{
+	char err[HASVR_ERRLEN];
+	struct record rec;
+	int rc;
+
+	rc = store_get(s, id, &rec, err, sizeof(err));
+	record_free(&rec);
+	return rc == 0;
+}
+
+/* A write on its own thread: the committer that waits. */
+struct writer {
+	pthread_t thr;
+	struct store *s;
+	const char *id;
+	int rc;
+	int done;
+	uint64_t done_ms;
+	char err[HASVR_ERRLEN];
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	w->rc = put1(w->s, w->id, w->err, sizeof(w->err));
+	__atomic_store_n(&w->done_ms, util_now_ms(), __ATOMIC_RELEASE);
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int
+writer_start(struct writer *w, struct store *s, const char *id)
+{
+	memset(w, 0, sizeof(*w));
+	w->s = s;
+	w->id = id;
+	return pthread_create(&w->thr, NULL, writer_main, w);
+}
+
+static int
+writer_done(struct writer *w)
+{
+	return __atomic_load_n(&w->done, __ATOMIC_ACQUIRE);
+}
+
+/* An ack sent from another thread after a pause, as the transport's I/O
+ * thread would. */
+struct acker {
+	pthread_t thr;
+	struct rt_lsn lsn;
+	int delay_ms;
+	uint64_t sent_ms;
+};
+
+static void *
+acker_main(void *arg)
+{
+	struct acker *a = arg;
+
+	usleep((useconds_t)a->delay_ms * 1000);
+	a->sent_ms = util_now_ms();
+	peer_ack(a->lsn);
+	return NULL;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+/* sync: the commit is held until the secondary acknowledges its LSN, then
+ * returns ok; the secondary stays in sync. */
+static void
+test_sync_ack(void)
+{
+	struct hl_state st;
+	struct writer w;
+	struct rig g;
+	uint64_t t0;
+	int n, insync;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_SYNC, 3000, 1) == 0);
+	(void)sent_perm(&n);
+	CU_ASSERT_FATAL(writer_start(&w, &g.s, "0.rep.sync1") == 0);
+	CU_ASSERT_FATAL(wait_perm(n) == 0);
+	usleep(200 * 1000);
+	CU_ASSERT(!writer_done(&w));            /* waiting for the ack */
+	t0 = util_now_ms();
+	peer_ack(sent_perm(NULL));
+	pthread_join(w.thr, NULL);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	CU_ASSERT(w.done_ms - t0 < 1000);       /* the ack, not ackTimeout */
+	CU_ASSERT(exists(&g.s, "0.rep.sync1"));
+	rig_peer(&g, &st, &insync);
+	CU_ASSERT(insync);
+	CU_ASSERT_EQUAL(st.dbstate, HL_DB_INSYNC);
+	CU_ASSERT_EQUAL(rig_events(&g, 1), 0);
+	rig_stop(&g);
+}
+
+/* strict: with no secondary connected the write is refused (XE_NOTREPL)
+ * at once; with one that never acks, after ackTimeout; with one that acks,
+ * it succeeds. */
+static void
+test_strict_refuses(void)
+{
+	char err[HASVR_ERRLEN] = "";
+	struct writer w;
+	struct acker a;
+	struct rig g;
+	uint64_t t0;
+	int n;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_STRICT, 500, 0) == 0);
+	t0 = util_now_ms();
+	CU_ASSERT_EQUAL(put1(&g.s, "0.rep.strict1", err, sizeof(err)), XE_NOTREPL);
+	CU_ASSERT(util_now_ms() - t0 < 400);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no secondary is connected"));
+	/* committed on the primary only: the writer was told so */
+	CU_ASSERT(exists(&g.s, "0.rep.strict1"));
+
+	peer_link(1);
+	t0 = util_now_ms();
+	err[0] = '\0';
+	CU_ASSERT_EQUAL(put1(&g.s, "0.rep.strict2", err, sizeof(err)), XE_NOTREPL);
+	CU_ASSERT(util_now_ms() - t0 >= 490);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not acknowledged by a secondary "
+	    "within 500 ms"));
+
+	/* an ack in time, from another thread: ok */
+	(void)sent_perm(&n);
+	CU_ASSERT_FATAL(writer_start(&w, &g.s, "0.rep.strict3") == 0);
+	CU_ASSERT_FATAL(wait_perm(n) == 0);
+	memset(&a, 0, sizeof(a));
+	a.lsn = sent_perm(NULL);
+	CU_ASSERT_FATAL(pthread_create(&a.thr, NULL, acker_main, &a) == 0);
+	pthread_join(a.thr, NULL);
+	pthread_join(w.thr, NULL);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	CU_ASSERT(w.done_ms - a.sent_ms < 400);
+	rig_stop(&g);
+}
+
+/* sync: a secondary that never acks holds a commit for ackTimeout, no
+ * longer; the commit succeeds, the secondary is dirty and no later commit
+ * waits for it. Then its link drops and comes back, it acknowledges
+ * everything, and it is in sync again: waited for by the next commit. */
+static void
+test_timeout_dirty_reconnect(void)
+{
+	char err[HASVR_ERRLEN] = "";
+	struct hl_state st;
+	struct writer w;
+	struct rig g;
+	uint64_t t0, el;
+	int n, insync;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_SYNC, 500, 1) == 0);
+	t0 = util_now_ms();
+	CU_ASSERT_EQUAL(put1(&g.s, "0.rep.to1", err, sizeof(err)), 0);
+	el = util_now_ms() - t0;
+	CU_ASSERT(el >= 490);
+	CU_ASSERT(el < 2000);
+	rig_peer(&g, &st, &insync);
+	CU_ASSERT(!insync);
+	CU_ASSERT_EQUAL(st.dbstate, HL_DB_DIRTY);
+	CU_ASSERT_EQUAL(rig_events(&g, 1), 1);
+	/* dirty: not waited for */
+	t0 = util_now_ms();
+	CU_ASSERT_EQUAL(put1(&g.s, "0.rep.to2", err, sizeof(err)), 0);
+	CU_ASSERT(util_now_ms() - t0 < 400);
+	CU_ASSERT_EQUAL(rig_events(&g, 1), 1);  /* said once */
+
+	/* reconnect; still dirty until it has caught up */
+	peer_link(0);
+	peer_link(1);
+	rig_peer(&g, &st, &insync);
+	CU_ASSERT(!insync);
+	CU_ASSERT_EQUAL(rig_events(&g, 0), 0);
+	peer_ack(sent_perm(NULL));
+	rig_peer(&g, &st, &insync);
+	CU_ASSERT(insync);
+	CU_ASSERT_EQUAL(st.dbstate, HL_DB_INSYNC);
+	CU_ASSERT_EQUAL(rig_events(&g, 0), 1);
+
+	/* in sync again: the next commit waits for it */
+	(void)sent_perm(&n);
+	CU_ASSERT_FATAL(writer_start(&w, &g.s, "0.rep.to3") == 0);
+	CU_ASSERT_FATAL(wait_perm(n) == 0);
+	usleep(100 * 1000);
+	CU_ASSERT(!writer_done(&w));
+	peer_ack(sent_perm(NULL));
+	pthread_join(w.thr, NULL);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	rig_peer(&g, &st, &insync);
+	CU_ASSERT(insync);
+	CU_ASSERT_EQUAL(rig_events(&g, 1), 1);
+	rig_stop(&g);
+}
+
+/* An ack of an older LSN leaves the committer waiting; the ack of its LSN,
+ * from another thread, wakes it at once (not at ackTimeout). */
+static void
+test_wakeup(void)
+{
+	struct rt_lsn before;
+	struct acker a;
+	struct writer w;
+	struct rig g;
+	int n;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_SYNC, 3000, 1) == 0);
+	before = sent_perm(&n);
+	peer_ack(before);
+	CU_ASSERT_FATAL(writer_start(&w, &g.s, "0.rep.wake1") == 0);
+	CU_ASSERT_FATAL(wait_perm(n) == 0);
+	{
+		struct rt_lsn now = sent_perm(NULL);
+
+		CU_ASSERT(lsn_after(&now, &before));
+	}
+	peer_ack(before);                       /* not this commit's */
+	usleep(150 * 1000);
+	CU_ASSERT(!writer_done(&w));
+	memset(&a, 0, sizeof(a));
+	a.lsn = sent_perm(NULL);
+	a.delay_ms = 50;
+	CU_ASSERT_FATAL(pthread_create(&a.thr, NULL, acker_main, &a) == 0);
+	pthread_join(a.thr, NULL);
+	pthread_join(w.thr, NULL);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	CU_ASSERT(w.done_ms >= a.sent_ms);
+	CU_ASSERT(w.done_ms - a.sent_ms < 500);
+	rig_stop(&g);
+}
+
+void
+test_repack_register(void)
+{
+	CU_pSuite s = CU_add_suite("repack", NULL, NULL);
+
+	CU_add_test(s, "sync: a commit waits for the ack", test_sync_ack);
+	CU_add_test(s, "strict: no ack, no write", test_strict_refuses);
+	CU_add_test(s, "sync: timeout, dirty, reconnect, in sync",
+	    test_timeout_dirty_reconnect);
+	CU_add_test(s, "an ack from another thread wakes its committer",
+	    test_wakeup);
+}
