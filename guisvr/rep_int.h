@@ -37,6 +37,7 @@
 
 #include "hacfg.h"
 #include "log.h"
+#include "lsn.h"
 #include "rep.h"
 #include "reptransport.h"
 #include "store.h"
@@ -165,17 +166,13 @@ struct rep {
 static inline int
 rep_lsn_cmp(const DB_LSN *a, const DB_LSN *b)
 {
-	if (a->file != b->file)
-		return a->file < b->file ? -1 : 1;
-	if (a->offset != b->offset)
-		return a->offset < b->offset ? -1 : 1;
-	return 0;
+	return lsn_cmp(LSN_OF(*a), LSN_OF(*b));
 }
 
 static inline int
 rep_lsn_zero(const DB_LSN *a)
 {
-	return a->file == 0 && a->offset == 0;
+	return lsn_is_zero(LSN_OF(*a));
 }
 
 /* ---- rep.c ---------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 
 #include <db.h>
 
+#include "deadline.h"
 #include "halink.h"
 #include "proto.h"
 #include "rep_int.h"
@@ -345,13 +346,7 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 			rep_wake(r);
 			break;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)((deadline - now) / 1000);
-		ts.tv_nsec += (long)((deadline - now) % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		deadline_in_ms(&ts, CLOCK_MONOTONIC, deadline - now);
 		if (pthread_cond_timedwait(&me.cv, &r->mu, &ts) == ETIMEDOUT)
 			timedout = 1;
 	}

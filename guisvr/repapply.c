@@ -13,6 +13,7 @@
 
 #include <db.h>
 
+#include "deadline.h"
 #include "halink.h"
 #include "rep_int.h"
 #include "util.h"
@@ -77,13 +78,7 @@ rep_on_message(const struct rt_msg *m, void *arg)
 	if (m->rec_len > 0)
 		memcpy(it->data + m->ctrl_len, m->rec, m->rec_len);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += REP_QUEUE_WAIT_MS / 1000;
-	ts.tv_nsec += (REP_QUEUE_WAIT_MS % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	deadline_in_ms(&ts, CLOCK_MONOTONIC, REP_QUEUE_WAIT_MS);
 	pthread_mutex_lock(&r->mu);
 	if ((p = rep_peer_find(r, m->eid)) != NULL &&
 	    rep_lsn_cmp(&lsn, &p->seen) > 0)
@@ -377,15 +372,8 @@ rep_apply_main(void *arg)
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
 		if (r->qhead == NULL && !r->startup_pending) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			if (unacked) {
-				ts.tv_nsec += REP_SETTLE_MS * 1000000L;
-				if (ts.tv_nsec >= 1000000000L) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000L;
-				}
-			} else
-				ts.tv_sec += REP_TICK_MS / 1000;
+			deadline_in_ms(&ts, CLOCK_MONOTONIC, unacked ?
+			    REP_SETTLE_MS : REP_TICK_MS);
 			(void)pthread_cond_timedwait(&r->q_cv, &r->mu, &ts);
 			if (r->stop)
 				break;
