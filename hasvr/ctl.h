@@ -13,7 +13,5 @@ void ctl_stop(struct ctlsvr *c);
 /* Called by every role tick: answer requests waiting for an outcome
  * (switchover, promote) once it happened or timed out. */
 void ctl_tick(struct ctlsvr *c);
-/* The status JSON (malloc'ed). */
-char *ctl_status_json(struct ha *h);
 
 #endif
