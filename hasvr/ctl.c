@@ -31,9 +31,6 @@
 
 #include "ctl.h"
 #include "hactl.h"
-#include "hasvr.h"
-#include "link.h"
-#include "status.h"
 #include "log.h"
 #include "util.h"
 
@@ -55,16 +52,17 @@ struct ctlconn {
 	int paused;                 /* not read: replies wait unread */
 	uint64_t last_ms;           /* its last request */
 	int waiting;                /* a request waits for its outcome */
-	uint16_t wtype;
 	uint32_t wseq;
-	int wtarget;                /* switchover: the successor */
-	uint32_t wepoch;            /* epoch when it was asked */
-	uint64_t wstart, wdeadline;
+	struct ctl_wait w;
+	uint64_t wdeadline;
 	struct ctlconn *next;
 };
 
 struct ctlsvr {
-	struct ha *h;
+	struct event_base *base;
+	char path[108];
+	uid_t owner;
+	struct ctl_ops ops;
 	struct evconnlistener *lis;
 	struct ctlconn *conns;
 	int nconns, nunpriv;
@@ -124,49 +122,10 @@ may_change(const struct ctlconn *c)
 }
 
 static void
-do_sync(struct ctlconn *c, const struct hc_req *r)
-{
-	struct ha *h = c->svr->h;
-	static const char *const names[] = { "", "HA sync", "database sync",
-	    "file sync" };
-	char msg[256];
-
-	switch (r->what) {
-	case HC_SYNC_HA: h->ha_sync = r->enable; break;
-	case HC_SYNC_DB: h->db_sync = r->enable; break;
-	default: h->file_sync = r->enable; break;
-	}
-	log_notice("%s %s by the control socket (uid %ld, pid %ld)",
-	    names[r->what], r->enable ? "enabled" : "disabled", (long)c->uid,
-	    (long)c->pid);
-	ha_apply_sync(h);
-	ha_kick_heartbeat(h);
-	snprintf(msg, sizeof(msg), "%s %s on this node (until hasvr restarts; "
-	    "set it in haSvr.cfg to keep it)", names[r->what],
-	    r->enable ? "enabled" : "disabled");
-	reply_ok(c, r->seq, msg);
-}
-
-static void
-start_wait(struct ctlconn *c, const struct hc_req *r, int target)
-{
-	struct ha *h = c->svr->h;
-
-	c->waiting = 1;
-	c->wtype = r->type;
-	c->wseq = r->seq;
-	c->wtarget = target;
-	c->wepoch = role_epoch(h->role);
-	c->wstart = util_now_ms();
-	c->wdeadline = c->wstart + CTL_WAIT_MS;
-	ha_tick_schedule(h);
-}
-
-static void
 handle(struct ctlconn *c, const struct frame_hdr *fh, const void *p,
     size_t len)
 {
-	struct ha *h = c->svr->h;
+	struct ctlsvr *s = c->svr;
 	struct hc_req r;
 	char err[512], msg[512];
 	char *json;
@@ -179,7 +138,7 @@ handle(struct ctlconn *c, const struct frame_hdr *fh, const void *p,
 	if (r.type == HC_STATUS) {
 		struct buf b;
 
-		if ((json = status_json(h)) == NULL) {
+		if ((json = s->ops.status(s->ops.arg)) == NULL) {
 			reply_err(c, r.seq, XE_BUSY, "out of memory");
 			return;
 		}
@@ -192,54 +151,30 @@ handle(struct ctlconn *c, const struct frame_hdr *fh, const void *p,
 	if (!may_change(c)) {
 		snprintf(msg, sizeof(msg), "not allowed: only root or the user "
 		    "hasvr runs as (uid %ld) may change roles or sync; status "
-		    "is open to the socket's group", (long)h->uid);
+		    "is open to the socket's group", (long)s->owner);
 		reply_err(c, r.seq, XE_AUTH, msg);
 		return;
 	}
-	switch (r.type) {
-	case HC_SWITCHOVER:
-		if (!role_request_switchover(h->role, (int)r.target_eid,
-		    util_now_ms(), msg, sizeof(msg))) {
-			reply_err(c, r.seq, XE_BUSY, msg);
-			return;
-		}
-		log_notice("%s (asked by uid %ld)", msg, (long)c->uid);
-		start_wait(c, &r, role_switch_target(h->role));
-		return;
-	case HC_PROMOTE:
-		if (role_current(h->role) == ROLE_PRIMARY) {
-			snprintf(msg, sizeof(msg), "this node is already PRIMARY "
-			    "(epoch %u); nothing done", role_epoch(h->role));
-			reply_ok(c, r.seq, msg);
-			return;
-		}
-		if (!role_request_promote(h->role, r.force, util_now_ms(), msg,
-		    sizeof(msg))) {
-			reply_err(c, r.seq, XE_BUSY, msg);
-			return;
-		}
-		log_notice("%s (asked by uid %ld)", msg, (long)c->uid);
-		start_wait(c, &r, 0);
-		return;
-	case HC_SYNC:
-		do_sync(c, &r);
-		return;
-	case HC_RESYNC:
-		if (ha_request_resync(h, msg, sizeof(msg)) != 0) {
-			reply_err(c, r.seq, XE_BUSY, msg);
-			return;
-		}
-		reply_ok(c, r.seq, msg);
-		return;
-	case HC_FILESYNC:
-		if (ha_request_filesync(h, msg, sizeof(msg)) != 0) {
-			reply_err(c, r.seq, XE_BUSY, msg);
-			return;
-		}
-		reply_ok(c, r.seq, msg);
-		return;
-	default:
+	if (r.type != HC_SWITCHOVER && r.type != HC_PROMOTE &&
+	    r.type != HC_SYNC && r.type != HC_RESYNC && r.type != HC_FILESYNC) {
 		reply_err(c, r.seq, XE_UNKNOWN, "unknown request");
+		return;
+	}
+	memset(&c->w, 0, sizeof(c->w));
+	c->w.start_ms = util_now_ms();
+	switch (s->ops.request(s->ops.arg, &r, c->uid, c->pid, &c->w, msg,
+	    sizeof(msg))) {
+	case CTL_OK:
+		reply_ok(c, r.seq, msg);
+		return;
+	case CTL_REFUSED:
+		reply_err(c, r.seq, XE_BUSY, msg);
+		return;
+	case CTL_WAIT:
+		c->waiting = 1;
+		c->wseq = r.seq;
+		c->wdeadline = c->w.start_ms + CTL_WAIT_MS;
+		return;
 	}
 }
 
@@ -354,7 +289,7 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 		close(fd);
 		return;
 	}
-	privileged = cr.uid == 0 || cr.uid == s->h->uid;
+	privileged = cr.uid == 0 || cr.uid == s->owner;
 	if (privileged && s->nconns >= CTL_MAX_CONNS &&
 	    (old = oldest_unpriv(s)) != NULL) {
 		log_info("control socket: a connection of uid %ld closed to make "
@@ -379,7 +314,7 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 	c->pid = cr.pid;
 	c->privileged = privileged;
 	c->last_ms = util_now_ms();
-	c->bev = bufferevent_socket_new(s->h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
 		free(c);
@@ -398,7 +333,8 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 }
 
 struct ctlsvr *
-ctl_start(struct ha *h, char *err, size_t errlen)
+ctl_start(struct event_base *base, const char *path, uid_t owner,
+    const struct ctl_ops *ops, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct ctlsvr *s;
@@ -406,34 +342,37 @@ ctl_start(struct ha *h, char *err, size_t errlen)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(h->ctlpath) >= sizeof(sun.sun_path)) {
+	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "control socket path too long (%zu "
-		    "characters, at most %zu): %s", strlen(h->ctlpath),
-		    sizeof(sun.sun_path) - 1, h->ctlpath);
+		    "characters, at most %zu): %s", strlen(path),
+		    sizeof(sun.sun_path) - 1, path);
 		return NULL;
 	}
-	util_strlcpy(sun.sun_path, h->ctlpath, sizeof(sun.sun_path));
+	util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	s->h = h;
+	s->base = base;
+	util_strlcpy(s->path, path, sizeof(s->path));
+	s->owner = owner;
+	s->ops = *ops;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1) {
 		snprintf(err, errlen, "control socket: %s", strerror(errno));
 		free(s);
 		return NULL;
 	}
-	unlink(h->ctlpath);
+	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(h->ctlpath, 0660) == -1 || listen(fd, 16) == -1) {
-		snprintf(err, errlen, "control socket %s: %s", h->ctlpath,
+	    chmod(path, 0660) == -1 || listen(fd, 16) == -1) {
+		snprintf(err, errlen, "control socket %s: %s", path,
 		    strerror(errno));
 		close(fd);
 		free(s);
 		return NULL;
 	}
-	s->lis = evconnlistener_new(h->base, on_accept, s,
+	s->lis = evconnlistener_new(base, on_accept, s,
 	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (s->lis == NULL) {
 		snprintf(err, errlen, "control socket: cannot listen");
@@ -452,61 +391,28 @@ ctl_stop(struct ctlsvr *s)
 	while (s->conns != NULL)
 		conn_free(s->conns);
 	evconnlistener_free(s->lis);
-	unlink(s->h->ctlpath);
+	unlink(s->path);
 	free(s);
-}
-
-/* Has the switchover or promote a connection waits for happened? */
-static int
-outcome(struct ha *h, struct ctlconn *c, uint64_t now, char *msg,
-    size_t msglen)
-{
-	struct ha_peer *p;
-
-	if (c->wtype == HC_PROMOTE) {
-		if (role_current(h->role) != ROLE_PRIMARY || h->has_pending)
-			return 0;
-		snprintf(msg, msglen, "promoted: this node %s is PRIMARY with "
-		    "epoch %u and accepts writes (%llu ms)",
-		    h->hc.nodes[h->hc.self].addr, role_epoch(h->role),
-		    (unsigned long long)(now - c->wstart));
-		return 1;
-	}
-	p = peer_by_eid(h, c->wtarget);
-	if (p == NULL || !peer_alive(h, p, now) ||
-	    p->last.role != HB_ROLE_PRIMARY || p->last.epoch <= c->wepoch)
-		return 0;
-	snprintf(msg, msglen, "switchover done: %s is PRIMARY with epoch "
-	    "%" PRIu64 ", this node %s is SECONDARY (%llu ms)", p->addr,
-	    p->last.epoch, h->hc.nodes[h->hc.self].addr,
-	    (unsigned long long)(now - c->wstart));
-	return 1;
 }
 
 void
 ctl_tick(struct ctlsvr *s)
 {
-	struct ha *h;
 	struct ctlconn *c;
 	uint64_t now = util_now_ms();
 	char msg[512];
 
 	if (s == NULL)
 		return;
-	h = s->h;
 	for (c = s->conns; c != NULL; c = c->next) {
 		if (!c->waiting)
 			continue;
-		if (outcome(h, c, now, msg, sizeof(msg))) {
+		if (s->ops.outcome(s->ops.arg, &c->w, now, msg, sizeof(msg))) {
 			log_notice("%s", msg);
 			reply_ok(c, c->wseq, msg);
 		} else if (now >= c->wdeadline) {
-			snprintf(msg, sizeof(msg), "%s not finished within %d s: "
-			    "this node is %s (epoch %u); see ha.log on both "
-			    "nodes", c->wtype == HC_PROMOTE ? "promote" :
-			    "switchover", CTL_WAIT_MS / 1000,
-			    role_name(role_current(h->role)),
-			    role_epoch(h->role));
+			s->ops.timed_out(s->ops.arg, &c->w, CTL_WAIT_MS / 1000,
+			    msg, sizeof(msg));
 			log_warnx("%s", msg);
 			reply_err(c, c->wseq, XE_BUSY, msg);
 		} else

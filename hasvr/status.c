@@ -86,7 +86,7 @@ static json_t *
 peer_json(struct ha *h, const struct ha_peer *p, const struct link_state *ls,
     uint64_t now)
 {
-	int alive = peer_alive(h, p, now);
+	int alive = peer_alive(h->peers, p, now);
 	int svrup = alive && (p->last.flags & HB_F_SVRUP) != 0;
 	int unauth = role_peer_unauth_present(h->role, p->eid, now);
 	const char *role = NULL;
@@ -124,13 +124,15 @@ filesync_json(struct ha *h)
 	long long t;
 	time_t wall = time(NULL);
 
-	if (filesync_result(h, result, sizeof(result), &t, reason,
+	if (filesync_result(h->fs, result, sizeof(result), &t, reason,
 	    sizeof(reason)) == -1)
 		return json_pack("{s:n,s:b,s:s}", "result", "running",
-		    h->fs_pid > 0, "program", h->fs_prog);
+		    filesync_running(h->fs), "program",
+		    filesync_program(h->fs));
 	return json_pack("{s:s,s:I,s:I,s:s,s:b,s:s}", "result", result,
 	    "time", (json_int_t)t, "ageSec", (json_int_t)(wall - t),
-	    "reason", reason, "running", h->fs_pid > 0, "program", h->fs_prog);
+	    "reason", reason, "running", filesync_running(h->fs),
+	    "program", filesync_program(h->fs));
 }
 
 /* Why this node has no role yet, when it is more than the start wait:
@@ -139,7 +141,7 @@ filesync_json(struct ha *h)
 static void
 starting_json(struct ha *h, json_t *node, uint64_t now)
 {
-	struct ha_peer *sp;
+	const struct ha_peer *sp, *p;
 	json_t *who;
 	int i, eid;
 
@@ -147,13 +149,12 @@ starting_json(struct ha *h, json_t *node, uint64_t now)
 		return;
 	if (role_waits_for_all(h->role)) {
 		who = json_array();
-		for (i = 0; i < h->npeers; i++)
-			if (!h->peers[i].heard)
-				json_array_append_new(who,
-				    json_string(h->peers[i].addr));
+		for (i = 0; (p = peers_at(h->peers, i)) != NULL; i++)
+			if (!p->heard)
+				json_array_append_new(who, json_string(p->addr));
 		json_object_set_new(node, "waitsForAll", who);
 	} else if ((eid = role_stale_primary(h->role, now)) != 0 &&
-	    (sp = peer_by_eid(h, eid)) != NULL)
+	    (sp = peers_by_eid(h->peers, eid)) != NULL)
 		json_object_set_new(node, "stalePrimary", json_pack("{s:s,s:I}",
 		    "addr", sp->addr, "epoch", (json_int_t)sp->last.epoch));
 }
@@ -190,11 +191,11 @@ node_json(struct ha *h, const struct link_state *ls, uint64_t now)
 		json_object_set_new(db, "sync", json_boolean(ls->sync_on));
 	}
 	ping = json_pack("{s:o,s:b,s:o}",
-	    "addr", h->ping_configured ? json_string(cfg_str(&h->cfg,
-	    "highAvail.pingableIp")) : json_null(),
-	    "reachable", h->ping_ok,
-	    "ageMs", h->ping_ms ? json_integer((json_int_t)(now - h->ping_ms)) :
-	    json_null());
+	    "addr", ping_addr(h->ping) != NULL ? json_string(ping_addr(h->ping)) :
+	    json_null(),
+	    "reachable", ping_ok(h->ping),
+	    "ageMs", ping_at_ms(h->ping) ? json_integer((json_int_t)(now -
+	    ping_at_ms(h->ping))) : json_null());
 	node = json_pack("{s:i,s:s,s:b,s:s,s:I,s:s,s:{s:s,s:s},s:o,s:b,s:b,"
 	    "s:b,s:o,s:o,s:i,s:I}",
 	    "eid", h->hc.nodes[h->hc.self].eid,
@@ -202,11 +203,12 @@ node_json(struct ha *h, const struct link_state *ls, uint64_t now)
 	    "role", role_name(role), "epoch", (json_int_t)role_epoch(h->role),
 	    "build", h->build,
 	    "services", "highAvail", "running", "highAvailSvr",
-	    svr_service_state(h),
+	    svr_pid(h->svr) <= 0 ? "stopped" : ls->valid ? "running" :
+	    "starting",
 	    "db", db, "haSync", h->ha_sync, "dbSync", h->db_sync,
 	    "fileSync", h->file_sync, "pingable", ping,
-	    "guisvrPid", h->svr_pid > 0 ? json_integer(h->svr_pid) :
-	    json_null(), "guisvrRestarts", h->svr_restarts,
+	    "guisvrPid", svr_pid(h->svr) > 0 ? json_integer(svr_pid(h->svr)) :
+	    json_null(), "guisvrRestarts", svr_restarts(h->svr),
 	    "uptimeSec", (json_int_t)((now - h->start_ms) / 1000));
 	if (node == NULL)
 		return NULL;
@@ -220,23 +222,25 @@ status_json(struct ha *h)
 {
 	struct link_state ls;
 	uint64_t now = util_now_ms();
+	const struct hb_counters *cnt = peers_counters(h->peers);
+	const struct ha_peer *p;
 	json_t *root, *peers, *rej;
 	char *out;
 	int i;
 
 	link_snapshot(h->link, &ls);
 	peers = json_array();
-	for (i = 0; i < h->npeers; i++)
-		json_array_append_new(peers, peer_json(h, &h->peers[i], &ls, now));
-	rej = rejected_json(&h->hbcnt);
+	for (i = 0; (p = peers_at(h->peers, i)) != NULL; i++)
+		json_array_append_new(peers, peer_json(h, p, &ls, now));
+	rej = rejected_json(cnt);
 	json_object_set_new(rej, "unknownSource",
-	    json_integer((json_int_t)h->unknown_source));
+	    json_integer((json_int_t)peers_unknown_source(h->peers)));
 	root = json_pack("{s:i,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:o},s:o}",
 	    "version", 1, "node", node_json(h, &ls, now), "peers", peers,
-	    "heartbeat", "intervalMs", (json_int_t)h->hb_interval_ms,
-	    "deadMs", (json_int_t)h->dead_ms,
-	    "received", (json_int_t)h->hbcnt.received,
-	    "accepted", (json_int_t)h->hbcnt.accepted,
+	    "heartbeat", "intervalMs", (json_int_t)peers_interval_ms(h->peers),
+	    "deadMs", (json_int_t)peers_dead_ms(h->peers),
+	    "received", (json_int_t)cnt->received,
+	    "accepted", (json_int_t)cnt->accepted,
 	    "rejected", rej, "fileSync", filesync_json(h));
 	if (root == NULL)
 		return NULL;
