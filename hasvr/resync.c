@@ -1,4 +1,6 @@
 /* resync.c — guisvr's database moved aside for a resync (see resync.h). */
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -59,14 +61,28 @@ resync_move_aside(const struct guicfg_paths *gp, time_t when, char *dir,
 	char sub[PATH_MAX], stamp[32];
 	struct tm tm;
 	size_t i;
+	int n;
 
 	localtime_r(&when, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	if (snprintf(dir, dirlen, "%s/resync-%s", gp->xdb, stamp) >=
-	    (int)dirlen) {
-		snprintf(err, errlen, "%s/resync-%s: path too long", gp->xdb,
-		    stamp);
+	/* a folder of its own, also for a second resync in the same second:
+	 * nothing kept aside is ever replaced */
+	if (util_mkdirs(gp->xdb, 0750, err, errlen) != 0)
 		return -1;
+	for (n = 1;; n++) {
+		if ((n == 1 ? snprintf(dir, dirlen, "%s/resync-%s", gp->xdb,
+		    stamp) : snprintf(dir, dirlen, "%s/resync-%s-%d", gp->xdb,
+		    stamp, n)) >= (int)dirlen) {
+			snprintf(err, errlen, "%s/resync-%s: path too long",
+			    gp->xdb, stamp);
+			return -1;
+		}
+		if (mkdir(dir, 0750) == 0)
+			break;
+		if (errno != EEXIST || n == 100) {
+			snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
+			return -1;
+		}
 	}
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		if (util_path_join(sub, sizeof(sub), dir, parts[i].sub) == -1) {

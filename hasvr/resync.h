@@ -12,7 +12,7 @@ struct guicfg_paths;
 
 /* Move every file of gp->data but DB_CONFIG, and all of gp->log and
  * gp->init, into gp->xdb/resync-YYYYmmdd-HHMMSS/{data,log,init} (local
- * time of when). 0 with dir set to that folder; -1 with err (what could
+ * time of when; -2, -3, … appended when that folder exists). 0 with dir set to that folder; -1 with err (what could
  * not be moved, and why) and dir set: partly moved files are there. */
 int resync_move_aside(const struct guicfg_paths *gp, time_t when,
     char *dir, size_t dirlen, char *err, size_t errlen);

@@ -204,6 +204,22 @@ ha_tick(struct ha *h)
 	if (h->has_pending) {
 		if (ls.done_no < h->pending_no)
 			goto out;    /* guisvr has not answered yet */
+		if (ls.done_no == h->pending_no && ls.done_rc != 0 &&
+		    h->pending.to == ROLE_SECONDARY &&
+		    role_current(h->role) == ROLE_PRIMARY) {
+			/* a step-down guisvr could not finish (its disk
+			 * refuses writes, say): it stands once guisvr is seen
+			 * no longer acting as primary, as writes are what the
+			 * role is about; it becomes a secondary when it can */
+			if (ls.state_seq < ls.done_seq)
+				goto out;    /* its state after the answer */
+			if (ls.role != HL_ROLE_PRIMARY) {
+				log_warnx("highAvailSvr could not fully take role "
+				    "SECONDARY (%s) but no longer accepts writes: "
+				    "the step-down stands", ls.done_err);
+				ls.done_rc = 0;
+			}
+		}
 		if (ls.done_no == h->pending_no && ls.done_rc != 0) {
 			/* refused: decide again from what is true now, at a
 			 * calm pace, and ask guisvr for the role it had */

@@ -17,6 +17,7 @@ void test_role_register(void);
 void test_hactl_register(void);
 void test_halink_register(void);
 void test_hastatus_register(void);
+void test_resync_register(void);
 
 /* A fresh temporary directory for a test (mkdtemp under $TMPDIR or /tmp);
  * unit_rmtree removes it. */
