@@ -16,56 +16,54 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hasvr.h"
+#include "filesync.h"
 #include "log.h"
 #include "util.h"
 
-void
-filesync_init(struct ha *h)
+struct filesync {
+	char prog[1024], cfgfile[1024], result[1100];
+	uint64_t interval_ms, next_ms, started_ms;
+	pid_t pid;
+	int requested, runs;
+};
+
+struct filesync *
+filesync_new(const char *prog, const char *cfgfile, uint64_t interval_ms)
 {
+	struct filesync *fs;
 	char dir[1024], *slash;
 
-	util_strlcpy(h->fs_prog, cfg_str(&h->cfg, "highAvail.fileSyncProgram"),
-	    sizeof(h->fs_prog));
-	util_strlcpy(dir, h->fs_prog, sizeof(dir));
+	if ((fs = calloc(1, sizeof(*fs))) == NULL)
+		return NULL;
+	util_strlcpy(fs->prog, prog, sizeof(fs->prog));
+	util_strlcpy(fs->cfgfile, cfgfile, sizeof(fs->cfgfile));
+	util_strlcpy(dir, fs->prog, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
-	snprintf(h->fs_result, sizeof(h->fs_result), "%s/.haDoDirect.result",
-	    dir);
-	h->fs_interval_ms = (uint64_t)cfg_num(&h->cfg, "highAvail.syncInterval");
+	snprintf(fs->result, sizeof(fs->result), "%s/.haDoDirect.result", dir);
+	fs->interval_ms = interval_ms;
+	return fs;
 }
 
 static int
-secondary_up(struct ha *h, uint64_t now)
+may_run(const struct filesync_gate *g, char *why, size_t whylen)
 {
-	int i;
-
-	for (i = 0; i < h->npeers; i++)
-		if (peer_alive(h, &h->peers[i], now) &&
-		    h->peers[i].last.role == HB_ROLE_SECONDARY)
-			return 1;
-	return 0;
-}
-
-static int
-may_run(struct ha *h, char *why, size_t whylen)
-{
-	if (!h->ha_sync || !h->file_sync) {
+	if (!g->ha_sync || !g->file_sync) {
 		snprintf(why, whylen, "%s is disabled (haCtl sync %s on)",
-		    !h->ha_sync ? "HA sync" : "file sync",
-		    !h->ha_sync ? "ha" : "files");
+		    !g->ha_sync ? "HA sync" : "file sync",
+		    !g->ha_sync ? "ha" : "files");
 		return 0;
 	}
-	if (role_current(h->role) != ROLE_PRIMARY || h->has_pending) {
+	if (!g->primary) {
 		snprintf(why, whylen, "this node is %s: files are copied from "
-		    "the primary only", role_name(role_current(h->role)));
+		    "the primary only", g->role);
 		return 0;
 	}
 	return 1;
 }
 
 static void
-spawn(struct ha *h, const char *why)
+spawn(struct filesync *fs, const char *why)
 {
 	pid_t pid;
 	int fd;
@@ -81,80 +79,81 @@ spawn(struct ha *h, const char *why)
 			dup2(fd, STDOUT_FILENO);
 			dup2(fd, STDERR_FILENO);
 		}
-		execl(h->fs_prog, ".haDoDirect", "-f", h->cfgfile, "-r",
-		    h->fs_result, (char *)NULL);
+		execl(fs->prog, ".haDoDirect", "-f", fs->cfgfile, "-r",
+		    fs->result, (char *)NULL);
 		_exit(126);
 	}
-	h->fs_pid = pid;
-	h->fs_started_ms = util_now_ms();
-	h->fs_runs++;
-	log_info("file sync started (%s): %s -f %s (pid %ld)", why, h->fs_prog,
-	    h->cfgfile, (long)pid);
+	fs->pid = pid;
+	fs->started_ms = util_now_ms();
+	fs->runs++;
+	log_info("file sync started (%s): %s -f %s (pid %ld)", why, fs->prog,
+	    fs->cfgfile, (long)pid);
 }
 
 void
-filesync_tick(struct ha *h)
+filesync_tick(struct filesync *fs, const struct filesync_gate *g,
+    uint64_t now)
 {
-	uint64_t now = util_now_ms();
 	char why[128];
 
-	if (h->fs_pid > 0)
+	if (fs->pid > 0)
 		return;
-	if (!may_run(h, why, sizeof(why))) {
+	if (!may_run(g, why, sizeof(why))) {
 		/* the next time this node is primary, copy once a peer is up */
-		h->fs_next_ms = 0;
-		h->fs_requested = 0;
+		fs->next_ms = 0;
+		fs->requested = 0;
 		return;
 	}
-	if (!secondary_up(h, now))
+	if (!g->secondary_up)
 		return;
-	if (h->fs_requested)
-		spawn(h, "requested");
-	else if (h->fs_next_ms == 0)
-		spawn(h, "a secondary is up");
-	else if (now >= h->fs_next_ms)
-		spawn(h, "highAvail.syncInterval");
+	if (fs->requested)
+		spawn(fs, "requested");
+	else if (fs->next_ms == 0)
+		spawn(fs, "a secondary is up");
+	else if (now >= fs->next_ms)
+		spawn(fs, "highAvail.syncInterval");
 	else
 		return;
-	h->fs_requested = 0;
-	h->fs_next_ms = now + h->fs_interval_ms;
+	fs->requested = 0;
+	fs->next_ms = now + fs->interval_ms;
 }
 
 int
-filesync_request(struct ha *h, char *msg, size_t msglen)
+filesync_request(struct filesync *fs, const struct filesync_gate *g,
+    char *msg, size_t msglen)
 {
 	char why[128];
 
-	if (!may_run(h, why, sizeof(why))) {
+	if (!may_run(g, why, sizeof(why))) {
 		snprintf(msg, msglen, "file sync refused: %s", why);
 		return -1;
 	}
-	if (!secondary_up(h, util_now_ms())) {
+	if (!g->secondary_up) {
 		snprintf(msg, msglen, "file sync refused: no secondary is up to "
 		    "copy to");
 		return -1;
 	}
-	if (h->fs_pid > 0) {
+	if (fs->pid > 0) {
 		snprintf(msg, msglen, "file sync already running (pid %ld); "
-		    "haStatus shows its result when it ends", (long)h->fs_pid);
+		    "haStatus shows its result when it ends", (long)fs->pid);
 		return 0;
 	}
-	h->fs_requested = 1;
-	filesync_tick(h);
+	fs->requested = 1;
+	filesync_tick(fs, g, util_now_ms());
 	snprintf(msg, msglen, "file sync started: %s (result in %s; haStatus "
-	    "shows it)", h->fs_prog, h->fs_result);
+	    "shows it)", fs->prog, fs->result);
 	return 0;
 }
 
 /* Read .haDoDirect.result: "SUCCESS|FAIL\ntime N\npeer …\nreason …".
  * 0 with the fields filled, -1 if there is none (or it is not one). */
 int
-filesync_result(const struct ha *h, char *result, size_t rlen, long long *t,
+filesync_result(const struct filesync *fs, char *result, size_t rlen, long long *t,
     char *reason, size_t reasonlen)
 {
 	char err[256], *txt, *line, *save = NULL;
 
-	if ((txt = util_read_file(h->fs_result, 64 * 1024, NULL, err,
+	if ((txt = util_read_file(fs->result, 64 * 1024, NULL, err,
 	    sizeof(err))) == NULL)
 		return -1;
 	*t = 0;
@@ -174,29 +173,29 @@ filesync_result(const struct ha *h, char *result, size_t rlen, long long *t,
 }
 
 int
-filesync_reap(struct ha *h, pid_t pid, int status)
+filesync_reap(struct filesync *fs, pid_t pid, int status)
 {
 	char result[16], reason[512];
 	long long t;
 
-	if (pid != h->fs_pid || pid <= 0)
+	if (pid != fs->pid || pid <= 0)
 		return 0;
-	h->fs_pid = 0;
+	fs->pid = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
 		log_errx("file sync: cannot run %s (highAvail.fileSyncProgram)",
-		    h->fs_prog);
+		    fs->prog);
 		return 1;
 	}
-	if (filesync_result(h, result, sizeof(result), &t, reason,
+	if (filesync_result(fs, result, sizeof(result), &t, reason,
 	    sizeof(reason)) == -1) {
 		log_warnx("file sync: %s exited with status %d and left no "
-		    "result in %s", h->fs_prog, WIFEXITED(status) ?
-		    WEXITSTATUS(status) : -1, h->fs_result);
+		    "result in %s", fs->prog, WIFEXITED(status) ?
+		    WEXITSTATUS(status) : -1, fs->result);
 		return 1;
 	}
 	if (strcmp(result, "SUCCESS") == 0)
 		log_info("file sync SUCCESS in %llu ms", (unsigned long long)
-		    (util_now_ms() - h->fs_started_ms));
+		    (util_now_ms() - fs->started_ms));
 	else
 		log_warnx("file sync FAIL: %s (details above in ha.log; check "
 		    "the SSH trust with utils/haTrustCheck)", reason);
@@ -204,11 +203,25 @@ filesync_reap(struct ha *h, pid_t pid, int status)
 }
 
 void
-filesync_stop(struct ha *h)
+filesync_free(struct filesync *fs)
 {
-	if (h->fs_pid > 0) {
-		kill(-h->fs_pid, SIGTERM);
-		waitpid(h->fs_pid, NULL, 0);
-		h->fs_pid = 0;
+	if (fs == NULL)
+		return;
+	if (fs->pid > 0) {
+		kill(-fs->pid, SIGTERM);
+		waitpid(fs->pid, NULL, 0);
 	}
+	free(fs);
+}
+
+int
+filesync_running(const struct filesync *fs)
+{
+	return fs->pid > 0;
+}
+
+const char *
+filesync_program(const struct filesync *fs)
+{
+	return fs->prog;
 }

@@ -29,14 +29,9 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
-#include "atomicfile.h"
 #include "config.h"
-#include "ctl.h"
 #include "hactl.h"
-#include "halink.h"
 #include "hasvr.h"
-#include "link.h"
-#include "log.h"
 #include "util.h"
 
 #define TICK_MS 20
@@ -206,402 +201,7 @@ setup_user(struct ha *h, char *err, size_t errlen)
 
 
 
-/* ---- roles ---- */
-
-/* Database sync runs when HA sync and database sync are on and every live
- * peer runs our build. */
-void
-ha_apply_sync(struct ha *h)
-{
-	uint64_t now = util_now_ms();
-	static int last = -1;
-	int i, want = h->ha_sync && h->db_sync;
-
-	for (i = 0; i < h->npeers; i++)
-		if (peer_alive(h, &h->peers[i], now) && !h->peers[i].build_match)
-			want = 0;
-	if (want != last) {
-		link_want_sync(h->link, want);
-		if (last != -1)
-			log_notice("database sync %s", want ? "on" : "off");
-		last = want;
-	}
-}
-
-void
-ha_kick_heartbeat(struct ha *h)
-{
-	peers_send_all(h);
-}
-
-static void
-log_peer_changes(struct ha *h, uint64_t now)
-{
-	int i;
-
-	for (i = 0; i < h->npeers; i++) {
-		struct ha_peer *p = &h->peers[i];
-
-		int unauth = role_peer_unauth_present(h->role, p->eid, now);
-
-		if (p->was_alive && !peer_alive(h, p, now)) {
-			p->was_alive = 0;
-			log_warnx("heartbeat from peer %s (eid %d) timed out: no "
-			    "valid heartbeat for %llu ms, peer is down", p->addr,
-			    p->eid, (unsigned long long)(now - p->last_ms));
-		}
-		if (unauth && !p->unauth_logged)
-			log_warnx("peer %s (eid %d) sends heartbeats that fail "
-			    "authentication (%s): a node runs there but cannot be "
-			    "understood — another highAvail.HMACKey or build, or "
-			    "forged packets; this node does not take the primary "
-			    "role while they arrive", p->addr, p->eid,
-			    heartbeat_reject_words(p->unauth_reason));
-		else if (!unauth && p->unauth_logged)
-			log_notice("peer %s (eid %d): no more heartbeats that "
-			    "fail authentication", p->addr, p->eid);
-		p->unauth_logged = unauth;
-	}
-}
-
-static void
-log_db_changes(struct ha *h, const struct link_state *ls)
-{
-	static char last[16];
-	static int last_startup = -1;
-
-	if (!ls->valid)
-		return;
-	if (strcmp(last, ls->state) != 0) {
-		if (last[0] != '\0')
-			log_notice("database replication %s -> %s", last,
-			    ls->state);
-		util_strlcpy(last, ls->state, sizeof(last));
-	}
-	if (ls->startup_done != last_startup) {
-		if (ls->startup_done && last_startup == 0 &&
-		    ls->role == HL_ROLE_SECONDARY)
-			log_notice("database startup sync done "
-			    "(DB_EVENT_REP_STARTUPDONE)");
-		last_startup = ls->startup_done;
-	}
-}
-
-/* A run of refused writes this recent and this long makes this node's
- * database server unable to serve. */
-#define FAULT_RECENT_MS 3000
-/* After guisvr refused a role, the next decision waits this long. */
-#define REFUSED_PAUSE_MS 500
-#define FAULT_LASTING_MS 2000
-
-/* Why this node's database server cannot serve now, "" when it can. */
-static void
-local_fault(struct ha *h, const struct link_state *ls, char *why, size_t len)
-{
-	why[0] = '\0';
-	if (ls->valid) {
-		h->svr_disk_fault = 0;  /* it opened the database again */
-		if (ls->fault && ls->fault_last_age_ms < FAULT_RECENT_MS &&
-		    ls->fault_first_age_ms - ls->fault_last_age_ms >=
-		    FAULT_LASTING_MS)
-			snprintf(why, len, "the disk holding its database "
-			    "refuses writes: %s", ls->fault_why);
-		return;
-	}
-	if (h->svr_disk_fault)
-		snprintf(why, len, "highAvailSvr cannot open its database: the "
-		    "disk refuses writes");
-	else if (svr_unstable(h))
-		snprintf(why, len, "highAvailSvr exited %d times within %d s",
-		    SVR_UNSTABLE_EXITS, SVR_UNSTABLE_MS / 1000);
-}
-
-/* What the database server says about the peers, and whether it can
- * serve, go to the role machine. */
-static void
-note_local_db(struct ha *h, const struct link_state *ls)
-{
-	const struct link_peer *lp;
-	char why[sizeof(h->fault)];
-	int i, j, primary = role_current(h->role) == ROLE_PRIMARY;
-
-	if (ls->valid)
-		role_local_db(h->role, ls->gen, ls->lsn, ls->startup_done);
-	else
-		role_local_db_lost(h->role);
-	for (i = 0; i < h->npeers; i++) {
-		if (!primary) {
-			h->peers[i].view_known = 0;
-			continue;
-		}
-		for (j = 0, lp = NULL; ls->valid && j < ls->npeers; j++)
-			if (ls->peers[j].eid == h->peers[i].eid)
-				lp = &ls->peers[j];
-		if (lp != NULL) {
-			h->peers[i].view_known = 1;
-			h->peers[i].view_insync = lp->up && lp->insync;
-		}
-	}
-	local_fault(h, ls, why, sizeof(why));
-	if (why[0] != '\0' && h->fault[0] == '\0')
-		log_warnx("this node's database server cannot serve: %s", why);
-	else if (why[0] == '\0' && h->fault[0] != '\0')
-		log_notice("this node's database server serves again");
-	util_strlcpy(h->fault, why, sizeof(h->fault));
-	role_local_fault(h->role, why[0] != '\0' ? why : NULL);
-}
-
-static int
-hl_role_of(enum role_state r)
-{
-	return r == ROLE_PRIMARY ? HL_ROLE_PRIMARY : r == ROLE_SECONDARY ?
-	    HL_ROLE_SECONDARY : HL_ROLE_NONE;
-}
-
-/* guisvr holds the role hasvr gave it, or somebody changed it behind
- * hasvr's back (over the ha-link by hand): then it is told again, and
- * haStatus shows it for a while. Only a state read after the last role
- * was applied counts. */
-static void
-check_svr_role(struct ha *h, const struct link_state *ls, uint64_t now)
-{
-	static struct log_limit lim;
-	unsigned long held = 0;
-	enum role_state r = role_current(h->role);
-	int want = hl_role_of(r), primary = role_primary_eid(h->role);
-
-	if (!ls->valid || ls->at_ms <= h->committed_ms)
-		return;
-	if (ls->role == want && (r != ROLE_SECONDARY || ls->follow == primary) &&
-	    (r == ROLE_STARTING || ls->epoch == role_epoch(h->role)))
-		return;
-	if (log_limit_due(&lim, 10000, &held))
-		log_warnx("highAvailSvr has role %s (epoch %u%s), not %s (epoch "
-		    "%u) as hasvr told it — changed behind hasvr's back?; "
-		    "telling it again%s", halink_role_name(ls->role), ls->epoch,
-		    ls->role == HL_ROLE_SECONDARY && ls->follow != primary ?
-		    ", another primary" : "", halink_role_name(want),
-		    role_epoch(h->role), held ? " (repeated)" : "");
-	h->role_mismatch_ms = now;
-	h->committed_ms = now;      /* judge the next state after this */
-	link_want_role(h->link, want, role_epoch(h->role), primary);
-}
-
-/* The role tick: runs only from the event loop (the TICK_MS timer, or
- * ha_tick_schedule's event), never from inside a handler. */
-static void
-ha_tick(struct ha *h)
-{
-	struct link_state ls;
-	struct role_decision d;
-	struct role_peer_info before, after;
-	char err[HASVR_ERRLEN];
-	uint64_t now = util_now_ms();
-
-	if (h->stopping)
-		return;
-	link_snapshot(h->link, &ls);
-	note_local_db(h, &ls);
-	log_peer_changes(h, now);
-	log_db_changes(h, &ls);
-	ha_apply_sync(h);
-	if (h->has_pending) {
-		if (ls.done_no < h->pending_no)
-			goto out;    /* guisvr has not answered yet */
-		if (ls.done_no == h->pending_no && ls.done_rc != 0) {
-			/* refused: decide again from what is true now, at a
-			 * calm pace, and ask guisvr for the role it had */
-			static struct log_limit lim;
-			unsigned long held;
-
-			if (log_limit_due(&lim, 10000, &held))
-				log_warnx("highAvailSvr did not take role %s (%s); "
-				    "deciding again%s", role_name(h->pending.to),
-				    ls.done_err, held ? " (repeated)" : "");
-			h->has_pending = 0;
-			h->refused_ms = now;
-			link_want_role(h->link, hl_role_of(role_current(h->role)),
-			    role_epoch(h->role), role_primary_eid(h->role));
-			goto out;
-		}
-		if (role_commit(h->role, &h->pending, now, err,
-		    sizeof(err)) == -1) {
-			if (!h->state_write_failed)
-				log_errx("%s", err);
-			h->state_write_failed = 1;
-		} else
-			h->state_write_failed = 0;
-		h->has_pending = 0;
-		h->committed_ms = now;
-		log_debug("highAvailSvr took role %s in %llu ms",
-		    role_name(h->pending.to),
-		    (unsigned long long)(now - h->pending_ms));
-		ha_kick_heartbeat(h);
-	}
-	/* while a role may change, guisvr's position is read every tick (a
-	 * switchover's successor takes over once it has every transaction) */
-	if (h->has_pending || !role_settled(h->role, now))
-		link_refresh(h->link);
-	if (!h->has_pending)
-		check_svr_role(h, &ls, now);
-	if (h->refused_ms != 0 && now - h->refused_ms < REFUSED_PAUSE_MS)
-		goto out;
-	role_advertise(h->role, now, &before);
-	role_tick(h->role, now, &d);
-	role_advertise(h->role, now, &after);
-	if (d.action != ROLE_ACT_NONE) {
-		h->pending = d;
-		h->has_pending = 1;
-		h->pending_ms = now;
-		log_info("telling highAvailSvr: become %s (epoch %u), reason: %s",
-		    role_name(d.to), d.epoch, d.reason);
-		h->pending_no = link_want_role(h->link, hl_role_of(d.to),
-		    d.epoch, d.to == ROLE_PRIMARY ? 0 : d.primary_eid);
-	}
-	/* a new vote travels at once: an election waits for it */
-	if (before.vote_eid != after.vote_eid ||
-	    before.vote_round != after.vote_round)
-		ha_kick_heartbeat(h);
-out:
-	filesync_tick(h);
-	ctl_tick(h->ctl);
-}
-
-void
-ha_tick_schedule(struct ha *h)
-{
-	/* once per loop iteration, whoever asks how often */
-	if (h->tick_ev != NULL && !event_pending(h->tick_ev, EV_TIMEOUT, NULL))
-		event_active(h->tick_ev, EV_TIMEOUT, 0);
-}
-
-/* ---- resync: the seed's manual procedure, done safely ---- */
-
-static int
-move_entries(const char *from, const char *to, const char *keep,
-    char *err, size_t errlen)
-{
-	char a[PATH_MAX], b[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int rc = 0;
-
-	if ((d = opendir(from)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", from, strerror(errno));
-		return -1;
-	}
-	if (util_mkdirs(to, 0750, err, errlen) != 0) {
-		closedir(d);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    (keep != NULL && strcmp(de->d_name, keep) == 0))
-			continue;
-		if (util_path_join(a, sizeof(a), from, de->d_name) == -1 ||
-		    util_path_join(b, sizeof(b), to, de->d_name) == -1 ||
-		    rename(a, b) == -1) {
-			snprintf(err, errlen, "move %s to %s: %s", a, to,
-			    strerror(errno));
-			rc = -1;
-			break;
-		}
-	}
-	closedir(d);
-	return rc;
-}
-
-/* guisvr has stopped: move the database aside, as the manual procedure
- * clears it (every file but DB_CONFIG in data/, all of log/ and init/). */
-int
-ha_resync_move(struct ha *h)
-{
-	char dir[1100], sub[1200], err[HASVR_ERRLEN], stamp[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(dir, sizeof(dir), "%s/resync-%s", h->gp.xdb, stamp);
-	snprintf(sub, sizeof(sub), "%s/data", dir);
-	if (move_entries(h->gp.data, sub, "DB_CONFIG", err, sizeof(err)) == 0) {
-		snprintf(sub, sizeof(sub), "%s/log", dir);
-		if (move_entries(h->gp.log, sub, NULL, err, sizeof(err)) == 0) {
-			snprintf(sub, sizeof(sub), "%s/init", dir);
-			if (move_entries(h->gp.init, sub, NULL, err,
-			    sizeof(err)) == 0) {
-				log_notice("resync: the old database is kept in "
-				    "%s; highAvailSvr starts empty and copies "
-				    "the whole database from the primary", dir);
-				/* nothing of this node's history is left to
-				 * protect: it follows the primary there is */
-				role_history_gone(h->role);
-				return 0;
-			}
-		}
-	}
-	log_errx("resync failed: %s; the database was not cleared (partly "
-	    "moved files are in %s)", err, dir);
-	return -1;
-}
-
-int
-ha_request_resync(struct ha *h, char *msg, size_t msglen)
-{
-	uint64_t now = util_now_ms();
-	int i, primary = 0;
-
-	if (role_current(h->role) == ROLE_PRIMARY) {
-		snprintf(msg, msglen, "resync refused: this node is PRIMARY and "
-		    "holds the data the others copy; run it on the secondary");
-		return -1;
-	}
-	for (i = 0; i < h->npeers; i++)
-		if (peer_alive(h, &h->peers[i], now) &&
-		    h->peers[i].last.role == HB_ROLE_PRIMARY)
-			primary = 1;
-	if (!primary) {
-		snprintf(msg, msglen, "resync refused: no live primary to copy "
-		    "the database from; start the primary first");
-		return -1;
-	}
-	if (h->resync_pending) {
-		snprintf(msg, msglen, "resync already under way");
-		return -1;
-	}
-	h->resync_pending = 1;
-	log_notice("resync requested: stopping highAvailSvr, moving its "
-	    "database aside to %s/resync-<time>/, then starting it again to "
-	    "copy the whole database from the primary", h->gp.xdb);
-	if (h->svr_pid > 0)
-		kill(h->svr_pid, SIGTERM);
-	else {
-		h->resync_pending = 0;
-		ha_resync_move(h);
-		svr_start(h);
-	}
-	snprintf(msg, msglen, "resync started: highAvailSvr restarts with an "
-	    "empty database (the old one is kept under %s/resync-<time>/); "
-	    "haStatus shows in-sync when the copy is done", h->gp.xdb);
-	return 0;
-}
-
-int
-ha_request_filesync(struct ha *h, char *msg, size_t msglen)
-{
-	return filesync_request(h, msg, msglen);
-}
-
 /* ---- event loop ---- */
-
-/* guisvr answered or told something: decide with it at once */
-static void
-on_link(void *arg)
-{
-	ha_tick_schedule(arg);
-}
 
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
@@ -609,30 +209,6 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	ha_tick(arg);
-}
-
-static void
-on_heartbeat_timer(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	peers_send_all(arg);
-}
-
-static void
-on_heartbeat_in(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	peers_on_readable(arg);
-}
-
-static void
-on_ping_timer(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	ping_start(arg);
 }
 
 static void
@@ -646,9 +222,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGCHLD:
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (!svr_reap(h, pid, status) &&
-			    !filesync_reap(h, pid, status))
-				ping_reap(h, pid, status);
+			if (!svr_reap(h->svr, pid, status) &&
+			    !filesync_reap(h->fs, pid, status))
+				ping_reap(h->ping, pid, status);
 		}
 		return;
 	case SIGHUP:
@@ -698,7 +274,7 @@ start_roles(struct ha *h)
 	}
 	rc.nnodes = h->hc.nnodes;
 	rc.self = h->hc.self;
-	rc.dead_ms = h->dead_ms;
+	rc.dead_ms = (uint64_t)cfg_num(&h->cfg, "highAvail.deadInterval");
 	rc.start_wait_ms = (uint64_t)cfg_num(&h->cfg, "highAvail.startWait");
 	rc.state_path = h->statefile;
 	/* candidacy rounds differ across restarts (role.h, Votes) */
@@ -717,14 +293,17 @@ main(int argc, char *argv[])
 {
 	struct ha *h = &ha;
 	struct log_opts lo;
-	struct event *ev_in, *ev_hb, *ev_tick, *ev_ping, *sigs[5];
+	struct event *ev_tick, *sigs[5];
+	struct peers_hooks ph;
+	struct svr_hooks sh;
+	struct ctl_ops co;
 	int signos[5] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT };
 	char err[HASVR_ERRLEN];
 	int ch, checkonly = 0, verbose = 0, i;
 
 	h->cfgfile = HACFG_DEFAULT_PATH;
-	h->hbfd = -1;
-	h->svr_errfd = -1;
+	h->sync_sent = -1;
+	h->db_startup = -1;
 	while ((ch = getopt(argc, argv, "df:hnv")) != -1) {
 		switch (ch) {
 		case 'd': h->foreground = 1; break;
@@ -774,18 +353,13 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	}
 	h->start_ms = util_now_ms();
-	h->start_time = time(NULL);
 	build_string(h);
 	log_notice("hasvr %s starting (pid %ld, config %s, build '%s')",
 	    PACKAGE_VERSION, (long)getpid(), h->cfgfile, h->build);
 
-	h->hb_interval_ms = (uint64_t)cfg_num(&h->cfg, "highAvail.heartbeatInterval");
-	h->dead_ms = (uint64_t)cfg_num(&h->cfg, "highAvail.deadInterval");
 	h->ha_sync = 1;
 	h->db_sync = cfg_bool(&h->cfg, "highAvail.dbSync");
 	h->file_sync = cfg_bool(&h->cfg, "highAvail.fileSync");
-	h->ping_configured = cfg_isset(&h->cfg, "highAvail.pingableIp");
-	filesync_init(h);
 	if (heartbeat_derive_key(h->hc.hmac_key, strlen(h->hc.hmac_key),
 	    h->hbkey, err, sizeof(err)) == -1 ||
 	    heartbeat_cfg_checksum(&h->cfg, h->cfgsum, err, sizeof(err)) == -1)
@@ -794,32 +368,44 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((h->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if (peers_init(h, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	if ((h->link = link_start(h->base, h->gp.halink, on_link, h, err,
+	ha_peers_hooks(h, &ph);
+	if ((h->peers = peers_new(h->base, &h->hc, h->hbkey, h->build,
+	    h->cfgsum, (uint64_t)cfg_num(&h->cfg, "highAvail.heartbeatInterval"),
+	    (uint64_t)cfg_num(&h->cfg, "highAvail.deadInterval"), &ph, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if ((h->ctl = ctl_start(h, err, sizeof(err))) == NULL)
+	if ((h->link = link_start(h->base, h->gp.halink, ha_on_link, h, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
+	ha_ctl_ops(h, &co);
+	if ((h->ctl = ctl_start(h->base, h->ctlpath, h->uid, &co, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	ha_svr_hooks(h, &sh);
+	if ((h->svr = svr_new(h->base, h->guisvr_prog, h->guisvr_cfg, &h->gp,
+	    &sh)) == NULL ||
+	    (h->fs = filesync_new(cfg_str(&h->cfg, "highAvail.fileSyncProgram"),
+	    h->cfgfile, (uint64_t)cfg_num(&h->cfg, "highAvail.syncInterval"))) ==
+	    NULL)
+		fatalx("out of memory");
 	for (i = 0; i < 5; i++) {
 		sigs[i] = evsignal_new(h->base, signos[i], on_signal, h);
 		event_add(sigs[i], NULL);
 	}
-	ev_in = event_new(h->base, h->hbfd, EV_READ | EV_PERSIST,
-	    on_heartbeat_in, h);
-	event_add(ev_in, NULL);
-	ev_hb = timer(h, h->hb_interval_ms, on_heartbeat_timer);
 	ev_tick = timer(h, TICK_MS, on_tick);
 	if ((h->tick_ev = event_new(h->base, -1, 0, on_tick, h)) == NULL)
 		fatalx("event_new failed");
-	ev_ping = timer(h, (uint64_t)cfg_num(&h->cfg, "highAvail.pingInterval"),
-	    on_ping_timer);
-	ping_start(h);
-	svr_start(h);
-	peers_send_all(h);
+	if ((h->ping = ping_new(h->base, cfg_isset(&h->cfg,
+	    "highAvail.pingableIp") ? cfg_str(&h->cfg, "highAvail.pingableIp") :
+	    NULL, (uint64_t)cfg_num(&h->cfg, "highAvail.pingInterval"),
+	    ha_on_ping, h)) == NULL)
+		fatalx("out of memory");
+	svr_start(h->svr);
+	peers_send_all(h->peers);
 	log_info("control socket %s; heartbeat every %llu ms, peer dead after "
-	    "%llu ms", h->ctlpath, (unsigned long long)h->hb_interval_ms,
-	    (unsigned long long)h->dead_ms);
+	    "%llu ms", h->ctlpath, (unsigned long long)
+	    peers_interval_ms(h->peers), (unsigned long long)
+	    peers_dead_ms(h->peers));
 
 	event_base_dispatch(h->base);
 
@@ -828,23 +414,15 @@ main(int argc, char *argv[])
 	event_free(ev_tick);
 	event_free(h->tick_ev);
 	h->tick_ev = NULL;
-	event_free(ev_hb);
-	event_free(ev_ping);
-	event_free(ev_in);
 	ctl_stop(h->ctl);
-	filesync_stop(h);
-	svr_stop(h);
-	ping_stop(h);
+	filesync_free(h->fs);
+	svr_stop(h->svr);
+	ping_free(h->ping);
 	link_stop(h->link);
 	for (i = 0; i < 5; i++)
 		event_free(sigs[i]);
-	if (h->svr_timer != NULL)
-		event_free(h->svr_timer);
-	if (h->svr_err_ev != NULL) {
-		event_free(h->svr_err_ev);
-		close(h->svr_errfd);
-	}
-	close(h->hbfd);
+	svr_free(h->svr);
+	peers_free(h->peers);
 	role_free(h->role);
 	event_base_free(h->base);
 	unlink(h->pidfile);

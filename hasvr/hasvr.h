@@ -1,11 +1,23 @@
-/* hasvr.h — the HA daemon (service "highAvail"): what its modules share.
+/* hasvr.h — the HA daemon (service "highAvail"): the hub that wires its
+ * modules together.
  *
- * One thread runs a libevent loop: heartbeats in and out (peers.c), the
- * pingable IP check (ping.c), guisvr's supervision (svr.c), the control
- * socket (ctl.c), the ha-link to guisvr (link.c, non-blocking: a slow role
- * change in guisvr never delays a heartbeat) and the role tick (hasvr.c),
- * which feeds role.c and applies its decisions. Handlers schedule the
- * tick (ha_tick_schedule) and return. */
+ * One thread runs a libevent loop. Each module owns its state behind an
+ * opaque struct and knows nothing of the others:
+ *
+ *   peers.c     heartbeats out and in (heartbeat.c checks them)
+ *   ping.c      the pingable IP
+ *   svr.c       guisvr under supervision, and the resync (resync.c)
+ *   link.c      the ha-link to guisvr (non-blocking; linkstate.c)
+ *   filesync.c  .haDoDirect on the primary
+ *   ctl.c       the control socket: who may do what
+ *   role.c      the role decision, a pure state machine
+ *
+ * The hub (this header) holds them and the state of applying roles:
+ * hasvr.c starts and stops everything, tick.c is the role tick — the only
+ * place roles are decided and applied, run from one deferred event that
+ * every handler schedules (ha_tick_schedule) and returns — hooks.c feeds
+ * the modules' news to the role machine, requests.c answers the control
+ * socket, status.c writes the status JSON. */
 #ifndef HASVR_HASVR_H
 #define HASVR_HASVR_H
 
@@ -15,39 +27,26 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "ctl.h"
+#include "filesync.h"
 #include "guicfg.h"
 #include "hacfg.h"
 #include "heartbeat.h"
+#include "link.h"
+#include "log.h"
+#include "peers.h"
+#include "ping.h"
 #include "role.h"
-
-/* guisvr exited this often within SVR_UNSTABLE_MS: it cannot stay up */
-#define SVR_UNSTABLE_EXITS 3
-#define SVR_UNSTABLE_MS 60000
+#include "svr.h"
 
 struct event_base;
 struct event;
-struct link;
-struct ctlsvr;
 
-/* What this node knows of one peer from its heartbeats. */
-struct ha_peer {
-	int eid;
-	int pref;
-	char addr[64];
-	struct hb_peer_state hb;
-	struct hb_ratelimit rl;
-	struct hb_counters cnt;
-	int heard;                 /* a heartbeat was accepted in this run */
-	uint64_t last_ms;          /* when the last one was accepted */
-	struct hb_msg last;        /* the last accepted heartbeat */
-	int build_match, cfg_match;
-	int was_alive;             /* for "peer … up/down" log lines */
-	int unauth_reason;         /* enum hb_reject of the last datagram
-				    * from its address that was not understood */
-	int unauth_logged;         /* "sends heartbeats that fail …" logged */
-	int view_known, view_insync;  /* as primary, guisvr's last word on
-				    * whether it has every acknowledged write */
-	int build_logged, cfg_logged;
+/* What the hub keeps of a peer beside its heartbeats (peers.h). */
+struct ha_peer_view {
+	int known, insync;          /* as primary, guisvr's last word on
+				     * whether it has every acknowledged write */
+	int unauth_logged;          /* "sends heartbeats that fail …" logged */
 };
 
 struct ha {
@@ -66,24 +65,24 @@ struct ha {
 	struct event_base *base;
 	struct event *tick_ev;     /* ha_tick_schedule */
 	uint64_t start_ms;
-	time_t start_time;
 	int stopping;
 
-	/* heartbeat */
 	unsigned char hbkey[HB_KEY_LEN];
 	unsigned char cfgsum[HB_SUM_LEN];
 	char build[HB_BUILD_LEN + 1];
-	struct hb_sender sender;
-	int hbfd;
-	uint64_t hb_interval_ms, dead_ms;
-	struct ha_peer peers[HACFG_MAX_NODES];
-	int npeers;
-	struct hb_counters hbcnt;  /* every datagram, every peer */
-	uint64_t unknown_source;   /* datagrams from no configured peer */
-	struct hb_ratelimit unknown_rl;
 
-	/* roles */
+	/* the modules */
+	struct peers *peers;
+	struct ping *ping;
+	struct svr *svr;
+	struct link *link;
+	struct filesync *fs;
+	struct ctlsvr *ctl;
 	struct role_ctx *role;
+
+	struct ha_peer_view view[HACFG_MAX_NODES];  /* by ha_peer.idx */
+
+	/* applying roles */
 	struct role_decision pending;  /* sent to guisvr, not yet committed */
 	int has_pending;
 	uint64_t pending_ms;
@@ -93,83 +92,35 @@ struct ha {
 				    * again */
 	uint64_t role_mismatch_ms; /* when guisvr's role was found changed */
 	int state_write_failed;
+	int sync_sent;             /* the database sync switch guisvr has,
+				    * -1 not sent yet */
+	struct log_limit lim_refused, lim_mismatch;
+	char db_state[16];         /* for "database replication a -> b" */
+	int db_startup;            /* -1 unknown */
 
 	/* sync switches (config, changed at run time by the control socket) */
 	int ha_sync, db_sync, file_sync;
 
-	/* pingable IP */
-	int ping_configured;
-	int ping_ok;
-	uint64_t ping_ms;          /* when the last result came */
-	pid_t ping_pid;
-	uint64_t ping_started_ms;
-
-	/* guisvr supervision */
-	pid_t svr_pid;
-	int svr_restarts;
-	uint64_t svr_started_ms;
-	int svr_backoff_ms;
-	int svr_errfd;
-	struct event *svr_err_ev, *svr_timer;
-	int resync_pending;        /* guisvr stopping for a resync */
-	uint64_t svr_exits[SVR_UNSTABLE_EXITS];  /* its last exits */
-	unsigned svr_nexit;
-	int svr_disk_fault;        /* it stopped: its disk refuses writes;
-				    * cleared when it runs again */
 	char fault[192];           /* why this node cannot serve, "" none */
-
-	/* file sync (.haDoDirect) */
-	char fs_prog[1024], fs_result[1100];
-	uint64_t fs_interval_ms, fs_next_ms, fs_started_ms;
-	pid_t fs_pid;
-	int fs_requested, fs_runs;
-
-	struct link *link;
-	struct ctlsvr *ctl;
 };
 
-extern struct ha ha;
-
-/* peers.c */
-int peers_init(struct ha *h, char *err, size_t errlen);
-void peers_send_all(struct ha *h);
-void peers_on_readable(struct ha *h);
-int peer_alive(const struct ha *h, const struct ha_peer *p, uint64_t now);
-struct ha_peer *peer_by_eid(struct ha *h, int eid);
-
-/* ping.c */
-void ping_start(struct ha *h);
-void ping_reap(struct ha *h, pid_t pid, int status);
-void ping_stop(struct ha *h);
-
-/* svr.c: guisvr ("highAvailSvr") under supervision */
-int svr_start(struct ha *h);
-int svr_reap(struct ha *h, pid_t pid, int status);   /* 1 if it was guisvr */
-void svr_stop(struct ha *h);
-const char *svr_service_state(const struct ha *h);  /* running|starting|stopped */
-/* 1 when guisvr exited SVR_UNSTABLE_EXITS times within SVR_UNSTABLE_MS. */
-int svr_unstable(const struct ha *h);
-
-/* filesync.c: .haDoDirect on the primary */
-void filesync_init(struct ha *h);
-void filesync_tick(struct ha *h);
-int filesync_request(struct ha *h, char *msg, size_t msglen);
-int filesync_reap(struct ha *h, pid_t pid, int status);  /* 1 if ours */
-void filesync_stop(struct ha *h);
-int filesync_result(const struct ha *h, char *result, size_t rlen,
-    long long *t, char *reason, size_t reasonlen);
-
-/* hasvr.c */
+/* tick.c */
 /* Run the role tick as soon as the event loop gets to it (a heartbeat or
  * a control request changed something); handlers call this and return. */
 void ha_tick_schedule(struct ha *h);
-void ha_kick_heartbeat(struct ha *h);/* send a heartbeat now (role change) */
+/* The role tick itself (the TICK_MS timer and ha_tick_schedule's event). */
+void ha_tick(struct ha *h);
 void ha_apply_sync(struct ha *h);    /* tell guisvr the database sync switch */
-/* Control socket requests: 0 with msg (what happens now), -1 with msg
- * (why not). */
-int ha_request_resync(struct ha *h, char *msg, size_t msglen);
-int ha_request_filesync(struct ha *h, char *msg, size_t msglen);
-/* guisvr stopped for a resync: move its database aside. 0 or -1 (logged). */
-int ha_resync_move(struct ha *h);
+
+/* hooks.c: what the modules tell the hub (arg is the struct ha) */
+void ha_peers_hooks(struct ha *h, struct peers_hooks *out);
+void ha_svr_hooks(struct ha *h, struct svr_hooks *out);
+void ha_on_ping(int ok, uint64_t now, void *arg);
+void ha_on_link(void *arg);
+
+/* requests.c: the control socket's requests */
+void ha_ctl_ops(struct ha *h, struct ctl_ops *out);
+/* What file sync may do now. */
+void ha_filesync_gate(struct ha *h, uint64_t now, struct filesync_gate *g);
 
 #endif

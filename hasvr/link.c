@@ -51,6 +51,7 @@ struct link {
 	struct inflight fifo[LINK_INFLIGHT];
 	int nfifo;
 	int state_asked;          /* an HL_STATE in the FIFO */
+	uint64_t replies;         /* replies read (link_state's *_seq) */
 	/* wanted by hasvr */
 	int want_role;
 	uint32_t want_epoch, want_primary;
@@ -186,6 +187,7 @@ on_reply(struct link *l, const struct frame_hdr *h, const unsigned char *p)
 			break;
 		l->st.done_no = q.role_no;
 		l->st.done_rc = (int)code;
+		l->st.done_seq = ++l->replies;
 		util_strlcpy(l->st.done_err, why, sizeof(l->st.done_err));
 		if (code != 0)
 			log_debug("highAvailSvr refused the role: %s", why);
@@ -212,6 +214,7 @@ on_reply(struct link *l, const struct frame_hdr *h, const unsigned char *p)
 		link_from_state(&hs, &l->st);
 		l->st.valid = 1;
 		l->st.at_ms = util_now_ms();
+		l->st.state_seq = ++l->replies;
 		return;
 	}
 	drop(l, "a reply of the wrong type");

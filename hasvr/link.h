@@ -32,6 +32,8 @@ struct link_state {
 	int connected;            /* the ha-link is up */
 	int valid;                /* the fields below are from guisvr */
 	uint64_t at_ms;           /* when they were read */
+	uint64_t state_seq;       /* the reply they came in (replies are
+				   * counted; guisvr answers in order) */
 	int role;                 /* enum hl_role guisvr has */
 	uint32_t epoch, gen;
 	struct role_lsn lsn;
@@ -47,6 +49,8 @@ struct link_state {
 	/* the last role request */
 	uint64_t want_no, done_no;/* done_no == want_no: applied (or failed) */
 	int done_rc;              /* 0 applied, else failed (done_err) */
+	uint64_t done_seq;        /* the reply done_no came in: a state with
+				   * a higher state_seq was read after it */
 	char done_err[256];
 	uint64_t connects;        /* connections made so far */
 };

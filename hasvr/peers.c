@@ -1,167 +1,170 @@
-/* peers.c — heartbeats on the wire: one datagram to each peer every
- * heartbeatInterval, and every datagram received checked (heartbeat.c),
- * counted, and handed to the role machine. */
+/* peers.c — heartbeats on the wire (see peers.h): one datagram to each
+ * peer every heartbeatInterval, and every datagram received checked
+ * (heartbeat.c), counted, and handed to hasvr's hooks. Build and config
+ * mismatches and peers coming up or going down are logged here, once per
+ * change. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "hasvr.h"
-#include "link.h"
+#include <event2/event.h>
+
+#include "hacfg.h"
 #include "log.h"
+#include "peers.h"
 #include "util.h"
 
-static enum role_state
-role_from_hb(int r)
+/* datagrams read at most per wake-up, so that a flood cannot starve the
+ * event loop */
+#define PEERS_READ_BATCH 64
+
+struct peers {
+	struct peers_hooks hooks;
+	struct hb_sender sender;
+	unsigned char key[HB_KEY_LEN];
+	unsigned char cfgsum[HB_SUM_LEN];
+	char build[HB_BUILD_LEN + 1];
+	int self_eid;
+	int port;
+	int fd;
+	struct event *in_ev, *timer;
+	uint64_t interval_ms, dead_ms;
+	struct ha_peer peer[HACFG_MAX_NODES];
+	int n;
+	struct hb_counters cnt;     /* every datagram, every peer */
+	uint64_t unknown_source;    /* datagrams from no configured peer */
+	struct hb_ratelimit unknown_rl;
+};
+
+static const char *
+hb_role_word(int r)
 {
-	switch (r) {
-	case HB_ROLE_PRIMARY: return ROLE_PRIMARY;
-	case HB_ROLE_SECONDARY: return ROLE_SECONDARY;
-	default: return ROLE_STARTING;
-	}
-}
-
-static int
-hb_from_role(enum role_state r)
-{
-	switch (r) {
-	case ROLE_PRIMARY: return HB_ROLE_PRIMARY;
-	case ROLE_SECONDARY: return HB_ROLE_SECONDARY;
-	default: return HB_ROLE_NONE;
-	}
-}
-
-int
-peer_alive(const struct ha *h, const struct ha_peer *p, uint64_t now)
-{
-	return p->heard && now - p->last_ms < h->dead_ms;
-}
-
-struct ha_peer *
-peer_by_eid(struct ha *h, int eid)
-{
-	int i;
-
-	for (i = 0; i < h->npeers; i++)
-		if (h->peers[i].eid == eid)
-			return &h->peers[i];
-	return NULL;
-}
-
-static struct ha_peer *
-peer_by_addr(struct ha *h, const char *addr)
-{
-	int i;
-
-	for (i = 0; i < h->npeers; i++)
-		if (strcmp(h->peers[i].addr, addr) == 0)
-			return &h->peers[i];
-	return NULL;
+	return r == HB_ROLE_PRIMARY ? "PRIMARY" : r == HB_ROLE_SECONDARY ?
+	    "SECONDARY" : "STARTING";
 }
 
 int
-peers_init(struct ha *h, char *err, size_t errlen)
+peer_alive(const struct peers *ps, const struct ha_peer *p, uint64_t now)
 {
-	const struct hacfg_node *self = &h->hc.nodes[h->hc.self];
+	return p->heard && now - p->last_ms < ps->dead_ms;
+}
+
+int
+peers_count(const struct peers *ps)
+{
+	return ps->n;
+}
+
+const struct ha_peer *
+peers_at(const struct peers *ps, int i)
+{
+	return i >= 0 && i < ps->n ? &ps->peer[i] : NULL;
+}
+
+const struct ha_peer *
+peers_by_eid(const struct peers *ps, int eid)
+{
 	int i;
 
-	if (heartbeat_sender_init(&h->sender, err, errlen) == -1)
-		return -1;
-	h->npeers = 0;
-	for (i = 0; i < h->hc.nnodes; i++) {
-		struct ha_peer *p;
+	for (i = 0; i < ps->n; i++)
+		if (ps->peer[i].eid == eid)
+			return &ps->peer[i];
+	return NULL;
+}
 
-		if (i == h->hc.self)
-			continue;
-		p = &h->peers[h->npeers++];
-		memset(p, 0, sizeof(*p));
-		p->eid = h->hc.nodes[i].eid;
-		p->pref = h->hc.nodes[i].preferred;
-		util_strlcpy(p->addr, h->hc.nodes[i].addr, sizeof(p->addr));
-		heartbeat_peer_init(&p->hb, (uint32_t)p->eid, &h->sender);
-	}
-	if ((h->hbfd = heartbeat_socket_open(self->addr, h->hc.heartbeat_port,
-	    err, errlen)) == -1)
-		return -1;
-	log_info("read highAvail.heartbeatPort; myAddr = %s, port %d, "
-	    "%d peer%s", self->addr, h->hc.heartbeat_port, h->npeers,
-	    h->npeers == 1 ? "" : "s");
-	for (i = 0; i < h->npeers; i++)
-		log_info("read highAvail.heartbeatPort; peerAddr = %s (eid %d)",
-		    h->peers[i].addr, h->peers[i].eid);
+int
+peers_any_alive_with(const struct peers *ps, int hb_role, uint64_t now)
+{
+	int i;
+
+	for (i = 0; i < ps->n; i++)
+		if (peer_alive(ps, &ps->peer[i], now) &&
+		    ps->peer[i].last.role == hb_role)
+			return 1;
 	return 0;
 }
 
-/* This node as its heartbeat describes it. */
-static void
-fill_msg(struct ha *h, struct hb_msg *m, uint64_t now)
+const struct hb_counters *
+peers_counters(const struct peers *ps)
 {
-	struct role_peer_info me;
-	struct link_state ls;
+	return &ps->cnt;
+}
 
-	role_advertise(h->role, now, &me);
-	link_snapshot(h->link, &ls);
-	memset(m, 0, sizeof(*m));
-	m->role = (uint8_t)hb_from_role(me.role);
-	m->dbstate = (uint8_t)link_dbstate(&ls);
-	m->flags = (h->ha_sync ? HB_F_HASYNC : 0) |
-	    (h->ha_sync && h->db_sync ? HB_F_DBSYNC : 0) |
-	    (me.startup_done ? HB_F_STARTUP : 0) |
-	    (me.pingable ? HB_F_PINGABLE : 0) |
-	    (ls.valid ? HB_F_SVRUP : 0);
-	m->eid = (uint32_t)h->hc.nodes[h->hc.self].eid;
-	m->epoch = me.epoch;
-	m->db_gen = me.gen;
-	m->lsn_file = me.lsn.file;
-	m->lsn_offset = me.lsn.offset;
-	m->handoff_eid = (uint32_t)me.handoff_eid;
-	m->vote_eid = (uint32_t)me.vote_eid;
-	m->vote_round = me.vote_round;
-	memcpy(m->cfg_sum, h->cfgsum, HB_SUM_LEN);
-	util_strlcpy(m->build, h->build, sizeof(m->build));
+uint64_t
+peers_unknown_source(const struct peers *ps)
+{
+	return ps->unknown_source;
+}
+
+uint64_t
+peers_dead_ms(const struct peers *ps)
+{
+	return ps->dead_ms;
+}
+
+uint64_t
+peers_interval_ms(const struct peers *ps)
+{
+	return ps->interval_ms;
+}
+
+static struct ha_peer *
+peer_by_addr(struct peers *ps, const char *addr)
+{
+	int i;
+
+	for (i = 0; i < ps->n; i++)
+		if (strcmp(ps->peer[i].addr, addr) == 0)
+			return &ps->peer[i];
+	return NULL;
 }
 
 void
-peers_send_all(struct ha *h)
+peers_send_all(struct peers *ps)
 {
 	unsigned char pkt[HB_MAX_LEN];
-	char err[HASVR_ERRLEN];
+	char err[256];
 	struct hb_msg m;
 	uint64_t now = util_now_ms();
 	int i, n;
 
-	fill_msg(h, &m, now);
-	/* the next heartbeat carries a fresh position */
-	link_refresh(h->link);
-	for (i = 0; i < h->npeers; i++) {
-		struct ha_peer *p = &h->peers[i];
+	memset(&m, 0, sizeof(m));
+	ps->hooks.fill(&m, now, ps->hooks.arg);
+	m.eid = (uint32_t)ps->self_eid;
+	memcpy(m.cfg_sum, ps->cfgsum, HB_SUM_LEN);
+	util_strlcpy(m.build, ps->build, sizeof(m.build));
+	for (i = 0; i < ps->n; i++) {
+		struct ha_peer *p = &ps->peer[i];
 
-		heartbeat_stamp(&h->sender, &p->hb, &m);
-		if ((n = heartbeat_encode(&m, h->hbkey, pkt, sizeof(pkt))) < 0) {
+		heartbeat_stamp(&ps->sender, &p->hb, &m);
+		if ((n = heartbeat_encode(&m, ps->key, pkt, sizeof(pkt))) < 0) {
 			log_errx("heartbeat: cannot encode our own heartbeat "
-			    "(build string '%s'?)", h->build);
+			    "(build string '%s'?)", ps->build);
 			return;
 		}
-		if (heartbeat_send(h->hbfd, p->addr, h->hc.heartbeat_port, pkt,
-		    (size_t)n, err, sizeof(err)) == -1)
+		if (heartbeat_send(ps->fd, p->addr, ps->port, pkt, (size_t)n,
+		    err, sizeof(err)) == -1)
 			log_debug("heartbeat to %s: %s", p->addr, err);
 	}
 }
 
 /* Build and config checks, logged once per change. */
 static void
-check_match(struct ha *h, struct ha_peer *p)
+check_match(struct peers *ps, struct ha_peer *p)
 {
-	int bm = strcmp(p->last.build, h->build) == 0;
-	int cm = memcmp(p->last.cfg_sum, h->cfgsum, HB_SUM_LEN) == 0;
+	int bm = strcmp(p->last.build, ps->build) == 0;
+	int cm = memcmp(p->last.cfg_sum, ps->cfgsum, HB_SUM_LEN) == 0;
 
 	if (!bm && (p->build_match || !p->build_logged))
 		log_warnx("peer %s runs build '%s', this node '%s': database "
 		    "sync refused until both run the same build", p->addr,
-		    p->last.build, h->build);
+		    p->last.build, ps->build);
 	else if (bm && !p->build_match && p->build_logged)
 		log_notice("peer %s now runs the same build '%s'", p->addr,
-		    h->build);
+		    ps->build);
 	if (!cm && (p->cfg_match || !p->cfg_logged))
 		log_warnx("peer %s has a different haSvr.cfg (config checksum "
 		    "differs): compare the highAvail.* settings on both nodes "
@@ -175,47 +178,45 @@ check_match(struct ha *h, struct ha_peer *p)
 }
 
 static void
-heard(struct ha *h, struct ha_peer *p, const struct hb_msg *m, uint64_t now)
+heard(struct peers *ps, struct ha_peer *p, const struct hb_msg *m,
+    uint64_t now)
 {
-	struct role_peer_info pi;
-	char err[HASVR_ERRLEN];
-	int was_alive = peer_alive(h, p, now);
+	int was_alive = peer_alive(ps, p, now);
 
 	p->last = *m;
 	p->heard = 1;
 	p->last_ms = now;
-	check_match(h, p);
-	memset(&pi, 0, sizeof(pi));
-	pi.role = role_from_hb(m->role);
-	pi.epoch = (uint32_t)m->epoch;
-	pi.gen = m->db_gen;
-	pi.lsn.file = m->lsn_file;
-	pi.lsn.offset = m->lsn_offset;
-	pi.build_match = p->build_match;
-	pi.startup_done = (m->flags & HB_F_STARTUP) != 0;
-	pi.pingable = (m->flags & HB_F_PINGABLE) != 0;
-	pi.handoff_eid = (int)m->handoff_eid;
-	pi.vote_eid = m->vote_eid <= INT32_MAX ? (int)m->vote_eid : 0;
-	pi.vote_round = m->vote_round;
-	/* whether it has every acknowledged write: as primary our guisvr
-	 * knows (acks); otherwise the peer says it of itself */
-	pi.insync = role_current(h->role) == ROLE_PRIMARY && p->view_known ?
-	    p->view_insync : m->dbstate == HB_DB_INSYNC;
-	if (role_peer_heard(h->role, p->eid, now, &pi, err, sizeof(err)) == -1)
-		log_warnx("heartbeat from %s: %s", p->addr, err);
+	check_match(ps, p);
 	if (!was_alive) {
 		log_notice("heartbeat from peer %s (eid %d) received: peer is "
 		    "up, role %s, epoch %" PRIu64, p->addr, p->eid,
-		    role_name(pi.role), m->epoch);
-		p->was_alive = 1;
+		    hb_role_word(m->role), m->epoch);
+		p->alive_logged = 1;
 	}
-	/* a role change heard is acted on now, not at the next tick */
-	ha_tick_schedule(h);
+	ps->hooks.heard(p, m, now, ps->hooks.arg);
 }
 
 void
-peers_on_readable(struct ha *h)
+peers_check(struct peers *ps, uint64_t now)
 {
+	int i;
+
+	for (i = 0; i < ps->n; i++) {
+		struct ha_peer *p = &ps->peer[i];
+
+		if (p->alive_logged && !peer_alive(ps, p, now)) {
+			p->alive_logged = 0;
+			log_warnx("heartbeat from peer %s (eid %d) timed out: no "
+			    "valid heartbeat for %llu ms, peer is down", p->addr,
+			    p->eid, (unsigned long long)(now - p->last_ms));
+		}
+	}
+}
+
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct peers *ps = arg;
 	unsigned char buf[HB_MAX_LEN + 1];
 	char from[64], why[256];
 	struct hb_msg m;
@@ -224,8 +225,10 @@ peers_on_readable(struct ha *h)
 	long n;
 	int port, rc, i;
 
-	for (i = 0; i < 64; i++) {
-		n = heartbeat_recv(h->hbfd, buf, sizeof(buf), from, sizeof(from),
+	(void)fd;
+	(void)what;
+	for (i = 0; i < PEERS_READ_BATCH; i++) {
+		n = heartbeat_recv(ps->fd, buf, sizeof(buf), from, sizeof(from),
 		    &port);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -234,30 +237,117 @@ peers_on_readable(struct ha *h)
 			return;
 		}
 		now = util_now_ms();
-		if ((p = peer_by_addr(h, from)) == NULL) {
-			h->hbcnt.received++;
-			h->unknown_source++;
-			heartbeat_log_reject(&h->unknown_rl, from, HB_REJ_EID,
+		if ((p = peer_by_addr(ps, from)) == NULL) {
+			ps->cnt.received++;
+			ps->unknown_source++;
+			heartbeat_log_reject(&ps->unknown_rl, from, HB_REJ_EID,
 			    "not from a configured node (highAvail.primaryAddr, "
 			    "secondaryAddr, replicaAddrs)", now);
 			continue;
 		}
-		rc = heartbeat_decode(buf, (size_t)n, h->hbkey, &m, why,
+		rc = heartbeat_decode(buf, (size_t)n, ps->key, &m, why,
 		    sizeof(why));
 		if (rc == HB_OK)
 			rc = heartbeat_accept(&p->hb, &m, now, why, sizeof(why));
-		heartbeat_count(&h->hbcnt, rc);
+		heartbeat_count(&ps->cnt, rc);
 		heartbeat_count(&p->cnt, rc);
 		if (rc != HB_OK) {
 			heartbeat_log_reject(&p->rl, from, rc, why, now);
 			/* a node is there, only not understood (role.h);
 			 * replays and not-yet-fresh boots prove nothing */
 			if (rc != HB_REJ_REPLAY && rc != HB_REJ_STALE) {
-				role_peer_unauth(h->role, p->eid, now);
 				p->unauth_reason = rc;
+				ps->hooks.unauth(p, now, ps->hooks.arg);
 			}
 			continue;
 		}
-		heard(h, p, &m, now);
+		heard(ps, p, &m, now);
 	}
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	peers_send_all(arg);
+}
+
+struct peers *
+peers_new(struct event_base *base, const struct hacfg *hc,
+    const unsigned char *key, const char *build, const unsigned char *cfgsum,
+    uint64_t interval_ms, uint64_t dead_ms, const struct peers_hooks *hooks,
+    char *err, size_t errlen)
+{
+	const struct hacfg_node *self = &hc->nodes[hc->self];
+	struct timeval tv;
+	struct peers *ps;
+	int i;
+
+	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ps->fd = -1;
+	ps->hooks = *hooks;
+	memcpy(ps->key, key, HB_KEY_LEN);
+	memcpy(ps->cfgsum, cfgsum, HB_SUM_LEN);
+	util_strlcpy(ps->build, build, sizeof(ps->build));
+	ps->self_eid = self->eid;
+	ps->port = hc->heartbeat_port;
+	ps->interval_ms = interval_ms;
+	ps->dead_ms = dead_ms;
+	if (heartbeat_sender_init(&ps->sender, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < hc->nnodes; i++) {
+		struct ha_peer *p;
+
+		if (i == hc->self)
+			continue;
+		p = &ps->peer[ps->n];
+		p->idx = ps->n++;
+		p->eid = hc->nodes[i].eid;
+		p->pref = hc->nodes[i].preferred;
+		util_strlcpy(p->addr, hc->nodes[i].addr, sizeof(p->addr));
+		heartbeat_peer_init(&p->hb, (uint32_t)p->eid, &ps->sender);
+	}
+	if ((ps->fd = heartbeat_socket_open(self->addr, hc->heartbeat_port,
+	    err, errlen)) == -1)
+		goto fail;
+	ps->in_ev = event_new(base, ps->fd, EV_READ | EV_PERSIST, on_readable,
+	    ps);
+	ps->timer = event_new(base, -1, EV_PERSIST, on_timer, ps);
+	if (ps->in_ev == NULL || ps->timer == NULL) {
+		snprintf(err, errlen, "out of memory (heartbeat events)");
+		goto fail;
+	}
+	tv.tv_sec = (time_t)(interval_ms / 1000);
+	tv.tv_usec = (suseconds_t)(interval_ms % 1000) * 1000;
+	event_add(ps->in_ev, NULL);
+	event_add(ps->timer, &tv);
+	log_info("read highAvail.heartbeatPort; myAddr = %s, port %d, "
+	    "%d peer%s", self->addr, hc->heartbeat_port, ps->n,
+	    ps->n == 1 ? "" : "s");
+	for (i = 0; i < ps->n; i++)
+		log_info("read highAvail.heartbeatPort; peerAddr = %s (eid %d)",
+		    ps->peer[i].addr, ps->peer[i].eid);
+	return ps;
+fail:
+	peers_free(ps);
+	return NULL;
+}
+
+void
+peers_free(struct peers *ps)
+{
+	if (ps == NULL)
+		return;
+	if (ps->in_ev != NULL)
+		event_free(ps->in_ev);
+	if (ps->timer != NULL)
+		event_free(ps->timer);
+	if (ps->fd != -1)
+		close(ps->fd);
+	explicit_bzero(ps->key, sizeof(ps->key));
+	free(ps);
 }

@@ -14,53 +14,63 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hasvr.h"
+#include <event2/event.h>
+
 #include "log.h"
+#include "ping.h"
 #include "util.h"
 
 #define PING_PROGRAM "ping"
 
+struct ping {
+	char *addr;                 /* NULL: nothing to check */
+	uint64_t interval_ms;
+	void (*on_result)(int, uint64_t, void *);
+	void *arg;
+	struct event *timer;
+	int ok;
+	uint64_t at_ms;             /* when the last result came */
+	pid_t pid;                  /* the ping running, 0 none */
+	uint64_t started_ms;
+};
+
 static void
-ping_result(struct ha *h, int ok, const char *why)
+ping_result(struct ping *p, int ok, const char *why)
 {
 	uint64_t now = util_now_ms();
 
-	if (ok != h->ping_ok || h->ping_ms == 0) {
+	if (ok != p->ok || p->at_ms == 0) {
 		if (ok)
-			log_notice("pingable IP %s answers",
-			    cfg_str(&h->cfg, "highAvail.pingableIp"));
+			log_notice("pingable IP %s answers", p->addr);
 		else
 			log_warnx("pingable IP %s does not answer (%s): this "
-			    "node will not take the primary role", cfg_str(&h->cfg,
-			    "highAvail.pingableIp"), why);
+			    "node will not take the primary role", p->addr, why);
 	}
-	h->ping_ok = ok;
-	h->ping_ms = now;
-	role_pingable(h->role, ok, now);
+	p->ok = ok;
+	p->at_ms = now;
+	p->on_result(ok, now, p->arg);
 }
 
-void
-ping_start(struct ha *h)
+static void
+ping_start(struct ping *p)
 {
-	const char *addr = cfg_str(&h->cfg, "highAvail.pingableIp");
 	uint64_t now = util_now_ms();
 	pid_t pid;
 	int fd;
 
-	if (!h->ping_configured) {
+	if (p->addr == NULL) {
 		/* nothing to check: count as reachable */
-		h->ping_ok = 1;
-		h->ping_ms = now;
-		role_pingable(h->role, 1, now);
+		p->ok = 1;
+		p->at_ms = now;
+		p->on_result(1, now, p->arg);
 		return;
 	}
-	if (h->ping_pid > 0) {
-		if (now - h->ping_started_ms < 2 * (uint64_t)cfg_num(&h->cfg,
-		    "highAvail.pingInterval") + 1000)
+	if (p->pid > 0) {
+		if (now - p->started_ms < 2 * p->interval_ms + 1000)
 			return;
-		kill(h->ping_pid, SIGKILL);
+		kill(p->pid, SIGKILL);
 		/* reaped by the SIGCHLD handler, result below */
-		ping_result(h, 0, "no answer in time");
+		ping_result(p, 0, "no answer in time");
 		return;
 	}
 	if ((pid = fork()) == -1) {
@@ -74,24 +84,57 @@ ping_start(struct ha *h)
 			dup2(fd, STDERR_FILENO);
 		}
 		execlp(PING_PROGRAM, PING_PROGRAM, "-n", "-q", "-c", "1", "-W",
-		    "1", addr, (char *)NULL);
+		    "1", p->addr, (char *)NULL);
 		_exit(127);
 	}
-	h->ping_pid = pid;
-	h->ping_started_ms = now;
+	p->pid = pid;
+	p->started_ms = now;
 }
 
-void
-ping_reap(struct ha *h, pid_t pid, int status)
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ping_start(arg);
+}
+
+struct ping *
+ping_new(struct event_base *base, const char *addr, uint64_t interval_ms,
+    void (*on_result)(int, uint64_t, void *), void *arg)
+{
+	struct ping *p;
+	struct timeval tv;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	if ((addr != NULL && (p->addr = strdup(addr)) == NULL) ||
+	    (p->timer = event_new(base, -1, EV_PERSIST, on_timer, p)) == NULL) {
+		free(p->addr);
+		free(p);
+		return NULL;
+	}
+	p->interval_ms = interval_ms;
+	p->on_result = on_result;
+	p->arg = arg;
+	tv.tv_sec = (time_t)(interval_ms / 1000);
+	tv.tv_usec = (suseconds_t)(interval_ms % 1000) * 1000;
+	event_add(p->timer, &tv);
+	ping_start(p);
+	return p;
+}
+
+int
+ping_reap(struct ping *p, pid_t pid, int status)
 {
 	char why[64];
 
-	if (pid != h->ping_pid)
-		return;
-	h->ping_pid = 0;
+	if (p == NULL || pid != p->pid || pid <= 0)
+		return 0;
+	p->pid = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		ping_result(h, 1, "");
-		return;
+		ping_result(p, 1, "");
+		return 1;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		snprintf(why, sizeof(why), "cannot run %s: install iputils-ping",
@@ -102,15 +145,38 @@ ping_reap(struct ha *h, pid_t pid, int status)
 	else
 		snprintf(why, sizeof(why), "ping killed by signal %d",
 		    WTERMSIG(status));
-	ping_result(h, 0, why);
+	ping_result(p, 0, why);
+	return 1;
 }
 
 void
-ping_stop(struct ha *h)
+ping_free(struct ping *p)
 {
-	if (h->ping_pid > 0) {
-		kill(h->ping_pid, SIGKILL);
-		waitpid(h->ping_pid, NULL, 0);
-		h->ping_pid = 0;
+	if (p == NULL)
+		return;
+	if (p->pid > 0) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
 	}
+	event_free(p->timer);
+	free(p->addr);
+	free(p);
+}
+
+const char *
+ping_addr(const struct ping *p)
+{
+	return p->addr;
+}
+
+int
+ping_ok(const struct ping *p)
+{
+	return p->ok;
+}
+
+uint64_t
+ping_at_ms(const struct ping *p)
+{
+	return p->at_ms;
 }

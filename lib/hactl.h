@@ -26,8 +26,13 @@
  * The status JSON (one object; times in milliseconds unless named *Sec):
  * {
  *   "version": 1,
- *   "healthy": true,              every check below passed
- *   "problems": ["peer 127.0.0.2: heartbeat timed out", …],
+ *   "healthy": true,              no problem found
+ *   "problems": [ { "code": "peer-timeout", "about": "127.0.0.2",
+ *                   "text": "peer 127.0.0.2: heartbeat timed out …" }, … ],
+ *                                 found in the facts below by
+ *                                 lib/haproblem.c: codes in
+ *                                 enum ha_problem, "about" a peer's
+ *                                 address, "self" or "group"
  *   "node": {
  *     "eid": 1, "addr": "127.0.0.1", "self": true,
  *     "role": "PRIMARY",          STARTING | SECONDARY | PRIMARY
@@ -40,7 +45,16 @@
  *     "haSync": true, "dbSync": true, "fileSync": true,
  *     "pingable": { "addr": "10.0.0.254" | null, "reachable": true,
  *                   "ageMs": 420 },
- *     "guisvrPid": 1234, "guisvrRestarts": 0, "uptimeSec": 75
+ *     "guisvrPid": 1234, "guisvrRestarts": 0, "uptimeSec": 75,
+ *     "waitsForAll": ["127.0.0.2"] (STARTING: peers not heard yet, as
+ *                    a node that served waits for all) | absent,
+ *     "stalePrimary": { "addr": "127.0.0.2", "epoch": 2 } (STARTING: a
+ *                    primary of a lower epoch it will not follow) | absent,
+ *     "roleChangedAgoMs": 4200 | null (guisvr's role changed behind
+ *                    hasvr's back),
+ *     "fault": "why its database server cannot serve" | null,
+ *     "faultStays": false (a faulty primary with nobody to hand over to),
+ *     "stateWriteFailed": "path of haSvr.state" | null
  *   },
  *   "peers": [ {
  *     "eid": 2, "addr": "127.0.0.2", "self": false,

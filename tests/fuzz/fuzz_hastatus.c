@@ -10,12 +10,48 @@
  * nothing and says why; a report ends in "healthy" exactly when the code
  * says healthy; no line written for the terminal holds a control
  * character but tabs (whatever the peers put in their heartbeats); the
- * code does not depend on whether the table is printed. */
+ * code does not depend on whether the table is printed. The problem rules
+ * (haproblems_derive, lib/haproblem.h) run on any JSON object: each
+ * problem has a known code, whom it is about, and a text without control
+ * characters; healthy is set exactly when none is found. */
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "fuzz.h"
+#include "haproblem.h"
 #include "hastatus.h"
+
+static void
+check_problems(const char *json)
+{
+	json_t *root, *probs, *p;
+	json_error_t je;
+	size_t i;
+
+	if ((root = json_loads(json, 0, &je)) == NULL)
+		return;
+	if (!json_is_object(root) || haproblems_attach(root) != 0) {
+		json_decref(root);
+		return;
+	}
+	probs = json_object_get(root, "problems");
+	FUZZ_ASSERT(json_is_array(probs));
+	FUZZ_ASSERT(json_is_boolean(json_object_get(root, "healthy")));
+	FUZZ_ASSERT(json_is_true(json_object_get(root, "healthy")) ==
+	    (json_array_size(probs) == 0));
+	json_array_foreach(probs, i, p) {
+		const char *code = json_string_value(json_object_get(p, "code"));
+		const char *text = json_string_value(json_object_get(p, "text"));
+
+		FUZZ_ASSERT(haproblem_code(code) != 0);
+		FUZZ_ASSERT(json_is_string(json_object_get(p, "about")));
+		FUZZ_ASSERT(text != NULL && text[0] != '\0' &&
+		    fuzz_no_ctl(text));
+	}
+	json_decref(root);
+}
 
 static void
 check_report(const char *out, int rc)
@@ -68,6 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc2 = hastatus_format(json, NULL, err, sizeof(err));
 	FUZZ_ASSERT(rc2 == rc);
 
+	check_problems(json);
 	err[0] = '\0';
 	if (hastatus_peer_eid(json, "127.0.0.2", &eid, err, sizeof(err)) != 0)
 		FUZZ_ASSERT(err[0] != '\0' && fuzz_no_ctl(err));

@@ -653,7 +653,7 @@ corpus_linkstate(void)
 	buf_free(&b);
 }
 
-/* hasvr writes its status from a running daemon (hasvr/ctl.c), so these are
+/* hasvr writes its status from a running daemon (hasvr/status.c), so these are
  * written here in the format hactl.h documents. */
 static void
 corpus_hastatus(void)
@@ -672,7 +672,10 @@ corpus_hastatus(void)
 		"unknownSource", "result", "time", "reason", "PRIMARY",
 		"SECONDARY", "STARTING", "running", "stopped", "starting",
 		"timed-out (error)", "in-sync", "dirty", "alone", "unknown",
-		"SUCCESS", "FAIL", "true", "false", "null", "\\\\u001b", NULL
+		"SUCCESS", "FAIL", "true", "false", "null", "\\\\u001b",
+		"code", "about", "text", "waitsForAll", "stalePrimary",
+		"roleChangedAgoMs", "fault", "faultStays", "stateWriteFailed",
+		"peer-timeout", "self", "group", NULL
 	};
 	static const char node[] =
 	    "\"node\": { \"eid\": 1, \"addr\": \"127.0.0.1\", \"self\": true,\n"
@@ -729,7 +732,8 @@ corpus_hastatus(void)
 	if ((fp = open_memstream(&text, &len)) == NULL)
 		die("open_memstream: %s", strerror(errno));
 	fprintf(fp, "{ \"version\": 1, \"healthy\": false, \"problems\": "
-	    "[\"peer 127.0.0.3: heartbeat timed out\"],\n");
+	    "[{ \"code\": \"peer-timeout\", \"about\": \"127.0.0.2\", "
+	    "\"text\": \"peer 127.0.0.2: heartbeat timed out\" }],\n");
 	fprintf(fp, node, "SECONDARY");
 	fprintf(fp, ",\n\"peers\": [ ");
 	fprintf(fp, peer, 2, 2, "false", "null", "PRIMARY", "false",

@@ -51,6 +51,7 @@ main(void)
 	test_be_register();
 	test_deadline_register();
 	test_lsn_register();
+	test_resync_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

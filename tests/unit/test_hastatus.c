@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "haproblem.h"
 #include "hastatus.h"
 
 /* The primary 127.0.0.1 and its in-sync secondary 127.0.0.2. */
@@ -44,10 +45,50 @@ static const char healthy_pair[] =
 
 static char err[512];
 
-/* hastatus_format into a string (*out, malloc'ed). */
+/* What hasvr answers for these facts: the problems lib/haproblem.c finds
+ * in them, then any the JSON already names; healthy only if it says so
+ * and none was found. NULL: not JSON (given to hastatus_format as is). */
+static char *
+as_hasvr(const char *facts)
+{
+	json_t *root, *found, *given;
+	json_error_t je;
+	char *s;
+	int healthy;
+
+	if ((root = json_loads(facts, JSON_REJECT_DUPLICATES, &je)) == NULL ||
+	    !json_is_object(root)) {
+		json_decref(root);
+		return NULL;
+	}
+	given = json_object_get(root, "problems");
+	if (given != NULL && !json_is_null(given) && !json_is_array(given)) {
+		json_decref(root);      /* malformed: hastatus_format's case */
+		return NULL;
+	}
+	healthy = !json_is_false(json_object_get(root, "healthy"));
+	found = haproblems_derive(root);
+	CU_ASSERT_FATAL(found != NULL);
+	if (json_is_array(given))
+		json_array_extend(found, given);
+	if (json_is_array(given) || json_array_size(found) > 0)
+		json_object_set_new(root, "problems", found);
+	else
+		json_decref(found);
+	if (json_is_boolean(json_object_get(root, "healthy")))
+		json_object_set_new(root, "healthy", json_boolean(healthy &&
+		    json_array_size(json_object_get(root, "problems")) == 0));
+	s = json_dumps(root, 0);
+	json_decref(root);
+	return s;
+}
+
+/* hastatus_format, of what hasvr answers for these facts, into a string
+ * (*out, malloc'ed). */
 static int
 format(const char *json, char **out)
 {
+	char *answer = as_hasvr(json);
 	size_t n;
 	FILE *fp;
 	int rc;
@@ -55,8 +96,10 @@ format(const char *json, char **out)
 	fp = open_memstream(out, &n);
 	CU_ASSERT_FATAL(fp != NULL);
 	err[0] = '\0';
-	rc = hastatus_format(json, fp, err, sizeof(err));
+	rc = hastatus_format(answer != NULL ? answer : json, fp, err,
+	    sizeof(err));
 	fclose(fp);
+	free(answer);
 	return rc;
 }
 
@@ -213,8 +256,6 @@ peer_timed_out(void)
 {
 	char *j = strdup(healthy_pair);
 
-	set(&j, "healthy", "false");
-	set(&j, "problems", "[\"peer 127.0.0.2: heartbeat timed out\"]");
 	set(&j, "peers.0.alive", "false");
 	set(&j, "peers.0.heartbeatAgeMs", "12000");
 	set(&j, "peers.0.services", "{\"highAvail\": \"timed-out (error)\","
@@ -467,44 +508,96 @@ t_other_problems(void)
 	free(j);
 }
 
-/* hasvr's own problem lines: those about what a check here reports are
- * not repeated, the others are shown as they are. */
+/* What hasvr alone knows (start-up waits, faults, switches, its own
+ * files) comes as facts too; each problem carries its code and whom it is
+ * about, and haStatus prints hasvr's problems in hasvr's order. */
 static void
 t_daemon_problems(void)
 {
-	char *j = peer_timed_out(), *out;
+	char *j = strdup(healthy_pair), *out, *answer;
+	json_t *root, *probs, *p;
+	json_error_t je;
+	size_t i;
+	static const char *const codes[] = { "sync-off", "role-changed",
+	    "fault", "state-file" };
 
-	set(&j, "problems", "[\"peer 127.0.0.2: heartbeat timed out: is hasvr "
-	    "running there, UDP port 7802 open between the nodes?\", "
-	    "\"HA sync is disabled (haCtl sync ha on)\", "
-	    "\"peer 127.0.0.20: heartbeat never received\", "
-	    "\"peer 127.0.0.2: build differs\"]");
+	set(&j, "node.haSync", "false");
+	set(&j, "node.roleChangedAgoMs", "4200");
+	set(&j, "node.fault", "\"the disk holding its database refuses "
+	    "writes: No space left on device\"");
+	set(&j, "node.faultStays", "true");
+	set(&j, "node.stateWriteFailed", "\"/var/haSvr.state\"");
 	CU_ASSERT_EQUAL(format(j, &out), HASTATUS_PROBLEMS);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NOT HEALTHY: 4 problems\n"
-	    "  - peer 127.0.0.2: heartbeat timed out (last heard 12 s ago)"));
-	CU_ASSERT_EQUAL(count(out, "heartbeat timed out"), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n  - HA sync is disabled (haCtl "
-	    "sync ha on)\n"));
-	/* another address that starts with the peer's */
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n  - peer 127.0.0.20: heartbeat "
-	    "never received\n"));
-	/* the build is not a problem found here (the peer is not heard) */
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n  - peer 127.0.0.2: build "
-	    "differs\n"));
+	    "  - HA sync is disabled (haCtl sync ha on)\n"
+	    "  - highAvailSvr's role was changed behind hasvr's back 4 s ago"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n  - this node's database server "
+	    "cannot serve: the disk holding its database refuses writes: No "
+	    "space left on device — this primary has no in-sync secondary to "
+	    "hand over to"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n  - cannot write /var/haSvr.state "
+	    "(epoch and role)"));
 	free(out);
-
-	/* this node's guisvr, in hasvr's words and in ours */
+	/* the JSON carries the codes */
+	answer = as_hasvr(j);
+	root = json_loads(answer, 0, &je);
+	CU_ASSERT_FATAL(root != NULL);
+	probs = json_object_get(root, "problems");
+	CU_ASSERT_EQUAL_FATAL(json_array_size(probs), 4);
+	json_array_foreach(probs, i, p) {
+		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(p,
+		    "code")), codes[i]);
+		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(p,
+		    "about")), "self");
+		CU_ASSERT_EQUAL(haproblem_code(codes[i]) != 0, 1);
+		CU_ASSERT_STRING_EQUAL(haproblem_name(haproblem_code(codes[i])),
+		    codes[i]);
+	}
+	CU_ASSERT(json_is_false(json_object_get(root, "healthy")));
+	json_decref(root);
+	free(answer);
 	free(j);
-	j = with(healthy_pair, "node.services.highAvailSvr", "\"stopped\"");
-	set(&j, "healthy", "false");
-	set(&j, "problems", "[\"highAvailSvr (guisvr) is stopped on this node "
-	    "(restarts: 3; see guiDaemon.0 and ha.log)\", \"peer 127.0.0.2: "
-	    "highAvailSvr (guisvr) is not running there\"]");
+
+	/* a dead peer: its heartbeats, not its guisvr, are the problem */
+	j = peer_timed_out();
+	answer = as_hasvr(j);
+	root = json_loads(answer, 0, &je);
+	probs = json_object_get(root, "problems");
+	CU_ASSERT_EQUAL(json_array_size(probs), 1);
+	p = json_array_get(probs, 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(p, "code")),
+	    "peer-timeout");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(p, "about")),
+	    "127.0.0.2");
+	json_decref(root);
+	free(answer);
+	free(j);
+
+	/* starting: the peers it waits for, or the primary it will not
+	 * follow */
+	j = with(healthy_pair, "node.role", "\"STARTING\"");
+	set(&j, "node.waitsForAll", "[\"127.0.0.2\", \"127.0.0.3\"]");
 	CU_ASSERT_EQUAL(format(j, &out), HASTATUS_PROBLEMS);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NOT HEALTHY: 2 problems\n"
-	    "  - this node: highAvailSvr (guisvr) is stopped"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n  - peer 127.0.0.2: highAvailSvr "
-	    "(guisvr) is not running there\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "  - this node is still starting: it "
+	    "served before (epoch 3) and waits until it has heard every peer"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "not heard yet: 127.0.0.2, "
+	    "127.0.0.3 — "));
+	free(out);
+	set(&j, "node.waitsForAll", "null");
+	set(&j, "node.stalePrimary", "{\"addr\": \"127.0.0.2\", \"epoch\": 2}");
+	CU_ASSERT_EQUAL(format(j, &out), HASTATUS_PROBLEMS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NOT HEALTHY: 1 problem\n  - peer "
+	    "127.0.0.2 is PRIMARY at epoch 2, below this node's epoch 3"));
+	free(out);
+	free(j);
+
+	/* a secondary whose first sync is not done */
+	j = with(healthy_pair, "node.role", "\"SECONDARY\"");
+	set(&j, "peers.0.role", "\"PRIMARY\"");
+	set(&j, "node.db.startupDone", "false");
+	CU_ASSERT_EQUAL(format(j, &out), HASTATUS_PROBLEMS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NOT HEALTHY: 1 problem\n  - "
+	    "database startup sync not done yet"));
 	free(out);
 	free(j);
 }

@@ -22,6 +22,7 @@ void test_unixsock_register(void);
 void test_be_register(void);
 void test_deadline_register(void);
 void test_lsn_register(void);
+void test_resync_register(void);
 
 /* A fresh temporary directory for a test (mkdtemp under $TMPDIR or /tmp);
  * unit_rmtree removes it (lib/fsutil.c). */
