@@ -76,7 +76,7 @@ rep_role(void)
 	if (g.rep == NULL)
 		return "standalone";
 	rep_state(g.rep, &st);
-	return halink_role_name(st.role);
+	return ha_role_word(st.role);
 }
 
 /* The STATUS reply's description of this server (client_opts.status_text);

@@ -202,19 +202,19 @@ do_role(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 	if (!may_change(s, c, q->seq, "role change"))
 		return;
 	if (s->rep == NULL) {
-		log_warnx("ha-link: role %s refused: %s", halink_role_name(q->role),
+		log_warnx("ha-link: role %s refused: %s", ha_role_word(q->role),
 		    s->off_reason);
 		reply_err(s, c, q->seq, XE_BADREQ, s->off_reason);
 		return;
 	}
-	log_info("ha-link: role %s requested (epoch %u)", halink_role_name(q->role),
+	log_info("ha-link: role %s requested (epoch %u)", ha_role_word(q->role),
 	    q->epoch);
 	err[0] = '\0';
 	if ((rc = rep_set_role(s->rep, q->role, q->epoch, q->primary, err,
 	    sizeof(err))) != 0) {
 		if (err[0] == '\0')
 			util_strlcpy(err, proto_errname(rc), sizeof(err));
-		log_warnx("ha-link: role %s refused: %s", halink_role_name(q->role),
+		log_warnx("ha-link: role %s refused: %s", ha_role_word(q->role),
 		    err);
 		reply_err(s, c, q->seq, rc > 0 ? rc : XE_DB, err);
 		return;
@@ -257,7 +257,7 @@ do_state(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 
 	if (s->rep == NULL) {
 		memset(&st, 0, sizeof(st));
-		st.role = HL_ROLE_STANDALONE;
+		st.role = HA_ROLE_STANDALONE;
 	} else
 		rep_state(s->rep, &st);
 	buf_init(&b);

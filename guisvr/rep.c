@@ -23,12 +23,6 @@
 /* ---- small helpers ---------------------------------------------------- */
 
 static const char *
-rep_role_name(int role)
-{
-	return halink_role_name(role);
-}
-
-static const char *
 rep_dur_name(enum ha_durability d)
 {
 	switch (d) {
@@ -92,9 +86,9 @@ rep_update_readonly(struct rep *r)
 	role = r->role;
 	master = r->master_eid;
 	pthread_mutex_unlock(&r->mu);
-	if (role == HL_ROLE_PRIMARY)
+	if (role == HA_ROLE_PRIMARY)
 		msg[0] = '\0';
-	else if (role == HL_ROLE_NONE)
+	else if (role == HA_ROLE_STARTING)
 		snprintf(msg, sizeof(msg), "no role yet: waiting for hasvr");
 	else if (master != DB_EID_INVALID && master != r->self_eid)
 		snprintf(msg, sizeof(msg), "this node is secondary; the primary "
@@ -111,7 +105,7 @@ rep_write_lastrole(struct rep *r, int role, uint32_t epoch)
 	char buf[64], err[HASVR_ERRLEN];
 	int n;
 
-	n = snprintf(buf, sizeof(buf), "%s %u\n", rep_role_name(role), epoch);
+	n = snprintf(buf, sizeof(buf), "%s %u\n", ha_role_word(role), epoch);
 	if (atomicfile_write(r->lastrole_path, buf, (size_t)n, 0640, err,
 	    sizeof(err)) != 0) {
 		log_warnx("cannot record the role in %s: %s", r->lastrole_path, err);
@@ -202,7 +196,7 @@ rep_announce(struct rep *r)
 	role = r->role;
 	follow = r->follow;
 	pthread_mutex_unlock(&r->mu);
-	if (role == HL_ROLE_SECONDARY && follow != HL_PRIMARY_NONE &&
+	if (role == HA_ROLE_SECONDARY && follow != HA_PRIMARY_NONE &&
 	    __atomic_load_n(&r->sync_on, __ATOMIC_ACQUIRE) &&
 	    (ret = r->env->rep_start(r->env, NULL, DB_REP_CLIENT)) != 0)
 		log_warnx("replication: restarting as a client: %s",
@@ -304,9 +298,9 @@ rep_start_transport(const struct rep_transport_ops *tops, struct store *s,
 	 * read (and replicate) any file it finds there. */
 	snprintf(r->lastrole_path, sizeof(r->lastrole_path), "%s/lastRole",
 	    xdb_dir);
-	r->role = HL_ROLE_NONE;
+	r->role = HA_ROLE_STARTING;
 	r->master_eid = DB_EID_INVALID;
-	r->follow = HL_PRIMARY_NONE;
+	r->follow = HA_PRIMARY_NONE;
 	r->sync_on = 1;
 	for (i = 0; i < h->nnodes; i++) {
 		if (i == h->self)
@@ -455,9 +449,9 @@ rep_stop(struct rep *r)
 static void
 rep_follow_name(struct rep *r, uint32_t follow, char *buf, size_t len)
 {
-	if (follow == HL_PRIMARY_ANY)
+	if (follow == HA_PRIMARY_ANY)
 		snprintf(buf, len, "any node acting as master");
-	else if (follow == HL_PRIMARY_NONE)
+	else if (follow == HA_PRIMARY_NONE)
 		snprintf(buf, len, "no node yet");
 	else
 		snprintf(buf, len, "peer %u %s", follow,
@@ -470,30 +464,30 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
 {
 	DB_LOG_STAT *ls = NULL;
 	DB_LSN end;
-	char who[96];
+	char who[96], why[48];
 	int old, i, ret, rc, presume;
 	uint32_t was_follow;
 
-	if (role != HL_ROLE_PRIMARY && role != HL_ROLE_SECONDARY &&
-	    role != HL_ROLE_NONE) {
+	if (role != HA_ROLE_PRIMARY && role != HA_ROLE_SECONDARY &&
+	    role != HA_ROLE_STARTING) {
 		snprintf(err, errlen, "unknown role %d", role);
 		return XE_BADREQ;
 	}
-	if (role == HL_ROLE_SECONDARY && primary != HL_PRIMARY_NONE &&
-	    primary != HL_PRIMARY_ANY && (primary == (uint32_t)r->self_eid ||
+	if (role == HA_ROLE_SECONDARY && primary != HA_PRIMARY_NONE &&
+	    primary != HA_PRIMARY_ANY && (primary == (uint32_t)r->self_eid ||
 	    rep_peer_find(r, (int)primary) == NULL)) {
 		snprintf(err, errlen, "primary eid %u is not a peer of this "
 		    "node", primary);
 		return XE_BADREQ;
 	}
-	if (role == HL_ROLE_PRIMARY)
-		primary = HL_PRIMARY_NONE;
+	if (role == HA_ROLE_PRIMARY)
+		primary = HA_PRIMARY_NONE;
 	pthread_mutex_lock(&r->role_mu);
 	pthread_mutex_lock(&r->mu);
 	old = r->role;
 	was_follow = r->follow;
 	pthread_mutex_unlock(&r->mu);
-	if (old == role && (role != HL_ROLE_SECONDARY || was_follow == primary)) {
+	if (old == role && (role != HA_ROLE_SECONDARY || was_follow == primary)) {
 		pthread_mutex_lock(&r->mu);
 		r->epoch = epoch;
 		pthread_mutex_unlock(&r->mu);
@@ -512,7 +506,7 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
 		/* the new primary is followed from now on; the announcement
 		 * only hurries the sync-up (a full disk can refuse it, then
 		 * rep_retry_after_fault announces again) */
-		if (primary != HL_PRIMARY_NONE && (ret = r->env->rep_start(r->env,
+		if (primary != HA_PRIMARY_NONE && (ret = r->env->rep_start(r->env,
 		    NULL, DB_REP_CLIENT)) != 0)
 			log_warnx("replication: cannot announce this node to its "
 			    "new primary: %s; it asks again later",
@@ -523,7 +517,7 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
 		return 0;
 	}
 
-	if (role == HL_ROLE_PRIMARY) {
+	if (role == HA_ROLE_PRIMARY) {
 		/* a pending divergence check is settled before this node's log
 		 * becomes the reference */
 		rep_div_check(r, "at promotion");
@@ -544,9 +538,9 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
 			free(ls);
 		}
 		pthread_mutex_lock(&r->mu);
-		r->role = HL_ROLE_PRIMARY;
+		r->role = HA_ROLE_PRIMARY;
 		r->epoch = epoch;
-		r->follow = HL_PRIMARY_NONE;
+		r->follow = HA_PRIMARY_NONE;
 		r->was_primary = 1;
 		r->master_eid = r->self_eid;
 		/* Every peer has to show it has all this node's log. In sync
@@ -579,7 +573,7 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
 		r->follow = primary;
 		/* a client that already synced stays synced; an old primary
 		 * has to sync up with the new one */
-		if (old == HL_ROLE_PRIMARY) {
+		if (old == HA_ROLE_PRIMARY) {
 			r->startup_done = 0;
 			r->master_eid = DB_EID_INVALID;
 		}
@@ -587,11 +581,11 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
 		pthread_mutex_unlock(&r->mu);
 		rep_update_readonly(r);
 		pthread_mutex_lock(&r->mu);
-		i = old == HL_ROLE_PRIMARY || r->was_primary;
+		i = old == HA_ROLE_PRIMARY || r->was_primary;
 		pthread_mutex_unlock(&r->mu);
 		if (i)
 			rep_div_prepare(r);
-		if ((role == HL_ROLE_SECONDARY || old == HL_ROLE_PRIMARY) &&
+		if ((role == HA_ROLE_SECONDARY || old == HA_ROLE_PRIMARY) &&
 		    (ret = r->env->rep_start(r->env, NULL, DB_REP_CLIENT)) != 0) {
 			snprintf(err, errlen, "cannot become a replication client: "
 			    "%s", db_strerror(ret));
@@ -602,9 +596,10 @@ rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
 		(void)rep_write_lastrole(r, role, epoch);
 	}
 	pthread_mutex_unlock(&r->role_mu);
-	rep_event(r, LOG_LVL_NOTICE, "role change %s -> %s, reason: hasvr "
-	    "(epoch %u)", rep_role_name(old), rep_role_name(role), epoch);
-	if (role == HL_ROLE_SECONDARY) {
+	snprintf(why, sizeof(why), "hasvr (epoch %u)", epoch);
+	rep_event(r, LOG_LVL_NOTICE, HA_ROLE_CHANGE_FMT, ha_role_name(old),
+	    ha_role_name(role), why);
+	if (role == HA_ROLE_SECONDARY) {
 		rep_follow_name(r, primary, who, sizeof(who));
 		rep_event(r, LOG_LVL_INFO, "following %s (epoch %u)", who, epoch);
 	}
@@ -623,7 +618,7 @@ rep_set_sync(struct rep *r, int enable, char *err, size_t errlen)
 	__atomic_store_n(&r->sync_on, enable != 0, __ATOMIC_RELEASE);
 	role = r->role;
 	/* a peer that stops getting the database is not in sync any more */
-	if (!enable && role == HL_ROLE_PRIMARY)
+	if (!enable && role == HA_ROLE_PRIMARY)
 		for (i = 0; i < r->npeers; i++)
 			if (rep_peer_dirty(r, &r->peers[i], "database replication "
 			    "disabled", changes[n], sizeof(changes[0])))
@@ -636,10 +631,10 @@ rep_set_sync(struct rep *r, int enable, char *err, size_t errlen)
 		pthread_mutex_unlock(&r->role_mu);
 		return 0;
 	}
-	if (enable && role != HL_ROLE_NONE) {
+	if (enable && role != HA_ROLE_STARTING) {
 		/* Berkeley DB's own catch-up: the master announces itself, a
 		 * client asks for what it misses */
-		ret = r->env->rep_start(r->env, NULL, role == HL_ROLE_PRIMARY ?
+		ret = r->env->rep_start(r->env, NULL, role == HA_ROLE_PRIMARY ?
 		    DB_REP_MASTER : DB_REP_CLIENT);
 		if (ret != 0) {
 			snprintf(err, errlen, "database replication enabled, but "

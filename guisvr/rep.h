@@ -65,7 +65,7 @@ struct rep *rep_start_transport(const struct rep_transport_ops *tops,
     const char *build, char *err, size_t errlen);
 /* Role change from the ha-link: role and epoch, and for a secondary the
  * eid of the only peer whose replication messages it applies
- * (HL_PRIMARY_NONE: nobody yet, HL_PRIMARY_ANY: whoever acts as master).
+ * (HA_PRIMARY_NONE: nobody yet, HA_PRIMARY_ANY: whoever acts as master).
  * Replication starts with the first role. 0 or an xe_code with err. */
 int rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
     char *err, size_t errlen);

@@ -128,13 +128,13 @@ struct rep {
 	int apply_running;
 
 	/* state */
-	int role;                   /* enum hl_role */
+	int role;                   /* enum ha_role */
 	uint32_t epoch;
 	int was_primary;            /* wrote as primary since the last check */
 	int master_eid;             /* from NEWMASTER; DB_EID_INVALID if none */
 	uint32_t follow;            /* secondary: the only peer whose messages
-				     * it takes (HL_PRIMARY_NONE nobody yet,
-				     * HL_PRIMARY_ANY whoever acts as master) */
+				     * it takes (HA_PRIMARY_NONE nobody yet,
+				     * HA_PRIMARY_ANY whoever acts as master) */
 	uint64_t foreign;           /* messages dropped: not from follow */
 	uint32_t gen_max;           /* the highest generation seen (state) */
 	int startup_done;           /* STARTUPDONE seen in this client role */

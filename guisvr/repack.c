@@ -89,7 +89,7 @@ rep_peer_acked(struct rep *r, struct rep_peer *p, const DB_LSN *lsn,
 	/* Two steps back: near enough that commits wait for it again, then
 	 * in sync once it has every write acknowledged without it (those
 	 * stop at the first step, so the second one comes). */
-	if (!p->insync && r->role == HL_ROLE_PRIMARY &&
+	if (!p->insync && r->role == HA_ROLE_PRIMARY &&
 	    rep_lsn_cmp(&p->acked, &p->target) >= 0)
 		p->insync = 1;
 	if (p->was_dirty && p->insync && rep_lsn_cmp(&p->acked, &p->must) >= 0) {
@@ -147,7 +147,7 @@ rep_on_peer(int eid, int up, void *arg)
 		if (!up)
 			p->reconnected = 1;
 		util_strlcpy(addr, p->addr, sizeof(addr));
-		if (!up && r->role == HL_ROLE_PRIMARY)
+		if (!up && r->role == HA_ROLE_PRIMARY)
 			changed = rep_peer_dirty(r, p, "connection lost", change,
 			    sizeof(change));
 		rep_wake(r);
@@ -178,7 +178,7 @@ rep_send(void *arg, const DBT *ctrl, const DBT *rec, const DB_LSN *lsnp,
 		rep_tls_perm = *lsnp;
 		rep_tls_has_perm = 1;
 		pthread_mutex_lock(&r->mu);
-		if (r->role == HL_ROLE_PRIMARY) {
+		if (r->role == HA_ROLE_PRIMARY) {
 			r->ring[r->commits % REP_RING] = *lsnp;
 			r->commits++;
 			if (rep_lsn_cmp(lsnp, &r->last_perm) > 0)
@@ -275,7 +275,7 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 			rc = XE_NOTREPL;
 			break;
 		}
-		demoted = r->role != HL_ROLE_PRIMARY;
+		demoted = r->role != HA_ROLE_PRIMARY;
 		if (!r->sync_on) {
 			if (r->dur == HA_STRICT || demoted) {
 				snprintf(err, errlen, "committed on %s only: "

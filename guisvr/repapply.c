@@ -266,7 +266,7 @@ rep_idle_ack(struct rep *r, int unacked)
 	on = r->sync_on;
 	last_ms = r->ack_sent_ms;
 	pthread_mutex_unlock(&r->mu);
-	if (role == HL_ROLE_PRIMARY || !done || !on || master == DB_EID_INVALID ||
+	if (role == HA_ROLE_PRIMARY || !done || !on || master == DB_EID_INVALID ||
 	    master == r->self_eid || !r->tops->peer_up(r->tp, master))
 		return 1;
 	if (util_now_ms() - last_ms < (unacked ? REP_SETTLE_MS : REP_TICK_MS))
@@ -301,7 +301,7 @@ rep_retry_after_fault(struct rep *r)
 	pthread_mutex_lock(&r->mu);
 	role = r->role;
 	pthread_mutex_unlock(&r->mu);
-	if (role != HL_ROLE_SECONDARY ||
+	if (role != HA_ROLE_SECONDARY ||
 	    !dbenv_write_fault(&r->s->env, &first, &last, why, sizeof(why)) ||
 	    last <= r->fault_retried_ms || now - last < REP_RETRY_MS ||
 	    now - r->fault_retry_ms < REP_RETRY_MS)
@@ -323,11 +323,11 @@ rep_retry_after_fault(struct rep *r)
 static int
 rep_takes_from(int role, uint32_t follow, int eid)
 {
-	if (role == HL_ROLE_PRIMARY)
+	if (role == HA_ROLE_PRIMARY)
 		return 1;
-	if (role != HL_ROLE_SECONDARY || follow == HL_PRIMARY_NONE)
+	if (role != HA_ROLE_SECONDARY || follow == HA_PRIMARY_NONE)
 		return 0;
-	return follow == HL_PRIMARY_ANY || (uint32_t)eid == follow;
+	return follow == HA_PRIMARY_ANY || (uint32_t)eid == follow;
 }
 
 /* With r->mu held: moves up to REP_BATCH queued items to the caller. */

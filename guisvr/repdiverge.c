@@ -211,7 +211,7 @@ rep_div_check(struct rep *r, const char *when)
 	r->div = NULL;
 	/* settled: a later demotion without writes needs no new copy */
 	if (d != NULL)
-		r->was_primary = r->role == HL_ROLE_PRIMARY;
+		r->was_primary = r->role == HA_ROLE_PRIMARY;
 	pthread_mutex_unlock(&r->mu);
 	if (d == NULL)
 		return;

@@ -76,7 +76,7 @@ rep_state(struct rep *r, struct hl_state *out)
 	pthread_mutex_lock(&r->mu);
 	role = r->role;
 	master = r->master_eid;
-	if (role == HL_ROLE_PRIMARY)
+	if (role == HA_ROLE_PRIMARY)
 		startup = 1;
 	for (i = 0; i < r->npeers; i++) {
 		connected += r->peers[i].up;
@@ -86,14 +86,14 @@ rep_state(struct rep *r, struct hl_state *out)
 		out->dbstate = HL_DB_ALONE;
 	else if (!r->sync_on)
 		out->dbstate = HL_DB_DIRTY;
-	else if (role == HL_ROLE_PRIMARY)
+	else if (role == HA_ROLE_PRIMARY)
 		out->dbstate = insync == r->npeers ? HL_DB_INSYNC : HL_DB_DIRTY;
 	else
 		out->dbstate = startup && r->sync_on &&
 		    master != DB_EID_INVALID && rep_peer_find(r, master) != NULL &&
 		    rep_peer_find(r, master)->up ? HL_DB_INSYNC : HL_DB_DIRTY;
 	/* a secondary whose disk refuses writes does not keep up */
-	if (fault && role != HL_ROLE_PRIMARY && out->dbstate != HL_DB_ALONE)
+	if (fault && role != HA_ROLE_PRIMARY && out->dbstate != HL_DB_ALONE)
 		out->dbstate = HL_DB_DIRTY;
 	out->role = (uint8_t)role;
 	out->epoch = r->epoch;
@@ -103,7 +103,7 @@ rep_state(struct rep *r, struct hl_state *out)
 	out->durability = r->dur == HA_ASYNC ? HL_DUR_ASYNC : r->dur == HA_SYNC ?
 	    HL_DUR_SYNC : HL_DUR_STRICT;
 	out->sync_on = r->sync_on != 0;
-	out->follow = role == HL_ROLE_SECONDARY ? r->follow : HL_PRIMARY_NONE;
+	out->follow = role == HA_ROLE_SECONDARY ? r->follow : HA_PRIMARY_NONE;
 	out->foreign = r->foreign;
 	for (i = 0; i < r->npeers && i < HL_MAX_PEERS; i++) {
 		p = &r->peers[i];
@@ -111,7 +111,7 @@ rep_state(struct rep *r, struct hl_state *out)
 		q->eid = (uint32_t)p->eid;
 		util_strlcpy(q->addr, p->addr, sizeof(q->addr));
 		q->up = p->up != 0;
-		if (role == HL_ROLE_PRIMARY) {
+		if (role == HA_ROLE_PRIMARY) {
 			q->lsn = q->acked = rep_hl_lsn(p->acked);
 			if (r->commits > p->cursor) {
 				q->behind_bytes = rep_lsn_bytes(&p->acked, &cur,

@@ -285,7 +285,7 @@ start_roles(struct ha *h)
 	if ((h->role = role_new(&rc, util_now_ms(), err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	log_info("epoch %u, last role %s (%s)", role_epoch(h->role),
-	    role_name(role_current(h->role)), h->statefile);
+	    ha_role_name(role_current(h->role)), h->statefile);
 }
 
 int

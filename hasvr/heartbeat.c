@@ -64,7 +64,6 @@ static const char *const reject_names[HB_REJ_NREASONS] = {
 	"ok", "short", "size", "magic", "version", "mac", "malformed", "eid",
 	"replay", "stale"
 };
-static const char *const role_names[] = { "none", "primary", "secondary" };
 static const char *const dbstate_names[] = {
 	"unknown", "in-sync", "dirty", "alone"
 };
@@ -91,14 +90,6 @@ heartbeat_reject_words(int reason)
 	case HB_REJ_MAGIC: return "not a heartbeat";
 	default: return "unknown";
 	}
-}
-
-const char *
-heartbeat_role_name(int role)
-{
-	if (role < 0 || role > HB_ROLE_SECONDARY)
-		return "unknown";
-	return role_names[role];
 }
 
 const char *
@@ -411,7 +402,7 @@ heartbeat_encode(const struct hb_msg *m, const unsigned char key[HB_KEY_LEN],
 	size_t blen = strnlen(m->build, sizeof(m->build));
 
 	if (outlen < HB_LEN || blen > HB_BUILD_LEN ||
-	    !build_ok(m->build, blen) || m->role > HB_ROLE_SECONDARY ||
+	    !build_ok(m->build, blen) || m->role > HA_ROLE_SECONDARY ||
 	    m->dbstate > HB_DB_ALONE || (m->flags & ~HB_F_ALL) != 0 ||
 	    m->eid == 0 || m->boot_id == 0 || m->seq == 0 ||
 	    (m->echo_boot_id == 0) != (m->echo_seq == 0))
@@ -515,7 +506,7 @@ heartbeat_decode(const void *pkt, size_t len, const unsigned char key[HB_KEY_LEN
 	m.vote_eid = be32_get(p + OFF_VOTE);
 	m.vote_round = be32_get(p + OFF_VOTEROUND);
 	memcpy(m.cfg_sum, p + OFF_SUM, HB_SUM_LEN);
-	if (m.role > HB_ROLE_SECONDARY)
+	if (m.role > HA_ROLE_SECONDARY)
 		return reject(HB_REJ_MALFORMED, why, whylen, "unknown role %u",
 		    m.role);
 	if (m.dbstate > HB_DB_ALONE)

@@ -7,7 +7,7 @@
  *   off len
  *     0   4  magic "HAHB"
  *     4   1  version (1)
- *     5   1  role (enum hb_role)
+ *     5   1  role (enum ha_role)
  *     6   1  database state (enum hb_dbstate)
  *     7   1  reserved, 0
  *     8   4  flags (HB_F_*; unknown bits must be 0)
@@ -50,6 +50,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harole.h"
+
 struct cfg;
 
 #define HB_MAGIC "HAHB"
@@ -64,7 +66,6 @@ struct cfg;
 #define HB_OLD_BOOTS 16         /* earlier boot ids remembered per peer */
 #define HB_LOG_EVERY_MS 10000   /* one log line per reason per peer */
 
-enum hb_role { HB_ROLE_NONE = 0, HB_ROLE_PRIMARY = 1, HB_ROLE_SECONDARY = 2 };
 enum hb_dbstate { HB_DB_UNKNOWN = 0, HB_DB_INSYNC = 1, HB_DB_DIRTY = 2, HB_DB_ALONE = 3 };
 
 #define HB_F_HASYNC     0x01    /* HA sync enabled */
@@ -90,7 +91,7 @@ enum hb_reject {
 
 struct hb_msg {
 	uint8_t version;        /* filled by decode; encode writes HB_VERSION */
-	uint8_t role;           /* enum hb_role */
+	uint8_t role;           /* enum ha_role */
 	uint8_t dbstate;        /* enum hb_dbstate */
 	uint32_t flags;         /* HB_F_* */
 	uint32_t eid;
@@ -151,7 +152,6 @@ struct hb_ratelimit {
 const char *heartbeat_reject_name(int reason);
 /* The same for people: "bad HMAC", "another heartbeat version", … */
 const char *heartbeat_reject_words(int reason);
-const char *heartbeat_role_name(int role);
 const char *heartbeat_dbstate_name(int state);
 
 /* The heartbeat key from highAvail.HMACKey. 0, or -1 with err filled. */

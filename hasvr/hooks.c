@@ -8,26 +8,6 @@
 
 #include "hasvr.h"
 
-static enum role_state
-role_from_hb(int r)
-{
-	switch (r) {
-	case HB_ROLE_PRIMARY: return ROLE_PRIMARY;
-	case HB_ROLE_SECONDARY: return ROLE_SECONDARY;
-	default: return ROLE_STARTING;
-	}
-}
-
-static int
-hb_from_role(enum role_state r)
-{
-	switch (r) {
-	case ROLE_PRIMARY: return HB_ROLE_PRIMARY;
-	case ROLE_SECONDARY: return HB_ROLE_SECONDARY;
-	default: return HB_ROLE_NONE;
-	}
-}
-
 /* This node as its heartbeat describes it (peers.c adds who sends it). */
 static void
 fill(struct hb_msg *m, uint64_t now, void *arg)
@@ -38,7 +18,7 @@ fill(struct hb_msg *m, uint64_t now, void *arg)
 
 	role_advertise(h->role, now, &me);
 	link_snapshot(h->link, &ls);
-	m->role = (uint8_t)hb_from_role(me.role);
+	m->role = (uint8_t)me.role;
 	m->dbstate = (uint8_t)link_dbstate(&ls);
 	m->flags = (h->ha_sync ? HB_F_HASYNC : 0) |
 	    (h->ha_sync && h->db_sync ? HB_F_DBSYNC : 0) |
@@ -66,7 +46,7 @@ heard(const struct ha_peer *p, const struct hb_msg *m, uint64_t now,
 	char err[256];
 
 	memset(&pi, 0, sizeof(pi));
-	pi.role = role_from_hb(m->role);
+	pi.role = (enum ha_role)m->role;   /* role.c checks it */
 	pi.epoch = (uint32_t)m->epoch;
 	pi.gen = m->db_gen;
 	pi.lsn.file = m->lsn_file;
@@ -79,7 +59,7 @@ heard(const struct ha_peer *p, const struct hb_msg *m, uint64_t now,
 	pi.vote_round = m->vote_round;
 	/* whether it has every acknowledged write: as primary our guisvr
 	 * knows (acks); otherwise the peer says it of itself */
-	pi.insync = role_current(h->role) == ROLE_PRIMARY && v->known ?
+	pi.insync = role_current(h->role) == HA_ROLE_PRIMARY && v->known ?
 	    v->insync : m->dbstate == HB_DB_INSYNC;
 	if (role_peer_heard(h->role, p->eid, now, &pi, err, sizeof(err)) == -1)
 		log_warnx("heartbeat from %s: %s", p->addr, err);

@@ -102,7 +102,7 @@ send_wanted(struct link *l)
 {
 	struct hl_req r;
 
-	if (l->want_role != HL_ROLE_NONE && l->sent_no != l->want_no) {
+	if (l->want_role != HA_ROLE_STARTING && l->sent_no != l->want_no) {
 		memset(&r, 0, sizeof(r));
 		r.type = HL_ROLE;
 		r.role = l->want_role;
@@ -369,7 +369,7 @@ link_want_role(struct link *l, int role, uint32_t epoch, int primary_eid)
 	l->want_role = role;
 	l->want_epoch = epoch;
 	l->want_primary = primary_eid > 0 ? (uint32_t)primary_eid :
-	    HL_PRIMARY_NONE;
+	    HA_PRIMARY_NONE;
 	l->st.want_no = ++l->want_no;
 	send_wanted(l);
 	/* its outcome shows in the state read after the reply */

@@ -34,7 +34,7 @@ struct link_state {
 	uint64_t at_ms;           /* when they were read */
 	uint64_t state_seq;       /* the reply they came in (replies are
 				   * counted; guisvr answers in order) */
-	int role;                 /* enum hl_role guisvr has */
+	int role;                 /* enum ha_role guisvr has */
 	uint32_t epoch, gen;
 	struct role_lsn lsn;
 	int startup_done;
@@ -63,7 +63,7 @@ struct event_base;
 struct link *link_start(struct event_base *base, const char *path,
     void (*notify)(void *), void *arg, char *err, size_t errlen);
 void link_stop(struct link *l);
-/* Ask for a role (enum hl_role) and epoch, and for a secondary the eid of
+/* Ask for a role (enum ha_role) and epoch, and for a secondary the eid of
  * the primary it follows (0 none yet); returns the request number that
  * done_no reaches once guisvr answered. */
 uint64_t link_want_role(struct link *l, int role, uint32_t epoch,

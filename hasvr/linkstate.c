@@ -36,7 +36,7 @@ link_from_state(const struct hl_state *hs, struct link_state *st)
 	struct link_peer *p;
 	int i;
 
-	st->role = hs->role == HL_ROLE_STANDALONE ? HL_ROLE_NONE : hs->role;
+	st->role = hs->role == HA_ROLE_STANDALONE ? HA_ROLE_STARTING : hs->role;
 	st->epoch = hs->epoch;
 	st->gen = hs->gen;
 	st->lsn = role_lsn_of(hs->lsn);
@@ -44,7 +44,7 @@ link_from_state(const struct hl_state *hs, struct link_state *st)
 	util_strlcpy(st->state, hs->dbstate == HL_DB_UNKNOWN ? "" :
 	    hl_dbstate_name(hs->dbstate), sizeof(st->state));
 	st->sync_on = hs->sync_on;
-	st->follow = hs->follow == HL_PRIMARY_ANY ? -1 : (int)hs->follow;
+	st->follow = hs->follow == HA_PRIMARY_ANY ? -1 : (int)hs->follow;
 	st->fault = hs->fault;
 	st->fault_first_age_ms = hs->fault_first_age_ms;
 	st->fault_last_age_ms = hs->fault_last_age_ms;

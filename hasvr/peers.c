@@ -42,7 +42,7 @@ struct peers {
 static const char *
 hb_role_word(int r)
 {
-	return r == HB_ROLE_PRIMARY ? "PRIMARY" : r == HB_ROLE_SECONDARY ?
+	return r == HA_ROLE_PRIMARY ? "PRIMARY" : r == HA_ROLE_SECONDARY ?
 	    "SECONDARY" : "STARTING";
 }
 

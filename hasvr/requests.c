@@ -15,9 +15,9 @@ ha_filesync_gate(struct ha *h, uint64_t now, struct filesync_gate *g)
 {
 	g->ha_sync = h->ha_sync;
 	g->file_sync = h->file_sync;
-	g->primary = role_current(h->role) == ROLE_PRIMARY && !h->has_pending;
-	g->role = role_name(role_current(h->role));
-	g->secondary_up = peers_any_alive_with(h->peers, HB_ROLE_SECONDARY, now);
+	g->primary = role_current(h->role) == HA_ROLE_PRIMARY && !h->has_pending;
+	g->role = ha_role_name(role_current(h->role));
+	g->secondary_up = peers_any_alive_with(h->peers, HA_ROLE_SECONDARY, now);
 }
 
 static enum ctl_answer
@@ -46,12 +46,12 @@ do_sync(struct ha *h, const struct hc_req *r, uid_t uid, pid_t pid,
 static enum ctl_answer
 do_resync(struct ha *h, char *msg, size_t msglen)
 {
-	if (role_current(h->role) == ROLE_PRIMARY) {
+	if (role_current(h->role) == HA_ROLE_PRIMARY) {
 		snprintf(msg, msglen, "resync refused: this node is PRIMARY and "
 		    "holds the data the others copy; run it on the secondary");
 		return CTL_REFUSED;
 	}
-	if (!peers_any_alive_with(h->peers, HB_ROLE_PRIMARY, util_now_ms())) {
+	if (!peers_any_alive_with(h->peers, HA_ROLE_PRIMARY, util_now_ms())) {
 		snprintf(msg, msglen, "resync refused: no live primary to copy "
 		    "the database from; start the primary first");
 		return CTL_REFUSED;
@@ -74,7 +74,7 @@ request(void *arg, const struct hc_req *r, uid_t uid, pid_t pid,
 		log_notice("%s (asked by uid %ld)", msg, (long)uid);
 		break;
 	case HC_PROMOTE:
-		if (role_current(h->role) == ROLE_PRIMARY) {
+		if (role_current(h->role) == HA_ROLE_PRIMARY) {
 			snprintf(msg, msglen, "this node is already PRIMARY "
 			    "(epoch %u); nothing done", role_epoch(h->role));
 			return CTL_OK;
@@ -109,7 +109,7 @@ outcome(void *arg, const struct ctl_wait *w, uint64_t now, char *msg,
 	const struct ha_peer *p;
 
 	if (w->type == HC_PROMOTE) {
-		if (role_current(h->role) != ROLE_PRIMARY || h->has_pending)
+		if (role_current(h->role) != HA_ROLE_PRIMARY || h->has_pending)
 			return 0;
 		snprintf(msg, msglen, "promoted: this node %s is PRIMARY with "
 		    "epoch %u and accepts writes (%llu ms)",
@@ -119,7 +119,7 @@ outcome(void *arg, const struct ctl_wait *w, uint64_t now, char *msg,
 	}
 	p = peers_by_eid(h->peers, w->target);
 	if (p == NULL || !peer_alive(h->peers, p, now) ||
-	    p->last.role != HB_ROLE_PRIMARY || p->last.epoch <= w->epoch)
+	    p->last.role != HA_ROLE_PRIMARY || p->last.epoch <= w->epoch)
 		return 0;
 	snprintf(msg, msglen, "switchover done: %s is PRIMARY with epoch "
 	    "%" PRIu64 ", this node %s is SECONDARY (%llu ms)", p->addr,
@@ -136,7 +136,7 @@ timed_out(void *arg, const struct ctl_wait *w, unsigned secs, char *msg,
 
 	snprintf(msg, msglen, "%s not finished within %u s: this node is %s "
 	    "(epoch %u); see ha.log on both nodes", w->type == HC_PROMOTE ?
-	    "promote" : "switchover", secs, role_name(role_current(h->role)),
+	    "promote" : "switchover", secs, ha_role_name(role_current(h->role)),
 	    role_epoch(h->role));
 }
 

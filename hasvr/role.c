@@ -34,8 +34,8 @@ struct role_ctx {
 	char path[PATH_MAX];
 	uint64_t start_ms;
 
-	enum role_state role;
-	enum role_state last_role;      /* from the state file, for the record */
+	enum ha_role role;
+	enum ha_role last_role;      /* from the state file, for the record */
 	int served;                     /* the state file has a term (epoch > 0):
 					 * at start, wait for every peer */
 	uint32_t epoch;                 /* the term we are in */
@@ -78,25 +78,11 @@ struct role_cand {
 	struct role_lsn lsn;
 };
 
-static const char *const role_names[ROLE_NSTATES] = {
-	[ROLE_STARTING] = "STARTING",
-	[ROLE_SECONDARY] = "SECONDARY",
-	[ROLE_PRIMARY] = "PRIMARY",
-};
-
-const char *
-role_name(int role)
-{
-	if (role < 0 || role >= ROLE_NSTATES)
-		return "UNKNOWN";
-	return role_names[role];
-}
-
 /* The state file's spelling, also halink's. */
 static const char *
-role_file_name(enum role_state r)
+role_file_name(enum ha_role r)
 {
-	return r == ROLE_PRIMARY ? "primary" : "secondary";
+	return r == HA_ROLE_PRIMARY ? "primary" : "secondary";
 }
 
 static uint64_t
@@ -206,7 +192,7 @@ live_primary(const struct role_ctx *ctx, uint64_t now)
 
 	for (i = 0; i < ctx->npeers; i++) {
 		p = &ctx->peers[i];
-		if (!peer_live(ctx, p, now) || p->info.role != ROLE_PRIMARY)
+		if (!peer_live(ctx, p, now) || p->info.role != HA_ROLE_PRIMARY)
 			continue;
 		if (best == NULL || p->info.epoch > best->info.epoch ||
 		    (p->info.epoch == best->info.epoch &&
@@ -265,7 +251,7 @@ role_new(const struct role_config *cfg, uint64_t now_ms, char *err,
 	util_strlcpy(ctx->path, cfg->state_path, sizeof(ctx->path));
 	ctx->start_ms = now_ms;
 	ctx->ping_since = now_ms;
-	ctx->role = ROLE_STARTING;
+	ctx->role = HA_ROLE_STARTING;
 	ctx->cand_round = cfg->round_seed;
 	for (i = 0; i < cfg->nnodes; i++) {
 		if (i == cfg->self)
@@ -284,7 +270,7 @@ role_new(const struct role_config *cfg, uint64_t now_ms, char *err,
 	ctx->served = rc == 1 && ctx->epoch > 0;
 	if (rc == 1)
 		log_info("role state %s: epoch %u, last role %s", ctx->path,
-		    ctx->epoch, role_name(ctx->last_role));
+		    ctx->epoch, ha_role_name(ctx->last_role));
 	else
 		log_info("role state %s: none yet, starting at epoch 0",
 		    ctx->path);
@@ -309,7 +295,7 @@ load_fail(char *err, size_t errlen, const char *path, int line,
 }
 
 int
-role_load(const char *path, uint32_t *epoch, enum role_state *last,
+role_load(const char *path, uint32_t *epoch, enum ha_role *last,
     char *err, size_t errlen)
 {
 	struct stat st;
@@ -319,7 +305,7 @@ role_load(const char *path, uint32_t *epoch, enum role_state *last,
 	int lineno = 0, have_epoch = 0, have_role = 0;
 
 	*epoch = 0;
-	*last = ROLE_STARTING;
+	*last = HA_ROLE_STARTING;
 	if (stat(path, &st) == -1) {
 		if (errno == ENOENT)
 			return 0;       /* first start: nothing to remember */
@@ -369,9 +355,9 @@ role_load(const char *path, uint32_t *epoch, enum role_state *last,
 				goto bad;
 			}
 			if (strcmp(val, "primary") == 0)
-				*last = ROLE_PRIMARY;
+				*last = HA_ROLE_PRIMARY;
 			else if (strcmp(val, "secondary") == 0)
-				*last = ROLE_SECONDARY;
+				*last = HA_ROLE_SECONDARY;
 			else {
 				snprintf(what, sizeof(what), "unknown role "
 				    "\"%.40s\"", val);
@@ -391,7 +377,7 @@ role_load(const char *path, uint32_t *epoch, enum role_state *last,
 bad:
 	free(buf);
 	*epoch = 0;
-	*last = ROLE_STARTING;
+	*last = HA_ROLE_STARTING;
 	return load_fail(err, errlen, path, lineno, what);
 }
 
@@ -406,7 +392,7 @@ role_peer_heard(struct role_ctx *ctx, int eid, uint64_t now_ms,
 		    "configured peer of node %d", eid, ctx->self_eid);
 		return -1;
 	}
-	if ((int)pi->role < 0 || pi->role >= ROLE_NSTATES) {
+	if ((int)pi->role < 0 || pi->role > HA_ROLE_SECONDARY) {
 		snprintf(err, errlen, "heartbeat from peer %d: unknown role %d",
 		    eid, (int)pi->role);
 		return -1;
@@ -518,9 +504,9 @@ switch_target(const struct role_ctx *ctx, int eid, uint64_t now, char *why,
 				    (unsigned long long)ctx->dead_ms);
 			continue;
 		}
-		if (p->info.role != ROLE_SECONDARY)
+		if (p->info.role != HA_ROLE_SECONDARY)
 			snprintf(why, whylen, "peer %d is %s, not SECONDARY",
-			    p->eid, role_name(p->info.role));
+			    p->eid, ha_role_name(p->info.role));
 		else if (!p->info.build_match)
 			snprintf(why, whylen, "peer %d runs a different "
 			    "software build", p->eid);
@@ -550,15 +536,15 @@ role_request_switchover(struct role_ctx *ctx, int target_eid,
 	const struct role_peer *p;
 	char why[160];
 
-	if (ctx->role != ROLE_PRIMARY) {
+	if (ctx->role != HA_ROLE_PRIMARY) {
 		if (ctx->primary_eid != 0)
 			snprintf(msg, msglen, "switchover refused: this node "
 			    "is %s; run it on the primary (peer %d)",
-			    role_name(ctx->role), ctx->primary_eid);
+			    ha_role_name(ctx->role), ctx->primary_eid);
 		else
 			snprintf(msg, msglen, "switchover refused: this node "
 			    "is %s and no primary is known; use promote if "
-			    "the primary is dead", role_name(ctx->role));
+			    "the primary is dead", ha_role_name(ctx->role));
 		return 0;
 	}
 	if (ctx->req_switch_eid != 0) {
@@ -585,7 +571,7 @@ role_request_promote(struct role_ctx *ctx, int force, uint64_t now_ms,
 {
 	const struct role_peer *pp;
 
-	if (ctx->role == ROLE_PRIMARY) {
+	if (ctx->role == HA_ROLE_PRIMARY) {
 		snprintf(msg, msglen, "promote refused: this node is already "
 		    "PRIMARY (epoch %u)", ctx->epoch);
 		return 0;
@@ -630,12 +616,12 @@ role_request_promote(struct role_ctx *ctx, int force, uint64_t now_ms,
 }
 
 static void
-decide(struct role_decision *out, enum role_action act, enum role_state to,
+decide(struct role_decision *out, enum role_action act, enum ha_role to,
     uint32_t epoch, int primary_eid, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
 static void
-decide(struct role_decision *out, enum role_action act, enum role_state to,
+decide(struct role_decision *out, enum role_action act, enum ha_role to,
     uint32_t epoch, int primary_eid, const char *fmt, ...)
 {
 	va_list ap;
@@ -660,7 +646,7 @@ fault_successor(const struct role_ctx *ctx, uint64_t now)
 
 	for (i = 0; i < ctx->npeers; i++) {
 		p = &ctx->peers[i];
-		if (!peer_live(ctx, p, now) || p->info.role != ROLE_SECONDARY ||
+		if (!peer_live(ctx, p, now) || p->info.role != HA_ROLE_SECONDARY ||
 		    !p->info.build_match || !p->info.startup_done ||
 		    !p->info.pingable || !p->info.insync)
 			continue;
@@ -676,7 +662,7 @@ fault_successor(const struct role_ctx *ctx, uint64_t now)
 int
 role_fault_stays(const struct role_ctx *ctx, uint64_t now_ms)
 {
-	return ctx->role == ROLE_PRIMARY && ctx->fault &&
+	return ctx->role == HA_ROLE_PRIMARY && ctx->fault &&
 	    fault_successor(ctx, now_ms) == NULL;
 }
 
@@ -690,14 +676,14 @@ tick_primary(const struct role_ctx *ctx, uint64_t now,
 	if ((pp = live_primary(ctx, now)) != NULL) {
 		/* two primaries: the higher epoch wins, then preference */
 		if (pp->info.epoch > ctx->epoch) {
-			decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY,
+			decide(out, ROLE_ACT_SECONDARY, HA_ROLE_SECONDARY,
 			    pp->info.epoch, pp->eid, "two primaries: peer %d "
 			    "has epoch %u", pp->eid, pp->info.epoch);
 			return;
 		}
 		if (pp->info.epoch == ctx->epoch && (pp->pref < ctx->self_pref ||
 		    (pp->pref == ctx->self_pref && pp->eid < ctx->self_eid))) {
-			decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY,
+			decide(out, ROLE_ACT_SECONDARY, HA_ROLE_SECONDARY,
 			    pp->info.epoch, pp->eid, "two primaries: peer %d "
 			    "has epoch %u too and wins on preference (%d "
 			    "against our %d, then lower eid)", pp->eid,
@@ -707,7 +693,7 @@ tick_primary(const struct role_ctx *ctx, uint64_t now,
 		/* we win: the peer steps down when it hears us */
 	}
 	if (ctx->fault && (p = fault_successor(ctx, now)) != NULL) {
-		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
+		decide(out, ROLE_ACT_SECONDARY, HA_ROLE_SECONDARY, ctx->epoch, 0,
 		    "this node's database server cannot serve (%s): handing "
 		    "the primary role to in-sync peer %d", ctx->fault_why,
 		    p->eid);
@@ -715,7 +701,7 @@ tick_primary(const struct role_ctx *ctx, uint64_t now,
 		return;
 	}
 	if (ctx->req_switch_eid != 0) {
-		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
+		decide(out, ROLE_ACT_SECONDARY, HA_ROLE_SECONDARY, ctx->epoch, 0,
 		    "switchover to peer %d requested by the administrator",
 		    ctx->req_switch_eid);
 		out->handoff_eid = ctx->req_switch_eid;
@@ -742,7 +728,7 @@ tick_primary(const struct role_ctx *ctx, uint64_t now,
 		}
 		if (!heard)
 			last = ctx->start_ms;
-		decide(out, ROLE_ACT_STEPDOWN, ROLE_SECONDARY, ctx->epoch, 0,
+		decide(out, ROLE_ACT_STEPDOWN, HA_ROLE_SECONDARY, ctx->epoch, 0,
 		    "isolated: no peer heard for %llu ms and pingable IP "
 		    "unreachable for %llu ms (deadInterval %llu ms)",
 		    (unsigned long long)elapsed(now, last),
@@ -826,7 +812,7 @@ vote_update(struct role_ctx *ctx, uint64_t now)
 	int want = 0, i;
 	uint32_t round = 0;
 
-	if (ctx->role == ROLE_PRIMARY)
+	if (ctx->role == HA_ROLE_PRIMARY)
 		want = ctx->self_eid;
 	else if ((p = live_primary(ctx, now)) != NULL)
 		want = p->eid;
@@ -895,27 +881,27 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 	pp = live_primary(ctx, now);
 	if (ctx->req_promote) {
 		if (pp != NULL)
-			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			decide(out, ROLE_ACT_PRIMARY, HA_ROLE_PRIMARY, ep, 0,
 			    "forced promote requested by the administrator "
 			    "(peer %d still PRIMARY with epoch %u); epoch %u",
 			    pp->eid, pp->info.epoch, ep);
 		else
-			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			decide(out, ROLE_ACT_PRIMARY, HA_ROLE_PRIMARY, ep, 0,
 			    "%spromote requested by the administrator; epoch %u",
 			    ctx->req_force ? "forced " : "", ep);
 		return;
 	}
 	if (pp != NULL) {
-		if (ctx->role == ROLE_STARTING && ctx->served &&
+		if (ctx->role == HA_ROLE_STARTING && ctx->served &&
 		    pp->info.epoch < ctx->epoch)
 			return;         /* role_stale_primary: the admin decides */
-		if (ctx->role == ROLE_STARTING)
-			decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY,
+		if (ctx->role == HA_ROLE_STARTING)
+			decide(out, ROLE_ACT_SECONDARY, HA_ROLE_SECONDARY,
 			    pp->info.epoch, pp->eid, "peer %d is PRIMARY "
 			    "(epoch %u)", pp->eid, pp->info.epoch);
 		else if (pp->eid != ctx->primary_eid ||
 		    pp->info.epoch != ctx->epoch)
-			decide(out, ROLE_ACT_FOLLOW, ROLE_SECONDARY,
+			decide(out, ROLE_ACT_FOLLOW, HA_ROLE_SECONDARY,
 			    pp->info.epoch, pp->eid, "peer %d is PRIMARY "
 			    "(epoch %u)", pp->eid, pp->info.epoch);
 		return;
@@ -936,7 +922,7 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 			if (!self_able(ctx) || db_cmp(ctx->gen, ctx->lsn,
 			    p->info.gen, p->info.lsn) < 0)
 				return;
-			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			decide(out, ROLE_ACT_PRIMARY, HA_ROLE_PRIMARY, ep, 0,
 			    "switchover: peer %d handed over at lsn %u/%u; "
 			    "epoch %u", p->eid, p->info.lsn.file,
 			    p->info.lsn.offset, ep);
@@ -947,14 +933,14 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 	}
 	if (handoff_active(ctx, now))
 		return;                 /* our successor is taking over */
-	if (ctx->role == ROLE_STARTING && role_waits_for_all(ctx))
+	if (ctx->role == HA_ROLE_STARTING && role_waits_for_all(ctx))
 		return;                 /* a peer may hold newer data */
-	if (ctx->role == ROLE_STARTING && nlive < ctx->npeers &&
+	if (ctx->role == HA_ROLE_STARTING && nlive < ctx->npeers &&
 	    elapsed(now, ctx->start_ms) < ctx->start_wait_ms)
 		return;                 /* give the peers startWait to appear */
 
 	cand_self(ctx, &self);
-	if (ctx->role == ROLE_STARTING &&
+	if (ctx->role == HA_ROLE_STARTING &&
 	    elapsed(now, ctx->start_ms) < ctx->start_wait_ms &&
 	    !best_is_able(ctx, now, &self))
 		return;                 /* the best node may not have pinged yet */
@@ -963,8 +949,8 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 	if (have_best && bestp == NULL) {
 		if ((u = unauth_peer(ctx, now)) != NULL) {
 			/* it may be a primary we cannot hear */
-			if (ctx->role == ROLE_STARTING)
-				decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY,
+			if (ctx->role == HA_ROLE_STARTING)
+				decide(out, ROLE_ACT_SECONDARY, HA_ROLE_SECONDARY,
 				    ctx->epoch, 0, "peer %d sends heartbeats that "
 				    "fail authentication: it runs but cannot be "
 				    "understood, so this node does not take the "
@@ -975,13 +961,13 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 		if ((p = vote_missing(ctx, now)) != NULL)
 			return;         /* next heartbeat: votes for our round */
 		old = ctx->primary_eid ? peer_find(ctx, ctx->primary_eid) : NULL;
-		if (ctx->role == ROLE_STARTING && nlive == 0)
-			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+		if (ctx->role == HA_ROLE_STARTING && nlive == 0)
+			decide(out, ROLE_ACT_PRIMARY, HA_ROLE_PRIMARY, ep, 0,
 			    "no peer heard within startWait (%llu ms), pingable "
 			    "IP answers; epoch %u",
 			    (unsigned long long)ctx->start_wait_ms, ep);
 		else if (old != NULL && !peer_live(ctx, old, now))
-			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			decide(out, ROLE_ACT_PRIMARY, HA_ROLE_PRIMARY, ep, 0,
 			    "primary peer %d silent for %llu ms (deadInterval "
 			    "%llu ms), database startup done, pingable IP "
 			    "answers, best of %d live node%s%s; epoch %u",
@@ -991,26 +977,26 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 			    nlive ? "s" : "", nlive ? ", every live peer votes "
 			    "for it" : "", ep);
 		else
-			decide(out, ROLE_ACT_PRIMARY, ROLE_PRIMARY, ep, 0,
+			decide(out, ROLE_ACT_PRIMARY, HA_ROLE_PRIMARY, ep, 0,
 			    "no live primary; best candidate of %d live node%s "
 			    "(%s), pingable IP answers%s; epoch %u", nlive + 1,
 			    nlive ? "s" : "", sbuf, nlive ? ", every live peer "
 			    "votes for it" : "", ep);
 		return;
 	}
-	if (ctx->role != ROLE_STARTING)
+	if (ctx->role != HA_ROLE_STARTING)
 		return;                 /* a secondary keeps waiting */
 	if (have_best) {
 		cand_fmt(&best, cbuf, sizeof(cbuf));
-		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
+		decide(out, ROLE_ACT_SECONDARY, HA_ROLE_SECONDARY, ctx->epoch, 0,
 		    "peer %d is the better candidate (%s; ours %s)",
 		    bestp->eid, cbuf, sbuf);
 	} else if (!ctx->ping_ok)
-		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
+		decide(out, ROLE_ACT_SECONDARY, HA_ROLE_SECONDARY, ctx->epoch, 0,
 		    "pingable IP does not answer and no other node can take "
 		    "over; isolated nodes never promote");
 	else
-		decide(out, ROLE_ACT_SECONDARY, ROLE_SECONDARY, ctx->epoch, 0,
+		decide(out, ROLE_ACT_SECONDARY, HA_ROLE_SECONDARY, ctx->epoch, 0,
 		    "database not ready and no other node can take over");
 }
 
@@ -1034,7 +1020,7 @@ role_tick(struct role_ctx *ctx, uint64_t now_ms, struct role_decision *out)
 			break;
 		}
 	}
-	if (ctx->role == ROLE_PRIMARY)
+	if (ctx->role == HA_ROLE_PRIMARY)
 		tick_primary(ctx, now_ms, out);
 	else
 		tick_standby(ctx, now_ms, out);
@@ -1055,7 +1041,7 @@ int
 role_commit(struct role_ctx *ctx, const struct role_decision *d,
     uint64_t now_ms, char *err, size_t errlen)
 {
-	enum role_state from = ctx->role;
+	enum ha_role from = ctx->role;
 	char buf[64];
 	int n;
 
@@ -1067,13 +1053,13 @@ role_commit(struct role_ctx *ctx, const struct role_decision *d,
 	case ROLE_ACT_PRIMARY:
 		/* the admin forced it knowing the pingable IP was down */
 		ctx->forced = ctx->req_promote && ctx->req_force && !ctx->ping_ok;
-		ctx->role = ROLE_PRIMARY;
+		ctx->role = HA_ROLE_PRIMARY;
 		ctx->primary_eid = 0;
 		ctx->following = 0;
 		ctx->handoff_eid = 0;
 		break;
 	case ROLE_ACT_SECONDARY:
-		ctx->role = ROLE_SECONDARY;
+		ctx->role = HA_ROLE_SECONDARY;
 		ctx->primary_eid = d->primary_eid;
 		/* a loser of two primaries must resync before it may lead */
 		ctx->following = d->primary_eid != 0;
@@ -1081,13 +1067,13 @@ role_commit(struct role_ctx *ctx, const struct role_decision *d,
 		ctx->handoff_ms = now_ms;
 		break;
 	case ROLE_ACT_STEPDOWN:
-		ctx->role = ROLE_SECONDARY;
+		ctx->role = HA_ROLE_SECONDARY;
 		ctx->primary_eid = 0;
 		ctx->following = 0;
 		ctx->handoff_eid = 0;
 		break;
 	case ROLE_ACT_FOLLOW:
-		ctx->role = ROLE_SECONDARY;
+		ctx->role = HA_ROLE_SECONDARY;
 		ctx->primary_eid = d->primary_eid;
 		ctx->following = 1;
 		ctx->handoff_eid = 0;
@@ -1113,8 +1099,8 @@ role_commit(struct role_ctx *ctx, const struct role_decision *d,
 		log_info("following primary peer %d (epoch %u), reason: %s",
 		    d->primary_eid, d->epoch, d->reason);
 	else
-		log_notice("role change %s -> %s, reason: %s", role_name(from),
-		    role_name(ctx->role), d->reason);
+		log_notice(HA_ROLE_CHANGE_FMT, ha_role_name(from),
+		    ha_role_name(ctx->role), d->reason);
 
 	n = snprintf(buf, sizeof(buf), "epoch %u\nrole %s\n", ctx->epoch,
 	    role_file_name(ctx->role));
@@ -1138,11 +1124,11 @@ role_advertise(const struct role_ctx *ctx, uint64_t now_ms,
 	out->pingable = ctx->ping_ok;
 	out->vote_eid = ctx->vote_eid;
 	out->vote_round = ctx->vote_round;
-	if (ctx->role != ROLE_PRIMARY && handoff_active(ctx, now_ms))
+	if (ctx->role != HA_ROLE_PRIMARY && handoff_active(ctx, now_ms))
 		out->handoff_eid = ctx->handoff_eid;
 }
 
-enum role_state
+enum ha_role
 role_current(const struct role_ctx *ctx)
 {
 	return ctx->role;
@@ -1153,7 +1139,7 @@ role_stale_primary(const struct role_ctx *ctx, uint64_t now_ms)
 {
 	const struct role_peer *pp;
 
-	if (ctx->role != ROLE_STARTING || !ctx->served ||
+	if (ctx->role != HA_ROLE_STARTING || !ctx->served ||
 	    (pp = live_primary(ctx, now_ms)) == NULL ||
 	    pp->info.epoch >= ctx->epoch)
 		return 0;
@@ -1180,9 +1166,9 @@ role_settled(const struct role_ctx *ctx, uint64_t now_ms)
 		if (peer_live(ctx, p, now_ms) && p->info.handoff_eid != 0)
 			return 0;
 	}
-	if (ctx->role == ROLE_PRIMARY)
+	if (ctx->role == HA_ROLE_PRIMARY)
 		return 1;
-	return ctx->role == ROLE_SECONDARY && live_primary(ctx, now_ms) != NULL;
+	return ctx->role == HA_ROLE_SECONDARY && live_primary(ctx, now_ms) != NULL;
 }
 
 int
@@ -1190,7 +1176,7 @@ role_waits_for_all(const struct role_ctx *ctx)
 {
 	int i;
 
-	if (ctx->role != ROLE_STARTING || !ctx->served)
+	if (ctx->role != HA_ROLE_STARTING || !ctx->served)
 		return 0;
 	for (i = 0; i < ctx->npeers; i++)
 		if (!ctx->peers[i].heard)
@@ -1201,7 +1187,7 @@ role_waits_for_all(const struct role_ctx *ctx)
 int
 role_primary_eid(const struct role_ctx *ctx)
 {
-	return ctx->role == ROLE_PRIMARY ? 0 : ctx->primary_eid;
+	return ctx->role == HA_ROLE_PRIMARY ? 0 : ctx->primary_eid;
 }
 
 int

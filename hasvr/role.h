@@ -108,18 +108,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harole.h"
+
 #define ROLE_MAX_NODES  8
 #define ROLE_REASONLEN  256
 
-enum role_state {
-	ROLE_STARTING = 0,      /* waiting for peers (startWait); no writes */
-	ROLE_SECONDARY,         /* refuses writes, follows a primary if any */
-	ROLE_PRIMARY,           /* accepts writes */
-	ROLE_NSTATES
-};
-
-/* "STARTING" "SECONDARY" "PRIMARY"; "UNKNOWN" outside the enum. */
-const char *role_name(int role);
+/* A node's role is an enum ha_role (harole.h): HA_ROLE_STARTING while it
+ * waits for peers (startWait, no writes), then HA_ROLE_SECONDARY or
+ * HA_ROLE_PRIMARY; never HA_ROLE_STANDALONE here. */
 
 struct role_lsn {
 	uint32_t file, offset;
@@ -143,7 +139,7 @@ struct role_config {
 
 /* What a heartbeat says about a node; role_advertise fills it for this one. */
 struct role_peer_info {
-	enum role_state role;
+	enum ha_role role;
 	uint32_t epoch;
 	uint32_t gen;           /* Berkeley DB replication generation */
 	struct role_lsn lsn;    /* end of its log */
@@ -168,7 +164,7 @@ enum role_action {
 
 struct role_decision {
 	enum role_action action;
-	enum role_state from, to;
+	enum ha_role from, to;
 	uint32_t epoch;         /* PRIMARY: the new epoch; else the term followed */
 	int primary_eid;        /* the primary to follow, 0 none (or us) */
 	int handoff_eid;        /* switchover: the successor we hand over to */
@@ -187,7 +183,7 @@ void role_free(struct role_ctx *ctx);
 
 /* 1 loaded, 0 no file (epoch 0, last role STARTING), -1 with err filled when
  * the file cannot be read or is not exactly the two lines above. */
-int role_load(const char *path, uint32_t *epoch, enum role_state *last,
+int role_load(const char *path, uint32_t *epoch, enum ha_role *last,
     char *err, size_t errlen);
 
 /* Inputs. role_peer_heard: an authenticated heartbeat from eid; -1 (err
@@ -247,7 +243,7 @@ int role_commit(struct role_ctx *ctx, const struct role_decision *d,
 /* This node as its heartbeat should describe it (build_match set to 1). */
 void role_advertise(const struct role_ctx *ctx, uint64_t now_ms,
     struct role_peer_info *out);
-enum role_state role_current(const struct role_ctx *ctx);
+enum ha_role role_current(const struct role_ctx *ctx);
 /* 1 when nothing is about to change: a primary, or a secondary with a live
  * primary, and no switchover or promote under way. Otherwise the daemon
  * reads guisvr's position every tick. */

@@ -58,7 +58,7 @@ peer_db_json(struct ha *h, const struct ha_peer *p, int alive,
 	json_t *db = json_object();
 	int auth_failed;
 
-	if (lp != NULL && role_current(h->role) != ROLE_PRIMARY) {
+	if (lp != NULL && role_current(h->role) != HA_ROLE_PRIMARY) {
 		json_object_set_new(db, "state", json_string(!alive ?
 		    "unknown" : heartbeat_dbstate_name(p->last.dbstate)));
 		json_object_set_new(db, "connected", json_boolean(lp->up));
@@ -93,8 +93,8 @@ peer_json(struct ha *h, const struct ha_peer *p, const struct link_state *ls,
 	json_t *o;
 
 	if (p->heard)
-		role = p->last.role == HB_ROLE_PRIMARY ? "PRIMARY" :
-		    p->last.role == HB_ROLE_SECONDARY ? "SECONDARY" : "STARTING";
+		role = p->last.role == HA_ROLE_PRIMARY ? "PRIMARY" :
+		    p->last.role == HA_ROLE_SECONDARY ? "SECONDARY" : "STARTING";
 	o = json_pack("{s:i,s:s,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o,"
 	    "s:{s:s,s:s},s:o,s:o}",
 	    "eid", p->eid, "addr", p->addr, "self", 0, "alive", alive,
@@ -145,7 +145,7 @@ starting_json(struct ha *h, json_t *node, uint64_t now)
 	json_t *who;
 	int i, eid;
 
-	if (role_current(h->role) != ROLE_STARTING)
+	if (role_current(h->role) != HA_ROLE_STARTING)
 		return;
 	if (role_waits_for_all(h->role)) {
 		who = json_array();
@@ -177,7 +177,7 @@ daemon_json(struct ha *h, json_t *node, uint64_t now)
 static json_t *
 node_json(struct ha *h, const struct link_state *ls, uint64_t now)
 {
-	enum role_state role = role_current(h->role);
+	enum ha_role role = role_current(h->role);
 	json_t *node, *db, *ping;
 
 	db = json_object();
@@ -200,7 +200,7 @@ node_json(struct ha *h, const struct link_state *ls, uint64_t now)
 	    "s:b,s:o,s:o,s:i,s:I}",
 	    "eid", h->hc.nodes[h->hc.self].eid,
 	    "addr", h->hc.nodes[h->hc.self].addr, "self", 1,
-	    "role", role_name(role), "epoch", (json_int_t)role_epoch(h->role),
+	    "role", ha_role_name(role), "epoch", (json_int_t)role_epoch(h->role),
 	    "build", h->build,
 	    "services", "highAvail", "running", "highAvailSvr",
 	    svr_pid(h->svr) <= 0 ? "stopped" : ls->valid ? "running" :

@@ -73,7 +73,7 @@ log_db_changes(struct ha *h, const struct link_state *ls)
 	}
 	if (ls->startup_done != h->db_startup) {
 		if (ls->startup_done && h->db_startup == 0 &&
-		    ls->role == HL_ROLE_SECONDARY)
+		    ls->role == HA_ROLE_SECONDARY)
 			log_notice("database startup sync done "
 			    "(DB_EVENT_REP_STARTUPDONE)");
 		h->db_startup = ls->startup_done;
@@ -117,7 +117,7 @@ note_local_db(struct ha *h, const struct link_state *ls)
 	const struct link_peer *lp;
 	const struct ha_peer *p;
 	char why[sizeof(h->fault)];
-	int i, j, primary = role_current(h->role) == ROLE_PRIMARY;
+	int i, j, primary = role_current(h->role) == HA_ROLE_PRIMARY;
 
 	if (ls->valid)
 		role_local_db(h->role, ls->gen, ls->lsn, ls->startup_done);
@@ -147,13 +147,6 @@ note_local_db(struct ha *h, const struct link_state *ls)
 	role_local_fault(h->role, why[0] != '\0' ? why : NULL);
 }
 
-static int
-hl_role_of(enum role_state r)
-{
-	return r == ROLE_PRIMARY ? HL_ROLE_PRIMARY : r == ROLE_SECONDARY ?
-	    HL_ROLE_SECONDARY : HL_ROLE_NONE;
-}
-
 /* guisvr holds the role hasvr gave it, or somebody changed it behind
  * hasvr's back (over the ha-link by hand): then it is told again, and
  * haStatus shows it for a while. Only a state read after the last role
@@ -162,20 +155,20 @@ static void
 check_svr_role(struct ha *h, const struct link_state *ls, uint64_t now)
 {
 	unsigned long held = 0;
-	enum role_state r = role_current(h->role);
-	int want = hl_role_of(r), primary = role_primary_eid(h->role);
+	enum ha_role r = role_current(h->role);
+	int want = (int)r, primary = role_primary_eid(h->role);
 
 	if (!ls->valid || ls->at_ms <= h->committed_ms)
 		return;
-	if (ls->role == want && (r != ROLE_SECONDARY || ls->follow == primary) &&
-	    (r == ROLE_STARTING || ls->epoch == role_epoch(h->role)))
+	if (ls->role == want && (r != HA_ROLE_SECONDARY || ls->follow == primary) &&
+	    (r == HA_ROLE_STARTING || ls->epoch == role_epoch(h->role)))
 		return;
 	if (log_limit_due(&h->lim_mismatch, 10000, &held))
 		log_warnx("highAvailSvr has role %s (epoch %u%s), not %s (epoch "
 		    "%u) as hasvr told it — changed behind hasvr's back?; "
-		    "telling it again%s", halink_role_name(ls->role), ls->epoch,
-		    ls->role == HL_ROLE_SECONDARY && ls->follow != primary ?
-		    ", another primary" : "", halink_role_name(want),
+		    "telling it again%s", ha_role_word(ls->role), ls->epoch,
+		    ls->role == HA_ROLE_SECONDARY && ls->follow != primary ?
+		    ", another primary" : "", ha_role_word(want),
 		    role_epoch(h->role), held ? " (repeated)" : "");
 	h->role_mismatch_ms = now;
 	h->committed_ms = now;      /* judge the next state after this */
@@ -205,15 +198,15 @@ ha_tick(struct ha *h)
 		if (ls.done_no < h->pending_no)
 			goto out;    /* guisvr has not answered yet */
 		if (ls.done_no == h->pending_no && ls.done_rc != 0 &&
-		    h->pending.to == ROLE_SECONDARY &&
-		    role_current(h->role) == ROLE_PRIMARY) {
+		    h->pending.to == HA_ROLE_SECONDARY &&
+		    role_current(h->role) == HA_ROLE_PRIMARY) {
 			/* a step-down guisvr could not finish (its disk
 			 * refuses writes, say): it stands once guisvr is seen
 			 * no longer acting as primary, as writes are what the
 			 * role is about; it becomes a secondary when it can */
 			if (ls.state_seq < ls.done_seq)
 				goto out;    /* its state after the answer */
-			if (ls.role != HL_ROLE_PRIMARY) {
+			if (ls.role != HA_ROLE_PRIMARY) {
 				log_warnx("highAvailSvr could not fully take role "
 				    "SECONDARY (%s) but no longer accepts writes: "
 				    "the step-down stands", ls.done_err);
@@ -227,11 +220,11 @@ ha_tick(struct ha *h)
 
 			if (log_limit_due(&h->lim_refused, 10000, &held))
 				log_warnx("highAvailSvr did not take role %s (%s); "
-				    "deciding again%s", role_name(h->pending.to),
+				    "deciding again%s", ha_role_name(h->pending.to),
 				    ls.done_err, held ? " (repeated)" : "");
 			h->has_pending = 0;
 			h->refused_ms = now;
-			link_want_role(h->link, hl_role_of(role_current(h->role)),
+			link_want_role(h->link, (int)role_current(h->role),
 			    role_epoch(h->role), role_primary_eid(h->role));
 			goto out;
 		}
@@ -245,7 +238,7 @@ ha_tick(struct ha *h)
 		h->has_pending = 0;
 		h->committed_ms = now;
 		log_debug("highAvailSvr took role %s in %llu ms",
-		    role_name(h->pending.to),
+		    ha_role_name(h->pending.to),
 		    (unsigned long long)(now - h->pending_ms));
 		peers_send_all(h->peers);
 	}
@@ -265,9 +258,9 @@ ha_tick(struct ha *h)
 		h->has_pending = 1;
 		h->pending_ms = now;
 		log_info("telling highAvailSvr: become %s (epoch %u), reason: %s",
-		    role_name(d.to), d.epoch, d.reason);
-		h->pending_no = link_want_role(h->link, hl_role_of(d.to),
-		    d.epoch, d.to == ROLE_PRIMARY ? 0 : d.primary_eid);
+		    ha_role_name(d.to), d.epoch, d.reason);
+		h->pending_no = link_want_role(h->link, (int)d.to,
+		    d.epoch, d.to == HA_ROLE_PRIMARY ? 0 : d.primary_eid);
 	}
 	/* a new vote travels at once: an election waits for it */
 	if (before.vote_eid != after.vote_eid ||

@@ -28,31 +28,6 @@ struct hlc {
 	int subscribed;
 };
 
-static const char *const role_names[] = {
-	[HL_ROLE_NONE] = "none",
-	[HL_ROLE_PRIMARY] = "primary",
-	[HL_ROLE_SECONDARY] = "secondary",
-};
-
-const char *
-halink_role_name(int role)
-{
-	if (role < 0 || (size_t)role >= sizeof(role_names) / sizeof(role_names[0]))
-		return "none";
-	return role_names[role];
-}
-
-int
-halink_role_parse(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
-		if (strcmp(s, role_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
 const char *
 halink_typename(int type)
 {
@@ -132,8 +107,8 @@ halink_decode_request(const struct frame_hdr *h, const void *p,
 		r->role = rd_u8(&rd);
 		r->epoch = rd_u32(&rd);
 		r->primary = rd_u32(&rd);
-		if (r->role != HL_ROLE_PRIMARY && r->role != HL_ROLE_SECONDARY &&
-		    r->role != HL_ROLE_NONE) {
+		if (r->role != HA_ROLE_PRIMARY && r->role != HA_ROLE_SECONDARY &&
+		    r->role != HA_ROLE_STARTING) {
 			snprintf(msg, msglen, "unknown role %d (none 0, primary 1, "
 			    "secondary 2)", r->role);
 			return XE_BADREQ;
@@ -217,7 +192,7 @@ halink_role(struct hlc *h, int role, uint32_t epoch, uint32_t primary,
 	    .primary = primary };
 	char what[64];
 
-	snprintf(what, sizeof(what), "role %s", halink_role_name(role));
+	snprintf(what, sizeof(what), "role %s", ha_role_word(role));
 	r.seq = ++h->u.seq;
 	halink_encode_request(&h->u.out, &r);
 	return request(h, what, XM_R_OK, err, errlen);

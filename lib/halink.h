@@ -5,12 +5,12 @@
  * test — connects and sends requests; frames and header are those of
  * proto.h (12-byte header, big-endian), with these types:
  *
- *   HL_ROLE      u8 role (enum hl_role), u32 epoch, u32 primary
+ *   HL_ROLE      u8 role (enum ha_role), u32 epoch, u32 primary
  *                                                          -> OK | ERR
  *                primary: rep_start as master, accept writes;
  *                secondary: rep_start as client, refuse writes, and take
  *                replication messages only from the node whose eid is
- *                primary (HL_PRIMARY_NONE: from nobody yet; HL_PRIMARY_ANY:
+ *                primary (HA_PRIMARY_NONE: from nobody yet; HA_PRIMARY_ANY:
  *                from whichever node acts as master, for halinkctl by hand).
  *                guisvr starts replication only once it gets a role.
  *   HL_STATE     (empty)                                  -> HL_R_STATE
@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "harole.h"
 #include "proto.h"
 
 enum hl_type {
@@ -40,18 +41,12 @@ enum hl_type {
 	HL_R_STATE = 250, HL_R_EVENT,
 };
 
-enum hl_role { HL_ROLE_NONE = 0, HL_ROLE_PRIMARY = 1, HL_ROLE_SECONDARY = 2 };
 
 /* guisvr's exit status when the disk refused its writes (full, quota, I/O
  * error): nothing is damaged, and hasvr starts it again at a calm pace
  * (EX_TEMPFAIL from sysexits.h). */
 #define GUISVR_EXIT_DISK 75
 
-#define HL_PRIMARY_NONE 0u
-#define HL_PRIMARY_ANY  0xffffffffu
-
-const char *halink_role_name(int role);    /* "primary", "secondary", "none" */
-int halink_role_parse(const char *s);       /* -1 if unknown */
 /* "HL_ROLE", "HL_STATE", "HL_SUBSCRIBE", "HL_SYNC"; "?" if not a request. */
 const char *halink_typename(int type);
 
@@ -59,9 +54,9 @@ const char *halink_typename(int type);
 struct hl_req {
 	uint16_t type;          /* enum hl_type, a request */
 	uint32_t seq;
-	int role;               /* HL_ROLE: enum hl_role */
+	int role;               /* HL_ROLE: enum ha_role */
 	uint32_t epoch;         /* HL_ROLE */
-	uint32_t primary;       /* HL_ROLE: eid, HL_PRIMARY_NONE or _ANY */
+	uint32_t primary;       /* HL_ROLE: eid, HA_PRIMARY_NONE or _ANY */
 	int enable;             /* HL_SYNC: 0 or 1 */
 };
 

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "halink.h"
 #include "hlstate.h"
 #include "lsn.h"
 
@@ -154,7 +153,7 @@ hl_state_decode(const void *p, size_t len, struct hl_state *out,
 	st.npeers = rd_u8(&rd);
 	if (rd.bad)
 		return bad(err, errlen, "truncated before the peers");
-	if (st.role > HL_ROLE_STANDALONE)
+	if (st.role > HA_ROLE_STANDALONE)
 		return bad(err, errlen, "unknown role");
 	if (st.durability > HL_DUR_STRICT)
 		return bad(err, errlen, "unknown durability");
@@ -209,17 +208,17 @@ hl_state_format(const struct hl_state *st, char *out, size_t outlen)
 
 	if (outlen > 0)
 		out[0] = '\0';
-	if (st->role == HL_ROLE_STANDALONE) {
+	if (st->role == HA_ROLE_STANDALONE) {
 		APPEND("role standalone\n");
 		return (int)len;
 	}
 	APPEND("role %s\nepoch %u\ngen %u\nlsn %u/%u\nstartupDone %d\n"
-	    "durability %s\nstate %s\nsync %s\n", halink_role_name(st->role),
+	    "durability %s\nstate %s\nsync %s\n", ha_role_word(st->role),
 	    st->epoch, st->gen, st->lsn.file, st->lsn.offset,
 	    st->startup_done, hl_durability_name(st->durability),
 	    hl_dbstate_name(st->dbstate), st->sync_on ? "on" : "off");
-	if (st->role == HL_ROLE_SECONDARY) {
-		if (st->follow == HL_PRIMARY_ANY)
+	if (st->role == HA_ROLE_SECONDARY) {
+		if (st->follow == HA_PRIMARY_ANY)
 			APPEND("follow any\n");
 		else
 			APPEND("follow %u\n", st->follow);

@@ -3,7 +3,7 @@
  * and the text halinkctl prints.
  *
  * Payload, all integers big-endian (proto.h's buf/rd), strings str16:
- *   u8 role (enum hl_role, or HL_ROLE_STANDALONE), u32 epoch, u32 gen,
+ *   u8 role (enum ha_role, or HA_ROLE_STANDALONE), u32 epoch, u32 gen,
  *   u32 lsn file, u32 lsn offset, u8 startupDone, u8 durability,
  *   u8 dbstate, u8 sync, u32 follow, u64 foreignDropped,
  *   u8 fault, u64 fault first age ms, u64 fault last age ms, str16 why,
@@ -20,10 +20,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "harole.h"
 #include "record.h"
 
 #define HL_MAX_PEERS 8
-#define HL_ROLE_STANDALONE 3    /* guisvr runs without HA (no haSvr.cfg) */
 
 enum hl_dbstate { HL_DB_UNKNOWN = 0, HL_DB_INSYNC, HL_DB_DIRTY, HL_DB_ALONE };
 enum hl_durability { HL_DUR_ASYNC = 0, HL_DUR_SYNC, HL_DUR_STRICT };
@@ -46,7 +46,7 @@ struct hl_peer {
 };
 
 struct hl_state {
-	uint8_t role;               /* enum hl_role or HL_ROLE_STANDALONE */
+	uint8_t role;               /* enum ha_role or HA_ROLE_STANDALONE */
 	uint32_t epoch, gen;        /* gen: of this node's history */
 	struct hl_lsn lsn;          /* end of the log */
 	uint8_t startup_done;
@@ -54,7 +54,7 @@ struct hl_state {
 	uint8_t dbstate;            /* enum hl_dbstate */
 	uint8_t sync_on;
 	uint32_t follow;            /* a secondary's primary: an eid,
-				     * HL_PRIMARY_NONE or HL_PRIMARY_ANY */
+				     * HA_PRIMARY_NONE or HA_PRIMARY_ANY */
 	uint64_t foreign;           /* messages dropped: not from follow */
 	uint8_t fault;              /* the disk refused writes lately */
 	uint64_t fault_first_age_ms, fault_last_age_ms;

@@ -110,14 +110,14 @@ cmd_role(const char *sock, int argc, char **argv)
 {
 	struct hlc *h;
 	char err[HASVR_ERRLEN];
-	uint32_t epoch = 0, primary = HL_PRIMARY_ANY;
+	uint32_t epoch = 0, primary = HA_PRIMARY_ANY;
 	int role, rc, i;
 
 	if (argc < 2)
 		errx(EXIT_USAGE, "usage: role primary|secondary [-e EPOCH] "
 		    "[-p PRIMARY_EID]");
-	role = halink_role_parse(argv[1]);
-	if (role != HL_ROLE_PRIMARY && role != HL_ROLE_SECONDARY)
+	role = ha_role_parse(argv[1]);
+	if (role != HA_ROLE_PRIMARY && role != HA_ROLE_SECONDARY)
 		errx(EXIT_USAGE, "role '%s': expected primary or secondary", argv[1]);
 	for (i = 2; i < argc; i += 2) {
 		if (i + 1 >= argc)
@@ -127,18 +127,18 @@ cmd_role(const char *sock, int argc, char **argv)
 			epoch = (uint32_t)number(argv[i + 1], 0, UINT32_MAX,
 			    "-e");
 		else if (strcmp(argv[i], "-p") == 0 && role ==
-		    HL_ROLE_SECONDARY)
+		    HA_ROLE_SECONDARY)
 			primary = (uint32_t)number(argv[i + 1], 0, 255, "-p");
 		else
 			errx(EXIT_USAGE, "usage: role primary|secondary "
 			    "[-e EPOCH] [-p PRIMARY_EID]");
 	}
 	h = link_open(sock);
-	if ((rc = halink_role(h, role, epoch, role == HL_ROLE_PRIMARY ?
-	    HL_PRIMARY_NONE : primary, err, sizeof(err))) != 0)
+	if ((rc = halink_role(h, role, epoch, role == HA_ROLE_PRIMARY ?
+	    HA_PRIMARY_NONE : primary, err, sizeof(err))) != 0)
 		errx(1, "%s", err);
 	halink_close(h);
-	printf("role %s (epoch %u) accepted\n", halink_role_name(role), epoch);
+	printf("role %s (epoch %u) accepted\n", ha_role_word(role), epoch);
 	return 0;
 }
 

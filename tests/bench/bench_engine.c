@@ -54,7 +54,7 @@ engine_insync(const struct hl_state *st, int npeers)
 {
 	int i;
 
-	if (st->role != HL_ROLE_PRIMARY || st->npeers != npeers)
+	if (st->role != HA_ROLE_PRIMARY || st->npeers != npeers)
 		return 0;
 	for (i = 0; i < st->npeers; i++)
 		if (!st->peers[i].insync)
@@ -108,7 +108,7 @@ engine_open(const char *cfgfile)
 	if ((E.rep = rep_start(&E.store, &E.ha, E.paths.xdb, PACKAGE_VERSION,
 	    err, sizeof(err))) == NULL)
 		engine_fail("cannot start replication: %s", err);
-	if (rep_set_role(E.rep, HL_ROLE_PRIMARY, 1, HL_PRIMARY_NONE, err,
+	if (rep_set_role(E.rep, HA_ROLE_PRIMARY, 1, HA_PRIMARY_NONE, err,
 	    sizeof(err)) != 0)
 		engine_fail("cannot become the primary: %s", err);
 	deadline = util_now_ms() + ENGINE_WAIT_MS;

@@ -30,8 +30,8 @@ check_request(const struct frame_hdr *h, const unsigned char *p,
 
 	FUZZ_ASSERT(r->type == h->type && r->seq == h->seq);
 	FUZZ_ASSERT(strcmp(halink_typename(r->type), "?") != 0);
-	FUZZ_ASSERT(r->role >= HL_ROLE_NONE && r->role <= HL_ROLE_SECONDARY);
-	FUZZ_ASSERT(halink_role_parse(halink_role_name(r->role)) == r->role);
+	FUZZ_ASSERT(r->role >= HA_ROLE_STARTING && r->role <= HA_ROLE_SECONDARY);
+	FUZZ_ASSERT(ha_role_parse(ha_role_word(r->role)) == r->role);
 	FUZZ_ASSERT(r->enable == 0 || r->enable == 1);
 	buf_init(&b);
 	halink_encode_request(&b, r);

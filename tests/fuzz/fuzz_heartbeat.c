@@ -111,8 +111,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    HB_LEN);
 		FUZZ_ASSERT(memcmp(again, pkt, HB_LEN) == 0);
 		FUZZ_ASSERT(strlen(m.build) <= HB_BUILD_LEN);
-		FUZZ_ASSERT(m.role <= HB_ROLE_SECONDARY &&
-		    strcmp(heartbeat_role_name(m.role), "unknown") != 0);
+		FUZZ_ASSERT(m.role <= HA_ROLE_SECONDARY &&
+		    strcmp(ha_role_word(m.role), "unknown") != 0);
 		FUZZ_ASSERT(m.dbstate <= HB_DB_ALONE);
 
 		rc = heartbeat_accept(&peer, &m, now, why, sizeof(why));

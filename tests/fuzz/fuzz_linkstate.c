@@ -25,7 +25,7 @@ check_state(const struct hl_state *st)
 {
 	int i;
 
-	FUZZ_ASSERT(st->role <= HL_ROLE_STANDALONE);
+	FUZZ_ASSERT(st->role <= HA_ROLE_STANDALONE);
 	FUZZ_ASSERT(st->durability <= HL_DUR_STRICT);
 	FUZZ_ASSERT(st->dbstate <= HL_DB_ALONE);
 	FUZZ_ASSERT(st->startup_done <= 1 && st->sync_on <= 1 &&

@@ -113,7 +113,7 @@ hb_msg(uint64_t boot, uint64_t seq, uint64_t echo_seq)
 	struct hb_msg m;
 
 	memset(&m, 0, sizeof(m));
-	m.role = HB_ROLE_PRIMARY;
+	m.role = HA_ROLE_PRIMARY;
 	m.dbstate = HB_DB_INSYNC;
 	m.flags = HB_F_HASYNC | HB_F_DBSYNC | HB_F_STARTUP | HB_F_PINGABLE |
 	    HB_F_SVRUP;
@@ -185,7 +185,7 @@ corpus_heartbeat(void)
 	m = hb_msg(b1, 2, 2);
 	hb_put(&b, 0, &m);
 	m = hb_msg(b1, 3, 3);
-	m.role = HB_ROLE_SECONDARY;
+	m.role = HA_ROLE_SECONDARY;
 	m.dbstate = HB_DB_DIRTY;
 	hb_put(&b, sends(1) | FUZZ_HB_LATE, &m);
 	seed("heartbeat", "steady_replay", &b);
@@ -193,7 +193,7 @@ corpus_heartbeat(void)
 	/* the peer restarts: a new boot proven by a new echo, then a packet
 	 * of the old boot (a replay) */
 	m = hb_msg(b2, 1, 5);
-	m.role = HB_ROLE_NONE;
+	m.role = HA_ROLE_STARTING;
 	m.dbstate = HB_DB_UNKNOWN;
 	m.flags = HB_F_SVRUP;
 	hb_put(&b, sends(2), &m);
@@ -559,11 +559,11 @@ static void
 corpus_halink(void)
 {
 	static const struct hl_req reqs[] = {
-		{ .type = HL_ROLE, .seq = 1, .role = HL_ROLE_PRIMARY, .epoch = 3 },
-		{ .type = HL_ROLE, .seq = 2, .role = HL_ROLE_SECONDARY,
+		{ .type = HL_ROLE, .seq = 1, .role = HA_ROLE_PRIMARY, .epoch = 3 },
+		{ .type = HL_ROLE, .seq = 2, .role = HA_ROLE_SECONDARY,
 		    .epoch = 4, .primary = 2 },
-		{ .type = HL_ROLE, .seq = 3, .role = HL_ROLE_SECONDARY,
-		    .epoch = 4, .primary = HL_PRIMARY_ANY },
+		{ .type = HL_ROLE, .seq = 3, .role = HA_ROLE_SECONDARY,
+		    .epoch = 4, .primary = HA_PRIMARY_ANY },
 		{ .type = HL_STATE, .seq = 4 },
 		{ .type = HL_SUBSCRIBE, .seq = 5 },
 		{ .type = HL_SYNC, .seq = 6, .enable = 1 },
@@ -596,7 +596,7 @@ corpus_linkstate(void)
 
 	buf_init(&b);
 	memset(&st, 0, sizeof(st));
-	st.role = HL_ROLE_PRIMARY;
+	st.role = HA_ROLE_PRIMARY;
 	st.epoch = 7;
 	st.gen = 3;
 	st.lsn = (struct hl_lsn){ 1, 28832 };
@@ -616,7 +616,7 @@ corpus_linkstate(void)
 
 	buf_reset(&b);
 	memset(&st, 0, sizeof(st));
-	st.role = HL_ROLE_SECONDARY;
+	st.role = HA_ROLE_SECONDARY;
 	st.epoch = 7;
 	st.gen = 3;
 	st.lsn = (struct hl_lsn){ 1, 20000 };
@@ -637,7 +637,7 @@ corpus_linkstate(void)
 
 	buf_reset(&b);
 	memset(&st, 0, sizeof(st));
-	st.role = HL_ROLE_STANDALONE;
+	st.role = HA_ROLE_STANDALONE;
 	hl_state_encode(&b, &st);
 	seed("linkstate", "standalone", &b);
 
@@ -646,7 +646,7 @@ corpus_linkstate(void)
 	st.durability = HL_DUR_STRICT;
 	st.dbstate = HL_DB_ALONE;
 	st.sync_on = 1;
-	st.follow = HL_PRIMARY_ANY;
+	st.follow = HA_PRIMARY_ANY;
 	st.foreign = 3;
 	hl_state_encode(&b, &st);
 	seed("linkstate", "none", &b);

@@ -175,7 +175,7 @@ wrongkey(const char *src, const char *dst, int port, int n, int eid,
 	fd = open_from(src);
 	for (i = 0; i < n; i++) {
 		memset(&m, 0, sizeof(m));
-		m.role = HB_ROLE_PRIMARY;
+		m.role = HA_ROLE_PRIMARY;
 		m.dbstate = HB_DB_INSYNC;
 		m.flags = HB_F_HASYNC | HB_F_DBSYNC | HB_F_STARTUP;
 		m.eid = (uint32_t)eid;

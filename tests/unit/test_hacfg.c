@@ -574,16 +574,16 @@ test_conf_cases(void)
 static void
 test_role_names(void)
 {
-	CU_ASSERT_STRING_EQUAL(halink_role_name(HL_ROLE_PRIMARY), "primary");
-	CU_ASSERT_STRING_EQUAL(halink_role_name(HL_ROLE_SECONDARY), "secondary");
-	CU_ASSERT_STRING_EQUAL(halink_role_name(HL_ROLE_NONE), "none");
-	CU_ASSERT_STRING_EQUAL(halink_role_name(-1), "none");
-	CU_ASSERT_STRING_EQUAL(halink_role_name(77), "none");
-	CU_ASSERT_EQUAL(halink_role_parse("primary"), HL_ROLE_PRIMARY);
-	CU_ASSERT_EQUAL(halink_role_parse("secondary"), HL_ROLE_SECONDARY);
-	CU_ASSERT_EQUAL(halink_role_parse("none"), HL_ROLE_NONE);
-	CU_ASSERT_EQUAL(halink_role_parse("Primary"), -1);
-	CU_ASSERT_EQUAL(halink_role_parse(""), -1);
+	CU_ASSERT_STRING_EQUAL(ha_role_word(HA_ROLE_PRIMARY), "primary");
+	CU_ASSERT_STRING_EQUAL(ha_role_word(HA_ROLE_SECONDARY), "secondary");
+	CU_ASSERT_STRING_EQUAL(ha_role_word(HA_ROLE_STARTING), "none");
+	CU_ASSERT_STRING_EQUAL(ha_role_word(-1), "unknown");
+	CU_ASSERT_STRING_EQUAL(ha_role_word(77), "unknown");
+	CU_ASSERT_EQUAL(ha_role_parse("primary"), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(ha_role_parse("secondary"), HA_ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(ha_role_parse("none"), HA_ROLE_STARTING);
+	CU_ASSERT_EQUAL(ha_role_parse("Primary"), -1);
+	CU_ASSERT_EQUAL(ha_role_parse(""), -1);
 }
 
 void

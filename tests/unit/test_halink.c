@@ -38,12 +38,12 @@ static void
 t_roundtrip(void)
 {
 	const struct hl_req in[] = {
-		{ .type = HL_ROLE, .seq = 1, .role = HL_ROLE_PRIMARY, .epoch = 9 },
-		{ .type = HL_ROLE, .seq = 2, .role = HL_ROLE_SECONDARY,
+		{ .type = HL_ROLE, .seq = 1, .role = HA_ROLE_PRIMARY, .epoch = 9 },
+		{ .type = HL_ROLE, .seq = 2, .role = HA_ROLE_SECONDARY,
 		    .epoch = 0xffffffffu, .primary = 3 },
-		{ .type = HL_ROLE, .seq = 3, .role = HL_ROLE_SECONDARY,
-		    .primary = HL_PRIMARY_ANY },
-		{ .type = HL_ROLE, .seq = 4, .role = HL_ROLE_NONE },
+		{ .type = HL_ROLE, .seq = 3, .role = HA_ROLE_SECONDARY,
+		    .primary = HA_PRIMARY_ANY },
+		{ .type = HL_ROLE, .seq = 4, .role = HA_ROLE_STARTING },
 		{ .type = HL_STATE, .seq = 5 },
 		{ .type = HL_SUBSCRIBE, .seq = 6 },
 		{ .type = HL_SYNC, .seq = 7, .enable = 0 },
@@ -107,9 +107,9 @@ t_names(void)
 	CU_ASSERT_STRING_EQUAL(halink_typename(HL_ROLE), "HL_ROLE");
 	CU_ASSERT_STRING_EQUAL(halink_typename(HL_SYNC), "HL_SYNC");
 	CU_ASSERT_STRING_EQUAL(halink_typename(HL_R_EVENT), "?");
-	CU_ASSERT_EQUAL(halink_role_parse(halink_role_name(HL_ROLE_SECONDARY)),
-	    HL_ROLE_SECONDARY);
-	CU_ASSERT_EQUAL(halink_role_parse("master"), -1);
+	CU_ASSERT_EQUAL(ha_role_parse(ha_role_word(HA_ROLE_SECONDARY)),
+	    HA_ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(ha_role_parse("master"), -1);
 }
 
 /* A state with every field set, two peers. */
@@ -117,7 +117,7 @@ static void
 sample_state(struct hl_state *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->role = HL_ROLE_SECONDARY;
+	st->role = HA_ROLE_SECONDARY;
 	st->epoch = 9;
 	st->gen = 4;
 	st->lsn = (struct hl_lsn){ 2, 3000 };
@@ -204,7 +204,7 @@ t_state(void)
 	    "behindCommits 7 dirty\n"
 	    "writeFault 4000 30 No space left on device\n"
 	    "peerAuthFailed 3 1200 tlsv1 alert decrypt error\n");
-	st.role = HL_ROLE_STANDALONE;
+	st.role = HA_ROLE_STANDALONE;
 	hl_state_format(&st, text, sizeof(text));
 	CU_ASSERT_STRING_EQUAL(text, "role standalone\n");
 	/* a small buffer is cut, never overrun */

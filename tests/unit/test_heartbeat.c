@@ -40,7 +40,7 @@ sample(struct hb_msg *m)
 	int i;
 
 	memset(m, 0, sizeof(*m));
-	m->role = HB_ROLE_SECONDARY;
+	m->role = HA_ROLE_SECONDARY;
 	m->dbstate = HB_DB_DIRTY;
 	m->flags = HB_F_HASYNC | HB_F_STARTUP | HB_F_PINGABLE;
 	m->eid = 0x01020304;
@@ -121,7 +121,7 @@ test_roundtrip(void)
 	/* the extremes of each field */
 	memset(m.build, 'x', HB_BUILD_LEN);
 	m.build[HB_BUILD_LEN] = '\0';
-	m.role = HB_ROLE_PRIMARY;
+	m.role = HA_ROLE_PRIMARY;
 	m.dbstate = HB_DB_ALONE;
 	m.flags = HB_F_ALL;
 	m.eid = 0xffffffff;
@@ -135,7 +135,7 @@ test_roundtrip(void)
 	CU_ASSERT_EQUAL(strlen(d.build), HB_BUILD_LEN);
 
 	m.build[0] = '\0';
-	m.role = HB_ROLE_NONE;
+	m.role = HA_ROLE_STARTING;
 	m.dbstate = HB_DB_UNKNOWN;
 	m.flags = 0;
 	m.eid = 1;
@@ -144,11 +144,11 @@ test_roundtrip(void)
 	CU_ASSERT_EQUAL(decode_copy(pkt, n, &d, why, sizeof(why)), HB_OK);
 	same_msg(&m, &d);
 
-	CU_ASSERT_STRING_EQUAL(heartbeat_role_name(HB_ROLE_PRIMARY), "primary");
+	CU_ASSERT_STRING_EQUAL(ha_role_word(HA_ROLE_PRIMARY), "primary");
 	CU_ASSERT_STRING_EQUAL(heartbeat_dbstate_name(HB_DB_INSYNC), "in-sync");
 	CU_ASSERT_STRING_EQUAL(heartbeat_reject_name(HB_REJ_MAC), "mac");
 	CU_ASSERT_STRING_EQUAL(heartbeat_reject_name(99), "unknown");
-	CU_ASSERT_STRING_EQUAL(heartbeat_role_name(7), "unknown");
+	CU_ASSERT_STRING_EQUAL(ha_role_word(7), "unknown");
 }
 
 static void
@@ -861,7 +861,7 @@ test_fuzz_decode(void)
 	sample(&m);
 	n = encode(&m, pkt);
 	m.seq++;
-	m.role = HB_ROLE_PRIMARY;
+	m.role = HA_ROLE_PRIMARY;
 	encode(&m, other);
 	for (iter = 0; iter < 100000; iter++) {
 		memcpy(work, pkt, n);

@@ -261,7 +261,7 @@ rig_start(struct rig *g, enum ha_durability dur, long long ack_timeout_ms,
 	rep_set_event_sink(g->r, rig_event, g);
 	if (up)
 		peer_link(1);
-	if (rep_set_role(g->r, HL_ROLE_PRIMARY, 1, HL_PRIMARY_NONE, err,
+	if (rep_set_role(g->r, HA_ROLE_PRIMARY, 1, HA_PRIMARY_NONE, err,
 	    sizeof(err)) != 0) {
 		fprintf(stderr, "rep_set_role: %s\n", err);
 		return -1;

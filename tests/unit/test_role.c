@@ -252,7 +252,7 @@ nprimaries(const struct sim *s)
 	int i, n = 0;
 
 	for (i = 0; i < s->n; i++)
-		if (s->up[i] && role_current(s->ctx[i]) == ROLE_PRIMARY)
+		if (s->up[i] && role_current(s->ctx[i]) == HA_ROLE_PRIMARY)
 			n++;
 	return n;
 }
@@ -292,11 +292,17 @@ log_has(const struct sim *s, const char *line)
 static void
 test_names(void)
 {
-	CU_ASSERT_STRING_EQUAL(role_name(ROLE_STARTING), "STARTING");
-	CU_ASSERT_STRING_EQUAL(role_name(ROLE_SECONDARY), "SECONDARY");
-	CU_ASSERT_STRING_EQUAL(role_name(ROLE_PRIMARY), "PRIMARY");
-	CU_ASSERT_STRING_EQUAL(role_name(ROLE_NSTATES), "UNKNOWN");
-	CU_ASSERT_STRING_EQUAL(role_name(-1), "UNKNOWN");
+	CU_ASSERT_STRING_EQUAL(ha_role_name(HA_ROLE_STARTING), "STARTING");
+	CU_ASSERT_STRING_EQUAL(ha_role_name(HA_ROLE_SECONDARY), "SECONDARY");
+	CU_ASSERT_STRING_EQUAL(ha_role_name(HA_ROLE_PRIMARY), "PRIMARY");
+	CU_ASSERT_STRING_EQUAL(ha_role_name(HA_ROLE_COUNT), "UNKNOWN");
+	CU_ASSERT_STRING_EQUAL(ha_role_name(HA_ROLE_STANDALONE), "STANDALONE");
+	/* one table for names and words: each word parses back to its role */
+	CU_ASSERT_EQUAL(ha_role_parse(ha_role_word(HA_ROLE_STANDALONE)),
+	    HA_ROLE_STANDALONE);
+	CU_ASSERT_EQUAL(ha_role_parse(ha_role_word(HA_ROLE_STARTING)),
+	    HA_ROLE_STARTING);
+	CU_ASSERT_STRING_EQUAL(ha_role_name(-1), "UNKNOWN");
 }
 
 static void
@@ -307,11 +313,11 @@ test_start_alone(void)
 
 	sim_start(s, 0, 0);
 	sim_run(s, 0, WAIT - STEP);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_STARTING);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_STARTING);
 	role_tick(s->ctx[0], WAIT - 1, &d);
 	CU_ASSERT_EQUAL(d.action, ROLE_ACT_NONE);
 	sim_run(s, WAIT, WAIT);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 1);
 	CU_ASSERT_EQUAL(s->commits, 1);
 	CU_ASSERT_EQUAL(log_has(s, "role change STARTING -> PRIMARY, reason: "
@@ -331,18 +337,18 @@ test_start_alone_isolated(void)
 	s->ping[0] = 0;
 	sim_start(s, 0, 0);
 	sim_run(s, 0, WAIT);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s->last[0].reason,
 	    "isolated nodes never promote"));
 	/* isolated nodes never promote, however long they wait */
 	sim_run(s, WAIT + STEP, 20000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 0);
 	CU_ASSERT_EQUAL(s->commits, 1);
 	/* once the pingable IP answers the lone node takes the role */
 	s->ping[0] = 1;
 	sim_run(s, 20100, 20100);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 1);
 	sim_free(s);
 }
@@ -359,8 +365,8 @@ test_two_start(void)
 	sim_start(s, 1, 0);
 	sim_run(s, 0, 500);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 1);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
 	CU_ASSERT_EQUAL(log_has(s, "role change STARTING -> SECONDARY, reason: "
@@ -381,8 +387,8 @@ test_two_start(void)
 		sim_start(s, 1, 300);
 		sim_run(s, 0, 1000);
 		CU_ASSERT_EQUAL(nprimaries(s), 1);
-		CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
-		CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+		CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
+		CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 		sim_free(s);
 	}
 
@@ -396,8 +402,8 @@ test_two_start(void)
 	CU_ASSERT_EQUAL(s->commits, 0);
 	s->ping[1] = 1;
 	sim_run(s, 600, 1000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	sim_free(s);
 	/* ... but not beyond: it stays isolated, the other one serves */
 	s = sim_new(2);
@@ -408,8 +414,8 @@ test_two_start(void)
 	sim_run(s, 0, WAIT - STEP);
 	CU_ASSERT_EQUAL(s->commits, 0);
 	sim_run(s, WAIT, WAIT + STEP);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
 	sim_free(s);
 
@@ -420,7 +426,7 @@ test_two_start(void)
 	s->lsn[1].offset = 999;         /* better data does not matter now */
 	sim_start(s, 1, 3000);
 	sim_run(s, 3000, 3000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
 	CU_ASSERT_EQUAL(log_has(s, "role change STARTING -> SECONDARY, reason: "
 	    "peer 1 is PRIMARY (epoch 1)\n"), 1);
@@ -436,8 +442,8 @@ sim_pair(void)
 	sim_start(s, 0, 0);
 	sim_start(s, 1, 0);
 	sim_run(s, 0, 1000);
-	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[0]), ROLE_PRIMARY);
-	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	return s;
 }
 
@@ -453,9 +459,9 @@ test_failover(void)
 	role_tick(s->ctx[1], 1000 + DEAD - 1, &d);
 	CU_ASSERT_EQUAL(d.action, ROLE_ACT_NONE);
 	sim_run(s, 1100, 1900);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	sim_run(s, 2000, 2000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
 	CU_ASSERT_EQUAL(log_has(s, "role change SECONDARY -> PRIMARY, reason: "
 	    "primary peer 1 silent for 1000 ms (deadInterval 1000 ms), "
@@ -464,7 +470,7 @@ test_failover(void)
 	/* the old primary comes back and follows the new term */
 	sim_start(s, 0, 5000);
 	sim_run(s, 5000, 6000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 2);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
 	sim_free(s);
@@ -474,11 +480,11 @@ test_failover(void)
 	s->startup[1] = 0;
 	sim_kill(s, 0);
 	sim_run(s, 1100, 20000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	/* ... until it is */
 	s->startup[1] = 1;
 	sim_run(s, 20100, 20100);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	sim_free(s);
 
 	/* pingable IP down: never */
@@ -486,7 +492,7 @@ test_failover(void)
 	s->ping[1] = 0;
 	sim_kill(s, 0);
 	sim_run(s, 1100, 20000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
 	sim_free(s);
 
@@ -494,10 +500,10 @@ test_failover(void)
 	s = sim_pair();
 	s->link[1][0] = 0;
 	sim_run(s, 1100, 1900);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	s->link[1][0] = 1;
 	sim_run(s, 2000, 8000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
 	sim_free(s);
 }
@@ -512,14 +518,14 @@ test_stepdown(void)
 	s = sim_pair();
 	sim_kill(s, 1);
 	sim_run(s, 1100, 2900);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	s->ping[0] = 0;
 	sim_run(s, 3000, 3900);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	role_tick(s->ctx[0], 3000 + DEAD - 1, &d);
 	CU_ASSERT_EQUAL(d.action, ROLE_ACT_NONE);
 	sim_run(s, 4000, 4000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(s->last[0].action, ROLE_ACT_STEPDOWN);
 	CU_ASSERT_EQUAL(log_has(s, "role change PRIMARY -> SECONDARY, reason: "
 	    "isolated: no peer heard for 3000 ms and pingable IP unreachable "
@@ -532,12 +538,12 @@ test_stepdown(void)
 	s = sim_pair();
 	s->ping[0] = 0;
 	sim_run(s, 1100, 20000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	/* peer dead but pingable answers: keep the role too */
 	s->ping[0] = 1;
 	sim_kill(s, 1);
 	sim_run(s, 20100, 40000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	sim_free(s);
 }
 
@@ -557,8 +563,8 @@ test_two_primaries(void)
 	s->link[0][1] = s->link[1][0] = 1;
 	sim_run(s, 3100, 3100);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 2);
 	CU_ASSERT_EQUAL(log_has(s, "role change PRIMARY -> SECONDARY, reason: "
 	    "two primaries: peer 2 has epoch 2\n"), 1);
@@ -581,22 +587,22 @@ test_two_primaries(void)
 	sim_start(s, 1, 0);
 	sim_run(s, 0, 3000);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_STARTING);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_STARTING);
 	CU_ASSERT(role_waits_for_all(s->ctx[0]));
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
 	/* healed: node 0 does not follow a primary of a lower epoch (that
 	 * would replace its history); the admin decides */
 	s->link[0][1] = s->link[1][0] = 1;
 	sim_run(s, 3100, 4000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_STARTING);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_STARTING);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
 	CU_ASSERT_EQUAL(role_request_promote(s->ctx[0], 1, 4000, msg,
 	    sizeof(msg)), 1);
 	sim_run(s, 4100, 4100);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 8);
 	sim_run(s, 4200, 5000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(log_has(s, "two primaries: peer 1 has epoch 8\n"), 1);
 	sim_free(s);
 
@@ -610,8 +616,8 @@ test_two_primaries(void)
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
 	s->link[0][1] = s->link[1][0] = 1;
 	sim_run(s, 3100, 4000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(log_has(s, "two primaries: peer 1 has epoch 1 too and "
 	    "wins on preference (0 against our 1, then lower eid)"), 1);
 	sim_free(s);
@@ -621,27 +627,27 @@ static void
 test_persist(void)
 {
 	struct sim *s;
-	enum role_state last;
+	enum ha_role last;
 	uint32_t ep;
 	char err[512], *text;
 
 	s = sim_pair();
 	CU_ASSERT_EQUAL(role_load(s->path[0], &ep, &last, err, sizeof(err)), 1);
 	CU_ASSERT_EQUAL(ep, 1);
-	CU_ASSERT_EQUAL(last, ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(last, HA_ROLE_PRIMARY);
 	text = slurp(s->path[0]);
 	CU_ASSERT_STRING_EQUAL(text, "epoch 1\nrole primary\n");
 	free(text);
 	CU_ASSERT_EQUAL(role_load(s->path[1], &ep, &last, err, sizeof(err)), 1);
 	CU_ASSERT_EQUAL(ep, 1);
-	CU_ASSERT_EQUAL(last, ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(last, HA_ROLE_SECONDARY);
 
 	/* failover: epoch 2 persisted by the new primary */
 	sim_kill(s, 0);
 	sim_run(s, 1100, 2500);
 	CU_ASSERT_EQUAL(role_load(s->path[1], &ep, &last, err, sizeof(err)), 1);
 	CU_ASSERT_EQUAL(ep, 2);
-	CU_ASSERT_EQUAL(last, ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(last, HA_ROLE_PRIMARY);
 
 	/* a restart remembers the epoch and the next term is above it; alone
 	 * it waits for its peer (which may have taken over meanwhile) until
@@ -649,9 +655,9 @@ test_persist(void)
 	sim_kill(s, 1);
 	sim_start(s, 1, 10000);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_STARTING);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_STARTING);
 	sim_run(s, 10000, 10000 + 3 * WAIT);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_STARTING);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_STARTING);
 	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 0, 10000 + 3 * WAIT,
 	    err, sizeof(err)), 1);
 	sim_run(s, 10000 + 3 * WAIT + STEP, 10000 + 3 * WAIT + STEP);
@@ -661,7 +667,7 @@ test_persist(void)
 	CU_ASSERT_EQUAL(role_load("/nonexistent/role", &ep, &last, err,
 	    sizeof(err)), 0);
 	CU_ASSERT_EQUAL(ep, 0);
-	CU_ASSERT_EQUAL(last, ROLE_STARTING);
+	CU_ASSERT_EQUAL(last, HA_ROLE_STARTING);
 	sim_free(s);
 }
 
@@ -669,7 +675,7 @@ static void
 corrupt_case(const char *dir, const char *content, const char *expect)
 {
 	struct role_config cfg;
-	enum role_state last;
+	enum ha_role last;
 	uint32_t ep;
 	char path[512], err[512];
 	FILE *f;
@@ -739,24 +745,24 @@ test_switchover(void)
 	/* the secondary lags: it waits until it has caught up */
 	s->lsn[0].offset = 500;
 	sim_run(s, 1100, 1100);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(log_has(s, "role change PRIMARY -> SECONDARY, reason: "
 	    "switchover to peer 2 requested by the administrator\n"), 1);
 	sim_run(s, 1200, 1500);
 	CU_ASSERT_EQUAL(nprimaries(s), 0);
 	s->lsn[1].offset = 500;
 	sim_run(s, 1600, 1600);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
 	CU_ASSERT_EQUAL(log_has(s, "role change SECONDARY -> PRIMARY, reason: "
 	    "switchover: peer 1 handed over at lsn 1/500; epoch 2\n"), 1);
 	sim_run(s, 1700, 1700);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 2);
 	CU_ASSERT_EQUAL(log_has(s, "following primary peer 2 (epoch 2)"), 1);
 	sim_run(s, 1800, 8000);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(s->commits, 6);
 	sim_free(s);
 
@@ -770,7 +776,7 @@ test_switchover(void)
 	sim_run(s, 1100, 1100 + DEAD - STEP);
 	CU_ASSERT_EQUAL(nprimaries(s), 0);
 	sim_run(s, 1100 + DEAD, 1100 + DEAD);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	/* epoch 2 was promised to the successor: never claimed twice */
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 3);
 	sim_run(s, 1100 + DEAD + STEP, 1100 + DEAD + STEP);
@@ -785,19 +791,19 @@ test_switchover(void)
 	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[0], 2, 1000, msg,
 	    sizeof(msg)), 1);
 	sim_run(s, 1100, 1100);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	s->link[0][1] = 0;
 	sim_run(s, 1200, 1200);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
 	sim_run(s, 1300, 1300 + DEAD + DEAD);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 3);
 	s->link[0][1] = 1;
 	sim_run(s, 1400 + DEAD + DEAD, 1600 + DEAD + DEAD);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(log_has(s, "two primaries: peer 1 has epoch 3\n"), 1);
 	CU_ASSERT_EQUAL(log_has(s, "wins on preference"), 0);
 	sim_free(s);
@@ -810,7 +816,7 @@ test_switchover(void)
 	sim_start(s, 1, 0);
 	sim_start(s, 2, 0);
 	sim_run(s, 0, 1000);
-	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_request_switchover(s->ctx[1], 3, 1000, msg,
 	    sizeof(msg)), 1);
 	s->lsn[0].offset = 400;         /* the replica catches up last */
@@ -820,7 +826,7 @@ test_switchover(void)
 	s->lsn[2].offset = 400;
 	sim_run(s, 1600, 3000);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
-	CU_ASSERT_EQUAL(role_current(s->ctx[2]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[2]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[0]), 2);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
 	sim_free(s);
@@ -842,7 +848,7 @@ test_switchover(void)
 	    sizeof(msg)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "peer 2 is not alive"));
 	sim_run(s, 1200, 1200);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	sim_free(s);
 }
 
@@ -864,7 +870,7 @@ test_promote(void)
 	    "dead primary — use switchover, or force");
 	sim_run(s, 1100, 1100);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	/* forced: this node takes epoch 2, the old primary steps down */
 	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 1, 1100, msg,
 	    sizeof(msg)), 1);
@@ -872,8 +878,8 @@ test_promote(void)
 	    "becomes PRIMARY with epoch 2; peer 1, still PRIMARY with epoch 1, "
 	    "will step down when it hears us");
 	sim_run(s, 1200, 1300);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(log_has(s, "role change SECONDARY -> PRIMARY, reason: "
 	    "forced promote requested by the administrator (peer 1 still "
 	    "PRIMARY with epoch 1); epoch 2\n"), 1);
@@ -886,7 +892,7 @@ test_promote(void)
 	s->ping[1] = 0;
 	sim_kill(s, 0);
 	sim_run(s, 1100, 3000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 0, 3000, msg,
 	    sizeof(msg)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "pingable IP does not answer"));
@@ -903,7 +909,7 @@ test_promote(void)
 	CU_ASSERT_STRING_EQUAL(msg, "promote accepted: this node becomes "
 	    "PRIMARY with epoch 2 (no primary heard for 1000 ms)");
 	sim_decide(s, 3200);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
 	CU_ASSERT_EQUAL(log_has(s, "role change SECONDARY -> PRIMARY, reason: "
 	    "promote requested by the administrator; epoch 2\n"), 1);
@@ -922,18 +928,18 @@ test_forced_isolated(void)
 	s->ping[1] = 0;
 	sim_kill(s, 0);
 	sim_run(s, 1100, 3000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 1, 3000, msg,
 	    sizeof(msg)), 1);
 	sim_run(s, 3100, 8000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	/* once the pingable IP answered, losing it again steps down */
 	s->ping[1] = 1;
 	sim_run(s, 8100, 8500);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	s->ping[1] = 0;
 	sim_run(s, 8600, 11000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(log_has(s, "role change PRIMARY -> SECONDARY, reason: "
 	    "isolated"), 1);
 	sim_free(s);
@@ -952,7 +958,7 @@ test_three_nodes(void)
 		sim_start(s, 2, 0);
 		sim_run(s, 0, 1000);
 		CU_ASSERT_EQUAL(nprimaries(s), 1);
-		CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+		CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 		/* node 2 (a replica, worst preference) got further */
 		s->lsn[1].offset = 300;
 		s->lsn[2].offset = 500;
@@ -964,10 +970,10 @@ test_three_nodes(void)
 		sim_run(s, 2000, 2000);
 		CU_ASSERT_EQUAL(nprimaries(s), 1);
 		CU_ASSERT_EQUAL(role_current(s->ctx[i == 0 ? 2 : 1]),
-		    ROLE_PRIMARY);
+		    HA_ROLE_PRIMARY);
 		sim_run(s, 2100, 2100);
 		CU_ASSERT_EQUAL(role_current(s->ctx[i == 0 ? 1 : 2]),
-		    ROLE_SECONDARY);
+		    HA_ROLE_SECONDARY);
 		CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 2);
 		CU_ASSERT_EQUAL(role_epoch(s->ctx[2]), 2);
 		CU_ASSERT_EQUAL(log_has(s, i == 0 ?
@@ -993,7 +999,7 @@ test_votes_stale_views(void)
 	sim_start(s, 1, 0);
 	sim_start(s, 2, 0);
 	sim_run(s, 0, 1000);
-	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	s->lsn[1].offset = 400;
 	s->lsn[2].offset = 500;
 	s->view[1][2] = 300;            /* node 2 believes node 3 behind it */
@@ -1004,12 +1010,12 @@ test_votes_stale_views(void)
 	s->view[1][2] = 0;              /* the next heartbeat tells the truth */
 	sim_run(s, 4100, 4100);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
-	CU_ASSERT_EQUAL(role_current(s->ctx[2]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[2]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(log_has(s, "silent for 3100 ms (deadInterval 1000 "
 	    "ms), database startup done, pingable IP answers, best of 2 live "
 	    "nodes, every live peer votes for it; epoch 2"), 1);
 	sim_run(s, 4200, 8000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(s->max_primaries, 1);
 	sim_free(s);
 
@@ -1060,7 +1066,7 @@ test_votes_rounds(void)
 	role_local_db(x, 1, (struct role_lsn){ 1, 500 }, 1);
 	role_pingable(x, 1, 0);
 	memset(&pi, 0, sizeof(pi));
-	pi.role = ROLE_SECONDARY;
+	pi.role = HA_ROLE_SECONDARY;
 	pi.gen = 1;
 	pi.lsn.file = 1;
 	pi.lsn.offset = 100;
@@ -1077,7 +1083,7 @@ test_votes_rounds(void)
 	CU_ASSERT_EQUAL(pi.vote_round, 42);
 	/* a vote for another node does not count either */
 	memset(&pi, 0, sizeof(pi));
-	pi.role = ROLE_SECONDARY;
+	pi.role = HA_ROLE_SECONDARY;
 	pi.gen = 1;
 	pi.lsn = (struct role_lsn){ 1, 100 };
 	pi.build_match = pi.startup_done = pi.pingable = 1;
@@ -1112,8 +1118,8 @@ test_unauth_peer(void)
 	sim_start(s, 1, 0);
 	sim_run(s, 0, 3 * WAIT);
 	CU_ASSERT_EQUAL(s->max_primaries, 0);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(log_has(s, "sends heartbeats that fail "
 	    "authentication"), 2);
 	CU_ASSERT(role_peer_unauth_present(s->ctx[0], 2, 3 * WAIT));
@@ -1122,7 +1128,7 @@ test_unauth_peer(void)
 	s->unauth[1][0] = s->unauth[0][1] = 0;
 	sim_kill(s, 1);
 	sim_run(s, 3 * WAIT + STEP, 3 * WAIT + STEP + DEAD);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	sim_free(s);
 
 	/* a running pair: the primary comes back with another key after a
@@ -1132,7 +1138,7 @@ test_unauth_peer(void)
 	sim_start(s, 0, 1100);
 	s->unauth[1][0] = s->unauth[0][1] = 1;
 	sim_run(s, 1100, 10000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(s->max_primaries, 1);   /* node 1 before the kill */
 	CU_ASSERT_EQUAL(nprimaries(s), 0);
 	sim_free(s);
@@ -1149,15 +1155,15 @@ test_fault(void)
 	s = sim_pair();
 	s->fault[0] = "the disk refuses writes";
 	sim_run(s, 1100, 1100);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(log_has(s, "role change PRIMARY -> SECONDARY, reason: "
 	    "this node's database server cannot serve (the disk refuses "
 	    "writes): handing the primary role to in-sync peer 2\n"), 1);
 	sim_run(s, 1200, 1200);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	sim_run(s, 1300, 6000);
 	CU_ASSERT_EQUAL(nprimaries(s), 1);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	sim_free(s);
 
 	/* no in-sync secondary: it stays, and says so */
@@ -1165,12 +1171,12 @@ test_fault(void)
 	s->dirty[1] = 1;
 	s->fault[0] = "the disk refuses writes";
 	sim_run(s, 1100, 3000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	CU_ASSERT(role_fault_stays(s->ctx[0], 3000));
 	/* the secondary catches up: now it hands over */
 	s->dirty[1] = 0;
 	sim_run(s, 3100, 3300);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	sim_free(s);
 
 	/* a faulty secondary does not take over when the primary dies */
@@ -1181,7 +1187,7 @@ test_fault(void)
 	CU_ASSERT_EQUAL(nprimaries(s), 0);
 	s->fault[1] = NULL;
 	sim_run(s, 10100, 10100);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	sim_free(s);
 }
 
@@ -1198,7 +1204,7 @@ test_unknown_db(void)
 	sim_start(s, 1, 0);
 	sim_start(s, 2, 0);
 	sim_run(s, 0, 1000);
-	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[0]), ROLE_PRIMARY);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
 	sim_kill(s, 0);
 	/* node 3 restarts; its guisvr has not reported yet */
 	sim_kill(s, 2);
@@ -1223,7 +1229,7 @@ test_build_mismatch(void)
 	sim_run(s, 0, 2500);
 	sim_start(s, 1, 2500);
 	sim_run(s, 2500, 3000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT(s->refused_seen[0]);
 	CU_ASSERT(s->refused_seen[1]);
 	CU_ASSERT_EQUAL(s->last[1].mismatch_eid, 1);
@@ -1233,7 +1239,7 @@ test_build_mismatch(void)
 	/* its database never synced: it does not take over */
 	sim_kill(s, 0);
 	sim_run(s, 3100, 10000);
-	CU_ASSERT_EQUAL(role_current(s->ctx[1]), ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	sim_free(s);
 }
 
@@ -1263,11 +1269,11 @@ test_bad_input(void)
 	c = role_new(&cfg, 0, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	memset(&pi, 0, sizeof(pi));
-	pi.role = ROLE_PRIMARY;
+	pi.role = HA_ROLE_PRIMARY;
 	CU_ASSERT_EQUAL(role_peer_heard(c, 1, 0, &pi, err, sizeof(err)), -1);
 	CU_ASSERT_EQUAL(role_peer_heard(c, 9, 0, &pi, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "eid 9"));
-	pi.role = (enum role_state)7;
+	pi.role = (enum ha_role)7;
 	CU_ASSERT_EQUAL(role_peer_heard(c, 2, 0, &pi, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown role 7"));
 	role_free(c);
