@@ -26,7 +26,7 @@
  *   waits in the connection's output buffer; past CLIENT_OUT_MAX of unread
  *   replies the connection is not read any further (its requests wait in
  *   the kernel), and one that takes nothing for CLIENT_DRAIN_MS is closed.
- *   Only a listing, which comes from one snapshot, waits for its reader,
+ *   Only a listing, which cannot pause mid-scan, waits for its reader,
  *   at most CLIENT_DRAIN_MS;
  * - the requests remote clients are still sending hold at most
  *   CLIENT_REMOTE_IN_MAX in all: past it a remote connection with a request
@@ -262,7 +262,7 @@ conn_write(struct conn *c, const unsigned char *p, size_t n)
 	(void)conn_flush(c);
 }
 
-/* A listing comes from one snapshot and cannot pause: past CLIENT_OUT_MAX
+/* A listing is one scan (store_list) and cannot pause: past CLIENT_OUT_MAX
  * of unread replies it waits for its reader, and gives up on one that
  * takes nothing for CLIENT_DRAIN_MS. */
 static void

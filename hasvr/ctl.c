@@ -67,6 +67,7 @@ struct ctlsvr {
 	struct evconnlistener *lis;
 	struct ctlconn *conns;
 	int nconns, nunpriv;
+	struct log_limit refused_lim;   /* "refusing a connection" */
 };
 
 static void
@@ -276,7 +277,6 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 	struct ucred cr;
 	socklen_t crlen = sizeof(cr);
 
-	static struct log_limit lim;
 	unsigned long held = 0;
 	struct timeval idle = { CTL_IDLE_MS / 1000, 0 };
 	struct timeval drain = { CTL_DRAIN_MS / 1000, 0 };
@@ -299,7 +299,7 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	if (s->nconns >= CTL_MAX_CONNS ||
 	    (!privileged && s->nunpriv >= CTL_MAX_UNPRIV)) {
-		if (log_limit_due(&lim, 10000, &held))
+		if (log_limit_due(&s->refused_lim, 10000, &held))
 			log_warnx("control socket: refusing a connection of uid "
 			    "%ld: %d connections open%s", (long)cr.uid, s->nconns,
 			    held ? " (more refused like it)" : "");
