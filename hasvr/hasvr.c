@@ -277,6 +277,10 @@ start_roles(struct ha *h)
 	rc.dead_ms = (uint64_t)cfg_num(&h->cfg, "highAvail.deadInterval");
 	rc.start_wait_ms = (uint64_t)cfg_num(&h->cfg, "highAvail.startWait");
 	rc.state_path = h->statefile;
+	if ((h->sw = statewriter_new(h->statefile, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	rc.persist = statewriter_submit;
+	rc.persist_arg = h->sw;
 	/* candidacy rounds differ across restarts (role.h, Votes) */
 	if (RAND_bytes((unsigned char *)&rc.round_seed,
 	    sizeof(rc.round_seed)) != 1)
@@ -424,6 +428,7 @@ main(int argc, char *argv[])
 	svr_free(h->svr);
 	peers_free(h->peers);
 	role_free(h->role);
+	statewriter_free(h->sw);    /* what is left to write, written */
 	event_base_free(h->base);
 	unlink(h->pidfile);
 	log_notice("hasvr stopped");

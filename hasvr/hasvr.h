@@ -37,6 +37,7 @@
 #include "peers.h"
 #include "ping.h"
 #include "role.h"
+#include "statewriter.h"
 #include "svr.h"
 
 struct event_base;
@@ -79,6 +80,7 @@ struct ha {
 	struct filesync *fs;
 	struct ctlsvr *ctl;
 	struct role_ctx *role;
+	struct statewriter *sw;    /* haSvr.state, off the event loop */
 
 	struct ha_peer_view view[HACFG_MAX_NODES];  /* by ha_peer.idx */
 
@@ -94,7 +96,8 @@ struct ha {
 	int state_write_failed;
 	int sync_sent;             /* the database sync switch guisvr has,
 				    * -1 not sent yet */
-	struct log_limit lim_refused, lim_mismatch;
+	struct log_limit lim_refused, lim_mismatch, lim_stall;
+	uint64_t last_tick_ms;     /* the last role tick ran */
 	char db_state[16];         /* for "database replication a -> b" */
 	int db_startup;            /* -1 unknown */
 

@@ -40,6 +40,9 @@ struct role_ctx {
 					 * at start, wait for every peer */
 	uint32_t epoch;                 /* the term we are in */
 	uint32_t max_epoch;             /* the highest epoch seen anywhere */
+	int (*persist)(const char *, const char *, size_t, char *, size_t,
+	    void *);                    /* role_config's, NULL: here */
+	void *persist_arg;
 	int primary_eid;                /* the primary we follow, 0 none */
 	int following;                  /* syncing from a primary in this run */
 
@@ -249,6 +252,8 @@ role_new(const struct role_config *cfg, uint64_t now_ms, char *err,
 	ctx->dead_ms = cfg->dead_ms;
 	ctx->start_wait_ms = cfg->start_wait_ms;
 	util_strlcpy(ctx->path, cfg->state_path, sizeof(ctx->path));
+	ctx->persist = cfg->persist;
+	ctx->persist_arg = cfg->persist_arg;
 	ctx->start_ms = now_ms;
 	ctx->ping_since = now_ms;
 	ctx->role = HA_ROLE_STARTING;
@@ -1104,6 +1109,9 @@ role_commit(struct role_ctx *ctx, const struct role_decision *d,
 
 	n = snprintf(buf, sizeof(buf), "epoch %u\nrole %s\n", ctx->epoch,
 	    role_file_name(ctx->role));
+	if (ctx->persist != NULL)
+		return ctx->persist(ctx->path, buf, (size_t)n, err, errlen,
+		    ctx->persist_arg);
 	if (atomicfile_write(ctx->path, buf, (size_t)n, 0600, err,
 	    errlen) == -1)
 		return -1;

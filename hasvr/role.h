@@ -135,6 +135,12 @@ struct role_config {
 	uint64_t start_wait_ms; /* startWait: the longest wait for peers */
 	uint32_t round_seed;    /* first candidacy round (random per start) */
 	const char *state_path; /* epoch and last role (copied) */
+	/* writes the state file's new content; NULL: atomicfile_write here
+	 * (0600). 0, or -1 with err. hasvr's writes from a thread of its own
+	 * (statewriter.h) so that a slow disk never delays a heartbeat. */
+	int (*persist)(const char *path, const char *buf, size_t len,
+	    char *err, size_t errlen, void *arg);
+	void *persist_arg;
 };
 
 /* What a heartbeat says about a node; role_advertise fills it for this one. */

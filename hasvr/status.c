@@ -170,8 +170,9 @@ daemon_json(struct ha *h, json_t *node, uint64_t now)
 	    json_string(h->fault) : json_null());
 	json_object_set_new(node, "faultStays", json_boolean(h->fault[0] !=
 	    '\0' && role_fault_stays(h->role, now)));
-	json_object_set_new(node, "stateWriteFailed", h->state_write_failed ?
-	    json_string(h->statefile) : json_null());
+	json_object_set_new(node, "stateWriteFailed", h->state_write_failed ||
+	    statewriter_failed(h->sw, NULL, 0) ? json_string(h->statefile) :
+	    json_null());
 }
 
 static json_t *

@@ -14,6 +14,9 @@
 #include "hasvr.h"
 #include "util.h"
 
+/* a gap this long between two role ticks is logged */
+#define TICK_STALL_MS 250
+
 
 /* Database sync runs when HA sync and database sync are on and every live
  * peer runs our build. */
@@ -189,6 +192,18 @@ ha_tick(struct ha *h)
 
 	if (h->stopping)
 		return;
+	/* the loop runs every TICK_MS: a long gap delayed the heartbeats
+	 * too, and the peers may have taken this node for dead */
+	if (h->last_tick_ms != 0 && now - h->last_tick_ms >= TICK_STALL_MS) {
+		unsigned long held;
+
+		if (log_limit_due(&h->lim_stall, 10000, &held))
+			log_warnx("hasvr's event loop stalled for %llu ms (the "
+			    "machine is overloaded, or hasvr was stopped): "
+			    "heartbeats were late%s", (unsigned long long)(now -
+			    h->last_tick_ms), held ? " (more stalls)" : "");
+	}
+	h->last_tick_ms = now;
 	link_snapshot(h->link, &ls);
 	note_local_db(h, &ls);
 	log_peer_changes(h, now);

@@ -52,6 +52,7 @@ main(void)
 	test_deadline_register();
 	test_lsn_register();
 	test_resync_register();
+	test_statewriter_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -23,6 +23,7 @@ void test_be_register(void);
 void test_deadline_register(void);
 void test_lsn_register(void);
 void test_resync_register(void);
+void test_statewriter_register(void);
 
 /* A fresh temporary directory for a test (mkdtemp under $TMPDIR or /tmp);
  * unit_rmtree removes it (lib/fsutil.c). */
