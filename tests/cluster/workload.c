@@ -253,13 +253,16 @@ writer_main(void *arg)
 			/* this node cannot be reached: the next one */
 			node = (node + 1) % nnodes;
 			pause = RETRY_PAUSE_MS;
-		} else if (rc == -1) {
-			/* connection lost or timed out: reconnect (to the same
-			 * node first; if it is gone, the connect fails) */
+		} else {
+			/* a fresh connection after any error: one guisvr closed
+			 * after its refusal must not turn the next operation into
+			 * an unknown one; after a lost connection the same node
+			 * is tried first (if it is gone, the connect fails) */
 			xdbc_close(c);
 			c = NULL;
 			pause = RETRY_PAUSE_MS;
-		} else if (rc == XE_READONLY) {
+		}
+		if (rc == XE_READONLY) {
 			hint = primary_hint(e.msg);
 			if (hint >= 0 && hint != node) {
 				node = hint;
@@ -274,8 +277,7 @@ writer_main(void *arg)
 				pause = RETRY_PAUSE_MS;
 			}
 			__atomic_store_n(&believed_primary, node, __ATOMIC_RELAXED);
-		} else
-			pause = RETRY_PAUSE_MS;
+		}
 		if (pause > 0)
 			sleep_ms(pause);
 	}
