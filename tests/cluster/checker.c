@@ -3,12 +3,12 @@
  *
  * usage: checker -h HISTORY -f FINAL [-r ROLES] [-a ASIDE]... [-D DIGESTS]
  *                [--max-lost N] [--no-dual-write] [--no-unexpected]
- *                [--require-converged]
+ *                [--require-converged] [--no-stale-reads]
  *
  * Inputs (blank lines and lines starting with '#' are skipped):
  *   HISTORY  CLIENT OP ID VALUE INVOKE_MS COMPLETE_MS OUTCOME NODE
- *            (OP write or read, OUTCOME ok, fail or info; only writes are
- *            judged)
+ *            (OP write or read, OUTCOME ok, fail or info; a read's VALUE
+ *            is the value it saw, "-" for none)
  *   FINAL    the ids the final primary holds, one a line; e.g.
  *            xdb -H ADDR -P PORT -k KEYFILE list PREFIX > FINAL
  *   ROLES    TIME_MS NODE ROLE EPOCH samples (ROLE PRIMARY, SECONDARY,
@@ -27,13 +27,18 @@
  *                         are PRIMARY; dual_write_windows counts those in
  *                         which ok writes completed on two different nodes
  *   converged             yes when every digest is the same (n/a without -D)
+ *   stale_reads           answered reads of an id acknowledged (ok) before
+ *                         the read began that found no record;
+ *                         wrong_reads: that found another value
  * The output is "key value" lines, per-window and per-id detail lines
- * ("window START END MS acked_by N", "lost_id ID", at most 20 each) and a
+ * ("window START END MS acked_by N", "lost_id ID NODE [preserved]",
+ * "unexpected_id ...", "stale_read_id ID NODE VALUE", at most 20 each) and a
  * last "verdict PASS|FAIL: sentence" line.
  *
  * Exit 1 when lost > --max-lost (default 0), with --no-dual-write when a
  * window had acknowledged writes on two nodes, with --no-unexpected when
- * unexpected_present > 0, with --require-converged when the digests differ;
+ * unexpected_present > 0, with --require-converged when the digests differ,
+ * with --no-stale-reads when a read missed an acknowledged write;
  * 2 on a usage or input error; else 0. */
 #include <errno.h>
 #include <stdint.h>
@@ -54,6 +59,7 @@ enum { OUT_NONE, OUT_OK, OUT_FAIL, OUT_INFO };
 
 struct entry {
 	char *id;               /* NULL: empty slot */
+	char *value;            /* the value written */
 	uint8_t flags;
 	uint8_t outcome;
 	int16_t node;
@@ -67,6 +73,12 @@ struct table {
 
 struct ack {
 	uint64_t t;
+	int node;
+};
+
+struct readop {
+	char *id, *value;
+	uint64_t invoke;
 	int node;
 };
 
@@ -237,7 +249,9 @@ open_input(const char *path)
 }
 
 struct history_counts {
-	unsigned long long ops, ok, fail, info, reads;
+	unsigned long long ops, ok, fail, info, reads, reads_ok;
+	struct readop *rd;      /* answered reads */
+	size_t nrd, rdcap;
 };
 
 static void
@@ -275,6 +289,18 @@ read_history(const char *path, struct table *t, struct ack **acks, size_t *nacks
 			    where);
 		if (strcmp(f[1], "read") == 0) {
 			hc->reads++;
+			if (outcome != OUT_OK)
+				continue;
+			hc->reads_ok++;
+			if (hc->nrd == hc->rdcap) {
+				hc->rdcap = hc->rdcap == 0 ? 1024 : hc->rdcap * 2;
+				hc->rd = xrealloc(hc->rd, hc->rdcap * sizeof(*hc->rd));
+			}
+			hc->rd[hc->nrd].id = xstrdup(f[2]);
+			hc->rd[hc->nrd].value = xstrdup(f[3]);
+			hc->rd[hc->nrd].invoke = invoke;
+			hc->rd[hc->nrd].node = node_index(f[7]);
+			hc->nrd++;
 			continue;
 		}
 		if (strcmp(f[1], "write") != 0)
@@ -295,6 +321,8 @@ read_history(const char *path, struct table *t, struct ack **acks, size_t *nacks
 			e->outcome = (uint8_t)outcome;
 			e->node = (int16_t)node_index(f[7]);
 			e->complete = complete;
+			free(e->value);
+			e->value = xstrdup(f[3]);
 		}
 		e->flags |= F_HIST;
 		if (outcome == OUT_OK) {
@@ -504,7 +532,8 @@ usage(void)
 	    "usage: checker -h history -f final [-r roles] [-a aside]... "
 	    "[-D digests]\n"
 	    "               [--max-lost N] [--no-dual-write] [--no-unexpected] "
-	    "[--require-converged]\n");
+	    "[--require-converged]\n"
+	    "               [--no-stale-reads]\n");
 	exit(2);
 }
 
@@ -514,10 +543,12 @@ main(int argc, char **argv)
 	const char *hist = NULL, *final = NULL, *roles = NULL, *digests = NULL;
 	const char *aside[MAX_ASIDE];
 	int naside = 0, no_dual = 0, no_unexpected = 0, need_converged = 0;
+	int no_stale = 0;
+	unsigned long long stale = 0, wrong = 0;
 	unsigned long long max_lost = 0, final_ids = 0, aside_ids = 0;
 	unsigned long long lost = 0, lost_pres = 0, unexp = 0, unexp_pres = 0;
 	unsigned long long info_present = 0, info_absent = 0, final_unknown = 0;
-	struct history_counts hc = { 0, 0, 0, 0, 0 };
+	struct history_counts hc;
 	struct windows w = { 0, 0, 0, 0, 0 };
 	struct table t = { NULL, 0, 0 };
 	struct ack *acks = NULL;
@@ -527,6 +558,7 @@ main(int argc, char **argv)
 	int converged = -1, a, fails = 0, nlost_shown = 0, nunexp_shown = 0;
 	uint64_t v;
 
+	memset(&hc, 0, sizeof(hc));
 	for (a = 1; a < argc; a++) {
 		const char *o = argv[a];
 
@@ -536,6 +568,8 @@ main(int argc, char **argv)
 			no_unexpected = 1;
 		else if (strcmp(o, "--require-converged") == 0)
 			need_converged = 1;
+		else if (strcmp(o, "--no-stale-reads") == 0)
+			no_stale = 1;
 		else if (a + 1 >= argc)
 			usage();
 		else if (strcmp(o, "--max-lost") == 0) {
@@ -604,6 +638,28 @@ main(int argc, char **argv)
 		}
 	}
 
+	/* a read of an id acknowledged before the read began must see it */
+	for (i = 0; i < hc.nrd; i++) {
+		struct readop *r = &hc.rd[i];
+		struct entry *e = table_get(&t, r->id);
+		size_t used = strlen(ids);
+		const char *what;
+
+		if (!(e->flags & F_HIST) || e->outcome != OUT_OK ||
+		    e->complete >= r->invoke || strcmp(r->value, e->value) == 0)
+			continue;
+		if (strcmp(r->value, "-") == 0) {
+			stale++;
+			what = "stale_read_id";
+		} else {
+			wrong++;
+			what = "wrong_read_id";
+		}
+		if (stale + wrong <= DETAIL_MAX && used < sizeof(ids))
+			snprintf(ids + used, sizeof(ids) - used, "%s %s %s %s\n",
+			    what, r->id, node_names[r->node], r->value);
+	}
+
 	detail[0] = '\0';
 	qsort(acks, nacks, sizeof(*acks), cmp_ack);
 	if (nsamples > 0)
@@ -615,6 +671,9 @@ main(int argc, char **argv)
 	printf("ops_fail %llu\n", hc.fail);
 	printf("ops_info %llu\n", hc.info);
 	printf("reads %llu\n", hc.reads);
+	printf("reads_ok %llu\n", hc.reads_ok);
+	printf("stale_reads %llu\n", stale);
+	printf("wrong_reads %llu\n", wrong);
 	printf("final_ids %llu\n", final_ids);
 	printf("final_unknown %llu\n", final_unknown);
 	printf("aside_ids %llu\n", aside_ids);
@@ -653,6 +712,12 @@ main(int argc, char **argv)
 		snprintf(why + strlen(why), sizeof(why) - strlen(why),
 		    "%s%llu write%s reported as failed %s present", why[0] ? "; " : "",
 		    unexp, unexp == 1 ? "" : "s", unexp == 1 ? "is" : "are");
+	}
+	if (no_stale && stale + wrong > 0) {
+		fails++;
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+		    "%s%llu read%s missed an acknowledged write", why[0] ? "; " : "",
+		    stale + wrong, stale + wrong == 1 ? "" : "s");
 	}
 	if (need_converged && converged != 1) {
 		fails++;

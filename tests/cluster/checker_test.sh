@@ -2,9 +2,9 @@
 # checker_test.sh — the history checker (tests/cluster/checker) on small
 # hand-written histories, listings and role samples: lost and preserved
 # writes, info writes, failed writes that are present, dual-primary windows
-# with and without writes acknowledged on both sides, convergence, exit
-# codes, bad input, and a history of 200000 writes (hash table, not
-# quadratic). No daemons, no root.
+# with and without writes acknowledged on both sides, stale and wrong
+# reads, convergence, exit codes, bad input, and a history of 200000
+# writes (hash table, not quadratic). No daemons, no root.
 set -u
 : "${top_builddir:=$(pwd)}"
 CHECKER=$top_builddir/tests/cluster/checker
@@ -69,6 +69,8 @@ expect ops_ok 3
 expect ops_fail 2
 expect ops_info 2
 expect reads 1
+expect reads_ok 1
+expect stale_reads 0
 expect final_ids 4
 expect final_unknown 1
 expect aside_ids 2
@@ -166,6 +168,32 @@ expect dual_primary_windows 1
 expect dual_primary_ms 80
 expect dual_write_windows 0
 expect_line "window 2100 2180 80 acked_by 1"
+
+# ---- reads ------------------------------------------------------------------
+# judged: answered reads that began after the write was acknowledged
+cat >"$T/h4" <<'EOF'
+w0 write 0.r.w0.1 0-1 1000 1010 ok n1
+w0 read 0.r.w0.1 0-1 1020 1025 ok n1
+w0 read 0.r.w0.1 - 1030 1035 ok n2
+w0 read 0.r.w0.1 0-9 1040 1045 ok n2
+w0 read 0.r.w0.1 - 1005 1015 ok n2
+w0 read 0.r.w0.1 - 1050 1055 info n2
+w0 write 0.r.w0.2 0-2 1060 1070 info n1
+w0 read 0.r.w0.2 - 1080 1085 ok n1
+EOF
+printf '0.r.w0.1\n' >"$T/f4"
+check reads 0 -h "$T/h4" -f "$T/f4"
+expect ops 2
+expect reads 6
+expect reads_ok 5
+expect stale_reads 1
+expect wrong_reads 1
+expect lost 0
+expect_line "stale_read_id 0.r.w0.1 n2 -"
+expect_line "wrong_read_id 0.r.w0.1 n2 0-9"
+check reads_strict 1 -h "$T/h4" -f "$T/f4" --no-stale-reads
+grep -q 'verdict FAIL: 2 reads missed an acknowledged write\.' "$OUT" ||
+    fail "reads_strict: verdict line: $(tail -n 1 "$OUT")"
 
 # ---- convergence -------------------------------------------------------------
 printf 'n1 abc\nn2 abc\n' >"$T/d_same"

@@ -3,7 +3,7 @@
  * checker (tests/cluster/checker.c).
  *
  * usage: workload -k KEYFILE -P PORT -n NODE[,NODE...] [-c WRITERS] [-d SECS]
- *                 [-p PREFIX] -o HISTORY [-T OP_TIMEOUT_MS] [-v]
+ *                 [-p PREFIX] -o HISTORY [-T OP_TIMEOUT_MS] [-R PCT] [-v]
  *
  * Each of the WRITERS threads writes records PREFIX.wN.SEQ (N the writer,
  * SEQ from 1 up), one PUT per operation and never the same id twice, with
@@ -17,8 +17,8 @@
  * Every operation is one line of HISTORY (appended, one write(2) per line,
  * so lines never mix):
  *     CLIENT OP ID VALUE INVOKE_MS COMPLETE_MS OUTCOME NODE
- * CLIENT "wN"; OP "write"; times in CLOCK_REALTIME milliseconds; NODE the
- * address sent to (or tried); OUTCOME
+ * CLIENT "wN"; OP "write" (or "read"); times in CLOCK_REALTIME
+ * milliseconds; NODE the address sent to (or tried); OUTCOME
  *     ok    acknowledged by guisvr;
  *     fail  certainly not applied: the connection could not be made (the
  *           request was never sent) or guisvr refused the request before
@@ -27,11 +27,16 @@
  *     info  unknown: no reply within the time limit, the connection was
  *           lost after sending, or an error that may follow the commit
  *           (XE_NOTREPL "committed on the primary only", XE_DB, XE_BUSY).
+ * With -R PCT, PCT percent of the operations are instead a GET of the
+ * writer's latest acknowledged id, from the node it believes is the
+ * primary: "read" lines whose VALUE is the v read ("-": no such record),
+ * OUTCOME ok when answered, info when the answer was lost, fail else.
  * The TCP connect, each send and each reply wait at most OP_TIMEOUT_MS
  * (default 2000); writers start no operation after SECS seconds (default
  * 10), so the run ends within SECS plus twice that limit.
- * At the end a summary is printed: "ops N ok N fail N info N" and one
- * "node ADDR ok N" line per node. SIGINT/SIGTERM end the run early (the
+ * At the end a summary is printed: "ops N ok N fail N info N" (writes),
+ * "reads N ok N fail N info N" with -R, and one "node ADDR ok N" line per
+ * node (acknowledged writes). SIGINT/SIGTERM end the run early (the
  * operations under way complete first).
  * Exit 0 (whatever the outcomes), 1 when the history cannot be written,
  * 2 on a usage error. */
@@ -68,6 +73,7 @@ static char *opt_secret;
 static const char *opt_prefix = "0.workload";
 static unsigned opt_timeout_ms = 2000;
 static int opt_verbose;
+static unsigned opt_read_pct;
 
 static int hist_fd = -1;
 static pthread_mutex_t hist_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -80,6 +86,7 @@ struct writer {
 	pthread_t tid;
 	int n;
 	unsigned long long ops, counts[3];
+	unsigned long long reads, read_counts[3];
 	unsigned long long node_ok[MAX_NODES];
 };
 
@@ -89,7 +96,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: workload -k keyfile -P port -n node[,node...] [-c writers] "
 	    "[-d secs]\n"
-	    "                [-p prefix] -o history [-T op_timeout_ms] [-v]\n");
+	    "                [-p prefix] -o history [-T op_timeout_ms] [-R pct] "
+	    "[-v]\n");
 	exit(2);
 }
 
@@ -164,14 +172,15 @@ definite_refusal(int code)
 }
 
 static void
-history_line(const struct writer *w, const char *id, const char *value,
+history_line(const struct writer *w, const char *op, const char *id,
+    const char *value,
     uint64_t invoke, uint64_t complete, enum outcome o, const char *node)
 {
 	char line[RECORD_ID_MAX + 256];
 	int n;
 
-	n = snprintf(line, sizeof(line), "w%d write %s %s %llu %llu %s %s\n", w->n,
-	    id, value, (unsigned long long)invoke, (unsigned long long)complete,
+	n = snprintf(line, sizeof(line), "w%d %s %s %s %llu %llu %s %s\n", w->n,
+	    op, id, value, (unsigned long long)invoke, (unsigned long long)complete,
 	    outcome_word[o], node);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = (int)sizeof(line) - 1;
@@ -184,13 +193,42 @@ history_line(const struct writer *w, const char *id, const char *value,
 	pthread_mutex_unlock(&hist_mu);
 }
 
+/* One GET of id: OUT_OK with the value of v ("-": no such record). */
+static enum outcome
+do_read(struct xdbc *c, const char *id, char *value, size_t vlen, int *rc,
+    struct xerr *e)
+{
+	const struct xattr *a;
+	struct record r;
+
+	record_init(&r);
+	*rc = xdbc_get(c, id, &r, e);
+	if (*rc == 0) {
+		a = record_find(&r, "v");
+		snprintf(value, vlen, "%s", a == NULL ? "?" : a->vlen == 0 ||
+		    strpbrk(a->value, " \t\n") != NULL ? "?" : a->value);
+		record_free(&r);
+		return OUT_OK;
+	}
+	record_free(&r);
+	if (*rc == XE_NOTFOUND) {
+		snprintf(value, vlen, "-");
+		return OUT_OK;
+	}
+	snprintf(value, vlen, "-");
+	/* a read changes nothing: only a lost answer is unknown */
+	return *rc == -1 ? OUT_INFO : OUT_FAIL;
+}
+
 static void *
 writer_main(void *arg)
 {
 	struct writer *w = arg;
 	struct xdbc *c = NULL;
-	int cnode = -1, node, hint;
+	int cnode = -1, node, hint, have_ok = 0;
 	unsigned long long seq = 0;
+	unsigned seed = (unsigned)(w->n * 2654435761u) ^ (unsigned)realtime_ms();
+	char last_id[RECORD_ID_MAX + 1];
 
 	node = __atomic_load_n(&believed_primary, __ATOMIC_RELAXED);
 	while (!stop_requested && util_now_ms() < end_ms) {
@@ -200,11 +238,19 @@ writer_main(void *arg)
 		uint64_t invoke, complete;
 		enum outcome o;
 		unsigned pause = 0;
-		int rc;
+		int rc, is_read;
 
-		seq++;
-		snprintf(id, sizeof(id), "%s.w%d.%llu", opt_prefix, w->n, seq);
-		snprintf(value, sizeof(value), "%d-%llu", w->n, seq);
+		is_read = have_ok && opt_read_pct > 0 &&
+		    (unsigned)rand_r(&seed) % 100 < opt_read_pct;
+		if (is_read) {
+			/* read back this writer's latest acknowledged write */
+			memcpy(id, last_id, sizeof(id));
+		} else {
+			seq++;
+			snprintf(id, sizeof(id), "%s.w%d.%llu", opt_prefix, w->n,
+			    seq);
+			snprintf(value, sizeof(value), "%d-%llu", w->n, seq);
+		}
 		memset(&e, 0, sizeof(e));
 		invoke = realtime_ms();
 		if (c != NULL && cnode != node) {
@@ -221,6 +267,11 @@ writer_main(void *arg)
 			complete = realtime_ms();
 			o = OUT_FAIL;
 			rc = -1;
+			if (is_read)
+				snprintf(value, sizeof(value), "-");
+		} else if (is_read) {
+			o = do_read(c, id, value, sizeof(value), &rc, &e);
+			complete = realtime_ms();
 		} else {
 			record_init(&r);
 			if (record_set_id(&r, id, strlen(id)) == -1 ||
@@ -238,17 +289,28 @@ writer_main(void *arg)
 			else
 				o = OUT_INFO;
 		}
-		history_line(w, id, value, invoke, complete, o, nodes[node]);
-		w->ops++;
-		w->counts[o]++;
+		history_line(w, is_read ? "read" : "write", id, value, invoke,
+		    complete, o, nodes[node]);
+		if (is_read) {
+			w->reads++;
+			w->read_counts[o]++;
+		} else {
+			w->ops++;
+			w->counts[o]++;
+		}
 		if (o == OUT_OK) {
-			w->node_ok[node]++;
+			if (!is_read) {
+				w->node_ok[node]++;
+				memcpy(last_id, id, sizeof(last_id));
+				have_ok = 1;
+			}
 			__atomic_store_n(&believed_primary, node, __ATOMIC_RELAXED);
 			continue;
 		}
 		if (opt_verbose)
-			fprintf(stderr, "workload: w%d %s at %s: %s: %s (code %d)\n",
-			    w->n, id, nodes[node], outcome_word[o], e.msg, e.code);
+			fprintf(stderr, "workload: w%d %s %s at %s: %s: %s (code %d)\n",
+			    w->n, is_read ? "read" : "write", id, nodes[node],
+			    outcome_word[o], e.msg, e.code);
 		if (c == NULL) {
 			/* this node cannot be reached: the next one */
 			node = (node + 1) % nnodes;
@@ -336,13 +398,14 @@ main(int argc, char **argv)
 	const char *keyfile = NULL, *histfile = NULL, *nodelist = NULL;
 	unsigned long writers = 4, secs = 10;
 	unsigned long long ops = 0, counts[3] = { 0, 0, 0 }, node_ok[MAX_NODES];
+	unsigned long long reads = 0, read_counts[3] = { 0, 0, 0 };
 	struct writer *ws;
 	struct sigaction sa;
 	char err[HASVR_ERRLEN], probe[RECORD_ID_MAX + 1];
 	unsigned long i;
 	int ch, j;
 
-	while ((ch = getopt(argc, argv, "k:P:n:c:d:p:o:T:v")) != -1) {
+	while ((ch = getopt(argc, argv, "k:P:n:c:d:p:o:T:R:v")) != -1) {
 		switch (ch) {
 		case 'k':
 			keyfile = optarg;
@@ -368,6 +431,10 @@ main(int argc, char **argv)
 		case 'T':
 			opt_timeout_ms = (unsigned)num_arg(optarg, "operation timeout",
 			    1, 600000);
+			break;
+		case 'R':
+			opt_read_pct = (unsigned)num_arg(optarg, "read percentage",
+			    0, 100);
 			break;
 		case 'v':
 			opt_verbose = 1;
@@ -424,14 +491,20 @@ main(int argc, char **argv)
 	for (i = 0; i < writers; i++) {
 		pthread_join(ws[i].tid, NULL);
 		ops += ws[i].ops;
-		for (j = 0; j < 3; j++)
+		reads += ws[i].reads;
+		for (j = 0; j < 3; j++) {
 			counts[j] += ws[i].counts[j];
+			read_counts[j] += ws[i].read_counts[j];
+		}
 		for (j = 0; j < nnodes; j++)
 			node_ok[j] += ws[i].node_ok[j];
 	}
 	close(hist_fd);
 	printf("ops %llu ok %llu fail %llu info %llu\n", ops, counts[OUT_OK],
 	    counts[OUT_FAIL], counts[OUT_INFO]);
+	if (opt_read_pct > 0)
+		printf("reads %llu ok %llu fail %llu info %llu\n", reads,
+		    read_counts[OUT_OK], read_counts[OUT_FAIL], read_counts[OUT_INFO]);
 	for (j = 0; j < nnodes; j++)
 		printf("node %s ok %llu\n", nodes[j], node_ok[j]);
 	free(ws);

@@ -68,7 +68,7 @@ echo $! >"$T/sample-b.helper"
 
 note "4 writers for $WL_SECS s; the primary a is killed after $WL_KILL_AT s"
 "$WORKLOAD" -k "$CKEY" -P "$PORT" -n 127.0.0.1,127.0.0.2 -c 4 -d "$WL_SECS" \
-    -p "$PREFIX" -o "$T/history" -T 2000 >"$T/workload.out" 2>"$T/workload.err" &
+    -p "$PREFIX" -o "$T/history" -T 2000 -R 10 >"$T/workload.out" 2>"$T/workload.err" &
 echo $! >"$T/workload.helper"
 sleep "$WL_KILL_AT"
 grep -q ' ok 127\.0\.0\.1$' "$T/history" || fail "no write acknowledged by a before the kill: $(cat "$T/workload.err")"
