@@ -292,7 +292,7 @@ xdbc_connect_tls_timeout(const char *host, const char *port, const char *secret,
     unsigned timeout_ms, struct xerr *e)
 {
 	unsigned char psk[TLSCTX_PSK_LEN];
-	char peer[300], err[512], why[256];
+	char peer[300], err[512], why[256], tmo[32];
 	struct xdbc *c;
 	int fd, rc;
 
@@ -333,6 +333,14 @@ xdbc_connect_tls_timeout(const char *host, const char *port, const char *secret,
 	if ((rc = SSL_connect(c->ssl)) != 1) {
 		int se = SSL_get_error(c->ssl, rc), saved = errno;
 
+		if ((se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) &&
+		    (saved == EAGAIN || saved == EWOULDBLOCK)) {
+			xerr_set(e, -1, "TLS handshake with %s failed: no answer within "
+			    "%s (guisvr stopped or overloaded?)", peer,
+			    timeout_str(c, tmo, sizeof(tmo)));
+			c->broken = 1;
+			goto fail;
+		}
 		if (se == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 			snprintf(why, sizeof(why), "%s", saved ? strerror(saved) :
 			    "connection closed by guisvr");

@@ -3,7 +3,8 @@
  * checker (tests/cluster/checker.c).
  *
  * usage: workload -k KEYFILE -P PORT -n NODE[,NODE...] [-c WRITERS] [-d SECS]
- *                 [-p PREFIX] -o HISTORY [-T OP_TIMEOUT_MS] [-R PCT] [-v]
+ *                 [-p PREFIX] -o HISTORY [-T OP_TIMEOUT_MS] [-R PCT]
+ *                 [-r ROLES [-i SAMPLE_MS]] [-v]
  *
  * Each of the WRITERS threads writes records PREFIX.wN.SEQ (N the writer,
  * SEQ from 1 up), one PUT per operation and never the same id twice, with
@@ -31,6 +32,11 @@
  * writer's latest acknowledged id, from the node it believes is the
  * primary: "read" lines whose VALUE is the v read ("-": no such record),
  * OUTCOME ok when answered, info when the answer was lost, fail else.
+ * With -r ROLES, one thread per node asks it for its STATUS every
+ * SAMPLE_MS (default 20) over a kept connection while the writers run and
+ * appends "TIME_MS NODE ROLE -" to ROLES: guisvr's role (PRIMARY,
+ * SECONDARY, STARTING), "down" when it does not answer; the epoch is not
+ * in STATUS ("-"). That is the checker's -r input.
  * The TCP connect, each send and each reply wait at most OP_TIMEOUT_MS
  * (default 2000); writers start no operation after SECS seconds (default
  * 10), so the run ends within SECS plus twice that limit.
@@ -76,6 +82,9 @@ static int opt_verbose;
 static unsigned opt_read_pct;
 
 static int hist_fd = -1;
+static int roles_fd = -1;
+static unsigned opt_sample_ms = 20;
+static volatile int writers_done;
 static pthread_mutex_t hist_mu = PTHREAD_MUTEX_INITIALIZER;
 static int hist_failed;
 static int believed_primary;            /* node index, shared by the writers */
@@ -96,8 +105,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: workload -k keyfile -P port -n node[,node...] [-c writers] "
 	    "[-d secs]\n"
-	    "                [-p prefix] -o history [-T op_timeout_ms] [-R pct] "
-	    "[-v]\n");
+	    "                [-p prefix] -o history [-T op_timeout_ms] [-R pct]\n"
+	    "                [-r roles [-i sample_ms]] [-v]\n");
 	exit(2);
 }
 
@@ -348,6 +357,62 @@ writer_main(void *arg)
 	return NULL;
 }
 
+/* Role sampler of one node: every opt_sample_ms, a STATUS request on a
+ * kept connection; its "role WORD" line (guisvr's own role, the one that
+ * decides whether it takes writes) becomes "TIME_MS NODE ROLE -" in the
+ * roles file, ROLE in capitals, "down" when the node does not answer. */
+static void *
+sampler_main(void *arg)
+{
+	int node = (int)(intptr_t)arg;
+	struct xdbc *c = NULL;
+	unsigned limit = opt_sample_ms * 5 < 250 ? 250 : opt_sample_ms * 5;
+
+	while (!__atomic_load_n(&writers_done, __ATOMIC_ACQUIRE)) {
+		char line[160], role[32], *text = NULL, *p;
+		struct xerr e;
+		uint64_t t = realtime_ms(), start = util_now_ms(), spent;
+		size_t i;
+		int n;
+
+		snprintf(role, sizeof(role), "down");
+		if (c == NULL)
+			c = xdbc_connect_tls_timeout(nodes[node], opt_port, opt_secret,
+			    limit, &e);
+		if (c != NULL && xdbc_status(c, &text, &e) == 0) {
+			if ((p = strstr(text, "\nrole ")) != NULL)
+				p += 6;
+			else if (strncmp(text, "role ", 5) == 0)
+				p = text + 5;
+			if (p != NULL) {
+				for (i = 0; i + 1 < sizeof(role) && p[i] != '\0' &&
+				    p[i] != '\n' && p[i] != ' '; i++)
+					role[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ?
+					    p[i] - 'a' + 'A' : p[i]);
+				role[i] = '\0';
+			}
+			free(text);
+		} else if (c != NULL) {
+			xdbc_close(c);
+			c = NULL;
+		}
+		n = snprintf(line, sizeof(line), "%llu %s %s -\n",
+		    (unsigned long long)t, nodes[node], role);
+		if (util_write_full(roles_fd, line, (size_t)n) == -1 &&
+		    !hist_failed) {
+			hist_failed = 1;
+			fprintf(stderr, "workload: cannot write the role samples: "
+			    "%s\n", strerror(errno));
+		}
+		spent = util_now_ms() - start;
+		if (spent < opt_sample_ms)
+			sleep_ms((unsigned)(opt_sample_ms - spent));
+	}
+	if (c != NULL)
+		xdbc_close(c);
+	return NULL;
+}
+
 static void
 parse_nodes(const char *list)
 {
@@ -396,6 +461,8 @@ int
 main(int argc, char **argv)
 {
 	const char *keyfile = NULL, *histfile = NULL, *nodelist = NULL;
+	const char *rolesfile = NULL;
+	pthread_t samplers[MAX_NODES];
 	unsigned long writers = 4, secs = 10;
 	unsigned long long ops = 0, counts[3] = { 0, 0, 0 }, node_ok[MAX_NODES];
 	unsigned long long reads = 0, read_counts[3] = { 0, 0, 0 };
@@ -405,7 +472,7 @@ main(int argc, char **argv)
 	unsigned long i;
 	int ch, j;
 
-	while ((ch = getopt(argc, argv, "k:P:n:c:d:p:o:T:R:v")) != -1) {
+	while ((ch = getopt(argc, argv, "k:P:n:c:d:p:o:T:R:r:i:v")) != -1) {
 		switch (ch) {
 		case 'k':
 			keyfile = optarg;
@@ -435,6 +502,13 @@ main(int argc, char **argv)
 		case 'R':
 			opt_read_pct = (unsigned)num_arg(optarg, "read percentage",
 			    0, 100);
+			break;
+		case 'r':
+			rolesfile = optarg;
+			break;
+		case 'i':
+			opt_sample_ms = (unsigned)num_arg(optarg, "sample interval",
+			    1, 10000);
 			break;
 		case 'v':
 			opt_verbose = 1;
@@ -468,6 +542,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	if (rolesfile != NULL && (roles_fd = open(rolesfile, O_WRONLY | O_CREAT |
+	    O_APPEND | O_CLOEXEC, 0644)) == -1) {
+		fprintf(stderr, "workload: %s: %s\n", rolesfile, strerror(errno));
+		return 1;
+	}
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
@@ -480,6 +560,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	end_ms = util_now_ms() + secs * 1000;
+	for (j = 0; roles_fd != -1 && j < nnodes; j++) {
+		if (pthread_create(&samplers[j], NULL, sampler_main,
+		    (void *)(intptr_t)j) != 0) {
+			fprintf(stderr, "workload: cannot start a role sampler\n");
+			return 1;
+		}
+	}
 	for (i = 0; i < writers; i++) {
 		ws[i].n = (int)i;
 		if (pthread_create(&ws[i].tid, NULL, writer_main, &ws[i]) != 0) {
@@ -500,6 +587,11 @@ main(int argc, char **argv)
 			node_ok[j] += ws[i].node_ok[j];
 	}
 	close(hist_fd);
+	__atomic_store_n(&writers_done, 1, __ATOMIC_RELEASE);
+	for (j = 0; roles_fd != -1 && j < nnodes; j++)
+		pthread_join(samplers[j], NULL);
+	if (roles_fd != -1)
+		close(roles_fd);
 	printf("ops %llu ok %llu fail %llu info %llu\n", ops, counts[OUT_OK],
 	    counts[OUT_FAIL], counts[OUT_INFO]);
 	if (opt_read_pct > 0)

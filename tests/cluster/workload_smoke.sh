@@ -1,8 +1,9 @@
 #!/bin/sh
 # workload_smoke.sh — the fault-suite workload and checker against a real
 # pair on loopback: a (127.0.0.1, primary) and b (127.0.0.2), sync
-# durability. Four writers write for WL_SECS (default 10) seconds over TLS
-# while every node's role is sampled (haStatus, ~every 30 ms per node);
+# durability. Four writers write (and read back 10% of the time) for
+# WL_SECS (default 10) seconds over TLS while the workload samples every
+# node's role (guisvr's STATUS every 20 ms per node);
 # WL_KILL_AT seconds in (default 3) the primary's hasvr and guisvr are
 # killed with SIGKILL (by PID), b takes over and the writers follow it.
 # Then:
@@ -29,7 +30,11 @@ PREFIX=0.smoke
 ha_init
 HA_DURABILITY=sync
 HA_ACKTIMEOUT=2s
-PORT=$(pick_port)
+# pick_port runs in a subshell and would give HA_RPORT again
+PORT=$((HA_RPORT + 1))
+while ! port_free "$PORT"; do
+	PORT=$((PORT + 1))
+done
 CKEY=$T/client.key
 write_key "$CKEY"
 hasvr_node a 127.0.0.1 "guiSvr.listenAddr 127.0.0.1" "guiSvr.listenPort $PORT" \
@@ -44,31 +49,10 @@ on b hastatus -w 30 >/dev/null || fail "pair not healthy before the test"
 wait_until 10 "a's TLS port not answering" \
     "$XDB" -H 127.0.0.1 -P "$PORT" -k "$CKEY" status
 
-# sample NAME ADDR: "TIME_MS ADDR ROLE EPOCH" lines until killed
-sample()
-{
-	local sock t j rl
-	sock=$T/$1/var/run/haSvr.sock
-	while :; do
-		t=$(date +%s%3N)
-		j=$("$HASTATUS" -s "$sock" --json 2>/dev/null) || true
-		rl=$(printf '%s' "$j" | jq -r '"\(.node.role) \(.node.epoch)"' 2>/dev/null) || rl=
-		case $rl in
-		PRIMARY\ [0-9]* | SECONDARY\ [0-9]* | STARTING\ [0-9]*) ;;
-		*) rl="down 0" ;;
-		esac
-		echo "$t $2 $rl" >>"$T/roles"
-		sleep 0.01
-	done
-}
-sample a 127.0.0.1 &
-echo $! >"$T/sample-a.helper"
-sample b 127.0.0.2 &
-echo $! >"$T/sample-b.helper"
-
 note "4 writers for $WL_SECS s; the primary a is killed after $WL_KILL_AT s"
 "$WORKLOAD" -k "$CKEY" -P "$PORT" -n 127.0.0.1,127.0.0.2 -c 4 -d "$WL_SECS" \
-    -p "$PREFIX" -o "$T/history" -T 2000 -R 10 >"$T/workload.out" 2>"$T/workload.err" &
+    -p "$PREFIX" -o "$T/history" -T 2000 -R 10 -r "$T/roles" -i 20 \
+    >"$T/workload.out" 2>"$T/workload.err" &
 echo $! >"$T/workload.helper"
 sleep "$WL_KILL_AT"
 grep -q ' ok 127\.0\.0\.1$' "$T/history" || fail "no write acknowledged by a before the kill: $(cat "$T/workload.err")"
@@ -94,11 +78,6 @@ instance a
 start_hasvr
 wait_role SECONDARY 30
 hastatus -w 60 >"$T/status.a" || { cat "$T/status.a" >&2; fail "a did not reach in-sync"; }
-for f in "$T"/sample-*.helper; do
-	kill "$(cat "$f")" 2>/dev/null || true
-	wait "$(cat "$f")" 2>/dev/null || true
-	rm -f "$f"
-done
 
 # ASIDE: ids in any copy kept aside (a diverged or resynced database)
 aside_args=
