@@ -39,7 +39,8 @@
  * in STATUS ("-"). That is the checker's -r input.
  * The TCP connect, each send and each reply wait at most OP_TIMEOUT_MS
  * (default 2000); writers start no operation after SECS seconds (default
- * 10), so the run ends within SECS plus twice that limit.
+ * 10), so the run ends within SECS plus a few times that limit (connect,
+ * handshake, reply).
  * At the end a summary is printed: "ops N ok N fail N info N" (writes),
  * "reads N ok N fail N info N" with -R, and one "node ADDR ok N" line per
  * node (acknowledged writes). SIGINT/SIGTERM end the run early (the

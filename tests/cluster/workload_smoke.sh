@@ -13,7 +13,7 @@
 #   a restarts, rejoins as secondary; DIGESTS = each node's dump digest
 #   checker --max-lost 0 --no-dual-write --require-converged
 # (sync durability: no acknowledged write may be lost). Not in make check
-# (root not needed, but it runs ~40 s and binds 127.0.0.2).
+# (root not needed, but it runs ~15 s and binds 127.0.0.2).
 #   cd build && top_srcdir=.. top_builddir=$PWD sh ../tests/cluster/workload_smoke.sh
 # HASVR_TEST_KEEP=1 keeps the files (history, roles, final, logs).
 . "$top_srcdir/tests/integ/lib.sh"
