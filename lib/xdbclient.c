@@ -12,7 +12,9 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,7 @@ struct xdbc {
 	uint32_t seq;
 	int broken;
 	int peer_closed;       /* a send failed because guisvr closed */
+	unsigned timeout_ms;   /* per send / reply wait */
 	struct buf out;
 	struct buf in;
 };
@@ -99,6 +102,7 @@ xdbc_new(const char *peer)
 		return NULL;
 	c->fd = -1;
 	c->max_frame = PROTO_DEFAULT_MAX_FRAME;
+	c->timeout_ms = XDBC_REPLY_TIMEOUT_SECS * 1000u;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	buf_init(&c->out);
 	buf_init(&c->in);
@@ -130,12 +134,33 @@ xdbc_set_max_frame(struct xdbc *c, size_t max)
 }
 
 static void
-set_timeout(int fd)
+set_timeout(int fd, unsigned ms)
 {
-	struct timeval tv = { XDBC_REPLY_TIMEOUT_SECS, 0 };
+	struct timeval tv;
 
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* "300 seconds" or "1500 ms", for the timeout messages. */
+static const char *
+timeout_str(const struct xdbc *c, char *out, size_t outlen)
+{
+	if (c->timeout_ms % 1000 == 0)
+		snprintf(out, outlen, "%u seconds", c->timeout_ms / 1000);
+	else
+		snprintf(out, outlen, "%u ms", c->timeout_ms);
+	return out;
+}
+
+void
+xdbc_set_timeout(struct xdbc *c, unsigned ms)
+{
+	c->timeout_ms = ms > 0 ? ms : XDBC_REPLY_TIMEOUT_SECS * 1000u;
+	if (c->fd != -1)
+		set_timeout(c->fd, c->timeout_ms);
 }
 
 struct xdbc *
@@ -175,12 +200,53 @@ xdbc_connect_unix(const char *path, struct xerr *e)
 		return NULL;
 	}
 	c->fd = fd;
-	set_timeout(fd);
+	set_timeout(fd, c->timeout_ms);
 	return c;
 }
 
+/* connect(2) that gives up after timeout_ms (0: the system's own limit).
+ * 0, or -1 with errno set. */
 static int
-tcp_connect(const char *host, const char *port, const char *peer, struct xerr *e)
+connect_timed(int fd, const struct sockaddr *sa, socklen_t len, unsigned timeout_ms)
+{
+	struct pollfd pfd;
+	socklen_t elen = sizeof(int);
+	int flags, rc, err = 0;
+
+	if (timeout_ms == 0)
+		return connect(fd, sa, len);
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return -1;
+	rc = connect(fd, sa, len);
+	if (rc == -1 && errno == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		do
+			rc = poll(&pfd, 1, (int)timeout_ms);
+		while (rc == -1 && errno == EINTR);
+		if (rc == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (rc == -1)
+			return -1;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
+			return -1;
+		if (err != 0) {
+			errno = err;
+			return -1;
+		}
+		rc = 0;
+	}
+	if (rc == 0 && fcntl(fd, F_SETFL, flags) == -1)
+		return -1;
+	return rc;
+}
+
+static int
+tcp_connect(const char *host, const char *port, const char *peer,
+    unsigned timeout_ms, struct xerr *e)
 {
 	struct addrinfo hints, *res, *ai;
 	int fd = -1, rc, saved = 0, one = 1;
@@ -198,7 +264,7 @@ tcp_connect(const char *host, const char *port, const char *peer, struct xerr *e
 			saved = errno;
 			continue;
 		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		if (connect_timed(fd, ai->ai_addr, ai->ai_addrlen, timeout_ms) == 0)
 			break;
 		saved = errno;
 		close(fd);
@@ -218,8 +284,15 @@ tcp_connect(const char *host, const char *port, const char *peer, struct xerr *e
 struct xdbc *
 xdbc_connect_tls(const char *host, const char *port, const char *secret, struct xerr *e)
 {
+	return xdbc_connect_tls_timeout(host, port, secret, 0, e);
+}
+
+struct xdbc *
+xdbc_connect_tls_timeout(const char *host, const char *port, const char *secret,
+    unsigned timeout_ms, struct xerr *e)
+{
 	unsigned char psk[TLSCTX_PSK_LEN];
-	char peer[300], err[512], why[256];
+	char peer[300], err[512], why[256], tmo[32];
 	struct xdbc *c;
 	int fd, rc;
 
@@ -245,10 +318,12 @@ xdbc_connect_tls(const char *host, const char *port, const char *secret, struct 
 	 * and treat a close without close_notify as an ordinary EOF. */
 	SSL_CTX_set_mode(c->ctx, SSL_MODE_AUTO_RETRY);
 	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	if ((fd = tcp_connect(host, port, peer, e)) == -1)
+	if (timeout_ms > 0)
+		c->timeout_ms = timeout_ms;
+	if ((fd = tcp_connect(host, port, peer, timeout_ms, e)) == -1)
 		goto fail;
 	c->fd = fd;
-	set_timeout(fd);
+	set_timeout(fd, c->timeout_ms);
 	if ((c->ssl = SSL_new(c->ctx)) == NULL || SSL_set_fd(c->ssl, fd) != 1) {
 		tlsctx_errstr(why, sizeof(why));
 		xerr_set(e, -1, "cannot set up TLS to %s: %s", peer, why);
@@ -258,6 +333,14 @@ xdbc_connect_tls(const char *host, const char *port, const char *secret, struct 
 	if ((rc = SSL_connect(c->ssl)) != 1) {
 		int se = SSL_get_error(c->ssl, rc), saved = errno;
 
+		if ((se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) &&
+		    (saved == EAGAIN || saved == EWOULDBLOCK)) {
+			xerr_set(e, -1, "TLS handshake with %s failed: no answer within "
+			    "%s (guisvr stopped or overloaded?)", peer,
+			    timeout_str(c, tmo, sizeof(tmo)));
+			c->broken = 1;
+			goto fail;
+		}
 		if (se == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 			snprintf(why, sizeof(why), "%s", saved ? strerror(saved) :
 			    "connection closed by guisvr");
@@ -281,7 +364,7 @@ static int
 io_write(struct xdbc *c, const void *p, size_t n, struct xerr *e)
 {
 	const unsigned char *q = p;
-	char why[256];
+	char why[256], tmo[32];
 	ssize_t w;
 	int rc;
 
@@ -310,8 +393,8 @@ io_write(struct xdbc *c, const void *p, size_t n, struct xerr *e)
 				    c->peer);
 			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return broken(c, e, "guisvr at %s accepted no data for %d "
-				    "seconds", c->peer, XDBC_REPLY_TIMEOUT_SECS);
+				return broken(c, e, "guisvr at %s accepted no data for %s",
+				    c->peer, timeout_str(c, tmo, sizeof(tmo)));
 			return broken(c, e, "cannot send to %s: %s", c->peer, strerror(errno));
 		}
 		q += w;
@@ -325,7 +408,7 @@ static int
 io_read(struct xdbc *c, void *p, size_t n, struct xerr *e)
 {
 	unsigned char *q = p;
-	char why[256];
+	char why[256], tmo[32];
 	ssize_t r;
 	int rc;
 
@@ -344,8 +427,8 @@ io_read(struct xdbc *c, void *p, size_t n, struct xerr *e)
 					    "guisvr", c->peer);
 				if (errno == EAGAIN || errno == EWOULDBLOCK)
 					return broken(c, e, "no reply from guisvr at %s "
-					    "within %d seconds", c->peer,
-					    XDBC_REPLY_TIMEOUT_SECS);
+					    "within %s", c->peer,
+					    timeout_str(c, tmo, sizeof(tmo)));
 				if (se == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 					return broken(c, e, "cannot read from %s: %s",
 					    c->peer, strerror(errno));
@@ -361,8 +444,8 @@ io_read(struct xdbc *c, void *p, size_t n, struct xerr *e)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return broken(c, e, "no reply from guisvr at %s within %d "
-				    "seconds", c->peer, XDBC_REPLY_TIMEOUT_SECS);
+				return broken(c, e, "no reply from guisvr at %s within %s",
+				    c->peer, timeout_str(c, tmo, sizeof(tmo)));
 			if (errno == ECONNRESET)
 				return broken(c, e, "connection to %s closed by guisvr",
 				    c->peer);

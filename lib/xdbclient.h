@@ -25,7 +25,15 @@ struct xdbc *xdbc_connect_unix(const char *path, struct xerr *e);
  * (TLSCTX_LABEL_CLIENT). host may be an IPv4/IPv6 literal or name. */
 struct xdbc *xdbc_connect_tls(const char *host, const char *port, const char *secret,
     struct xerr *e);
+/* The same with a time limit: the TCP connect, the handshake and later each
+ * send and each reply read wait at most timeout_ms (0: no connect limit and
+ * the default 300 s for the rest). A limit that runs out breaks the
+ * connection (-1, "no reply from … within …"). */
+struct xdbc *xdbc_connect_tls_timeout(const char *host, const char *port,
+    const char *secret, unsigned timeout_ms, struct xerr *e);
 void xdbc_close(struct xdbc *c);
+/* Changes that limit for later sends and replies (0: the default). */
+void xdbc_set_timeout(struct xdbc *c, unsigned ms);
 /* Receive limit for reply frames (default PROTO_DEFAULT_MAX_FRAME). */
 void xdbc_set_max_frame(struct xdbc *c, size_t max);
 

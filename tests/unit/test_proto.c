@@ -18,6 +18,7 @@
 #include "unit.h"
 #include "proto.h"
 #include "tlsctx.h"
+#include "util.h"
 #include "xdbclient.h"
 
 static char err[512];
@@ -501,6 +502,8 @@ fake_serve(struct fake *f, struct fconn *fc)
 			snprintf(id, sizeof(id), "%.*s", (int)n, s ? s : "");
 			if (strcmp(id, "0.bad.close") == 0)
 				goto out;
+			if (strcmp(id, "0.bad.slow") == 0)
+				usleep(600000);     /* past the client's limit */
 			if (strcmp(id, "0.bad.seq") == 0) {
 				f_record(&o, h.seq + 1, XM_R_RECORD, id);
 			} else if (strcmp(id, "0.bad.big") == 0) {
@@ -801,11 +804,15 @@ t_client_tls(void)
 	const char *secret = "a shared secret of enough length";
 	struct fake f = { 0 };
 	socklen_t sl = sizeof(sin);
-	char port[16], want[256], *text;
+	char port[16], port2[16], want[256], *text;
+	struct record r;
 	struct xerr e;
 	struct xdbc *c;
+	uint64_t t0;
+	int lfd;
 
 	signal(SIGPIPE, SIG_IGN);
+	record_init(&r);
 	CU_ASSERT_EQUAL(tlsctx_derive(secret, strlen(secret), TLSCTX_LABEL_CLIENT, psk), 0);
 	f.ctx = tlsctx_server_psk(psk, TLSCTX_IDENTITY_CLIENT, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f.ctx);
@@ -825,6 +832,19 @@ t_client_tls(void)
 	free(text);
 	xdbc_close(c);
 
+	/* With a time limit, a reply that does not come in time breaks the
+	 * connection (the fake answers 0.bad.slow after 600 ms). */
+	c = xdbc_connect_tls_timeout("127.0.0.1", port, secret, 200, &e);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	t0 = util_now_ms();
+	CU_ASSERT_EQUAL(xdbc_get(c, "0.bad.slow", &r, &e), -1);
+	CU_ASSERT(util_now_ms() - t0 < 550);
+	snprintf(want, sizeof(want), "no reply from guisvr at 127.0.0.1:%s within 200 ms",
+	    port);
+	CU_ASSERT_STRING_EQUAL(e.msg, want);
+	xdbc_close(c);
+	record_free(&r);
+
 	CU_ASSERT_PTR_NULL(xdbc_connect_tls("127.0.0.1", port, "a wrong secret, also long", &e));
 	CU_ASSERT_EQUAL(e.code, -1);
 	snprintf(want, sizeof(want), "TLS handshake with 127.0.0.1:%s failed: ", port);
@@ -832,8 +852,25 @@ t_client_tls(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "(check the client key)"));
 
 	fake_stop(&f);
-	CU_ASSERT_EQUAL(f.conns, 2);
+	CU_ASSERT_EQUAL(f.conns, 3);
 	CU_ASSERT_EQUAL(f.handshakes_failed, 1);
+
+	/* A listener that never accepts: the handshake gets no answer and
+	 * gives up after the limit. */
+	sin.sin_port = 0;
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	CU_ASSERT_EQUAL_FATAL(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	CU_ASSERT_EQUAL_FATAL(listen(lfd, 8), 0);
+	sl = sizeof(sin);
+	getsockname(lfd, (struct sockaddr *)&sin, &sl);
+	snprintf(port2, sizeof(port2), "%u", ntohs(sin.sin_port));
+	t0 = util_now_ms();
+	CU_ASSERT_PTR_NULL(xdbc_connect_tls_timeout("127.0.0.1", port2, secret, 200, &e));
+	CU_ASSERT(util_now_ms() - t0 < 2000);
+	snprintf(want, sizeof(want), "TLS handshake with 127.0.0.1:%s failed: no answer "
+	    "within 200 ms (guisvr stopped or overloaded?)", port2);
+	CU_ASSERT_STRING_EQUAL(e.msg, want);
+	close(lfd);
 
 	/* Nobody listening on that port any more. */
 	CU_ASSERT_PTR_NULL(xdbc_connect_tls("127.0.0.1", port, secret, &e));
