@@ -194,6 +194,18 @@ _cl_pid_start()
 	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
 }
 
+# _cl_track_self: a nemesis function run in the background (a subshell)
+# records that subshell, so the teardown stops it before it could, say,
+# restart a node it killed.
+_cl_track_self()
+{
+	local me rest
+	# read is built in: /proc/self is this (sub)shell
+	read -r me rest </proc/self/stat
+	[ "$me" != "$$" ] || return 0
+	echo "$me $(_cl_pid_start "$me")" >>"$T/cluster.helpers"
+}
+
 # _cl_pid_ours PID START: 0 when PID still is the process recorded.
 _cl_pid_ours()
 {
@@ -361,17 +373,18 @@ cluster_teardown()
 	e=
 	case $- in *e*) e=1 ;; esac
 	set +e
-	# the samplers first (SIGTERM: each ends after its current query)
-	[ -f "$T/cluster.samplers" ] && while read -r pid st; do
+	# the samplers and nemesis subshells first (SIGTERM: a sampler ends
+	# after its current query)
+	[ -f "$T/cluster.helpers" ] && while read -r pid st; do
 		_cl_pid_ours "$pid" "$st" && kill -TERM "$pid" 2>/dev/null
-	done <"$T/cluster.samplers"
-	[ -f "$T/cluster.samplers" ] && while read -r pid st; do
+	done <"$T/cluster.helpers"
+	[ -f "$T/cluster.helpers" ] && while read -r pid st; do
 		n=0
 		while _cl_pid_ours "$pid" "$st" && pid_alive "$pid" && [ $n -lt 40 ]; do
 			sleep 0.1
 			n=$((n + 1))
 		done
-	done <"$T/cluster.samplers"
+	done <"$T/cluster.helpers"
 	for f in "$T"/n*/var/run/haSvr.pid "$T"/n*/var/run/guiSvr.pid; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")
@@ -383,11 +396,11 @@ cluster_teardown()
 		kill -CONT "$pid" 2>/dev/null
 		kill -9 "$pid" 2>/dev/null
 	done <"$T/cluster.pids"
-	[ -f "$T/cluster.samplers" ] && while read -r pid st; do
+	[ -f "$T/cluster.helpers" ] && while read -r pid st; do
 		_cl_pid_ours "$pid" "$st" && kill -9 "$pid" 2>/dev/null
-	done <"$T/cluster.samplers"
+	done <"$T/cluster.helpers"
 	# wait for them (a zombie of ours counts as gone)
-	for f in "$T/cluster.pids" "$T/cluster.samplers"; do
+	for f in "$T/cluster.pids" "$T/cluster.helpers"; do
 		[ -f "$f" ] || continue
 		while read -r pid st; do
 			n=0
@@ -510,7 +523,9 @@ cluster_start()
 	if [ -f "$T/n$i.hasvr" ] && pid_alive "$(cat "$T/n$i.hasvr")"; then
 		fail "cluster_start $i: hasvr already runs (pid $(cat "$T/n$i.hasvr"))"
 	fi
-	ip netns exec "$ns" "$HASVR" -d -f "$HACFG" </dev/null >>"$T/n$i/hasvr.out" 2>&1 &
+	# (no descriptor of the caller's, e.g. nem_run's schedule, stays open)
+	ip netns exec "$ns" "$HASVR" -d -f "$HACFG" </dev/null >>"$T/n$i/hasvr.out" 2>&1 \
+	    3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	pid=$!
 	echo "$pid" >"$T/n$i.hasvr"
 	_cl_pid_record "$pid"
@@ -717,7 +732,7 @@ cluster_sample_roles()
 		done
 	) </dev/null >/dev/null 2>&1 &
 	pid=$!
-	echo "$pid $(_cl_pid_start "$pid")" >>"$T/cluster.samplers"
+	echo "$pid $(_cl_pid_start "$pid")" >>"$T/cluster.helpers"
 	CLUSTER_LAST_PID=$pid
 	echo "$pid"
 }
@@ -735,6 +750,7 @@ _nem_log()
 nem_kill9()
 {
 	local i pid gpid
+	_cl_track_self
 	i=$(_cl_node "$1")
 	pid=$(cluster_hasvr_pid "$i")
 	gpid=$(cluster_guisvr_pid "$i")
@@ -749,6 +765,7 @@ nem_kill9()
 nem_pause()
 {
 	local i pid gpid
+	_cl_track_self
 	i=$(_cl_node "$1")
 	pid=$(cluster_hasvr_pid "$i")
 	gpid=$(cluster_guisvr_pid "$i")
@@ -919,6 +936,7 @@ nem_random()
 nem_run()
 {
 	local f n kind node dur
+	_cl_track_self
 	f=$1
 	[ "$f" != - ] || f=/dev/stdin
 	while read -r n kind node dur <&3; do

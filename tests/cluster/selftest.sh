@@ -66,9 +66,14 @@ gone()
 	! pid_alive "$1"
 }
 
+# healthy SECS WHAT: both nodes healthy within SECS; then P is the
+# primary and O the secondary (a fault may have swapped them)
 healthy()
 {
 	cluster_wait_healthy "${1:-60}" || fail "${2:-the cluster} is not healthy"
+	P=$(cluster_wait_primary 30) || fail "no single PRIMARY after ${2:-}"
+	O=$((3 - P))
+	wait_until 30 "node $O is not SECONDARY after ${2:-}" role_is "$O" SECONDARY
 }
 
 # ---- nem_random needs no cluster -------------------------------------------
@@ -104,9 +109,7 @@ grep -q " $T/n2/var/xdb tmpfs " /proc/self/mounts || fail "no tmpfs on n2/var/xd
 note "start both nodes: one PRIMARY, one SECONDARY, healthy"
 cluster_start 1
 cluster_start 2
-P=$(cluster_wait_primary 30) || fail "no single PRIMARY after 30 s"
-O=$((3 - P))
-wait_until 30 "node $O is not SECONDARY" role_is "$O" SECONDARY
+cluster_wait_primary 30 >/dev/null || fail "no single PRIMARY after 30 s"
 healthy 60 "the new pair"
 SAMPLER=$(cluster_sample_roles "$T/roles.log" 100)
 note "primary $P, secondary $O, sampler $SAMPLER"
@@ -204,27 +207,30 @@ healthy 60 "the pair after diskfull"
 wait_until 30 "nodes $P and $O differ after diskfull" test_same_digest
 
 note "kill -9 of the primary $P (5 s down): $O takes over, $P rejoins"
-hp=$(cluster_hasvr_pid "$P")
-gp=$(cluster_guisvr_pid "$P")
-nem_kill9 "$P" 5 &
+K=$P
+N=$O
+hp=$(cluster_hasvr_pid "$K")
+gp=$(cluster_guisvr_pid "$K")
+nem_kill9 "$K" 5 &
 kill_job=$!
-wait_until 5 "node $P's hasvr survives nem_kill9" gone "$hp"
-wait_until 5 "node $P's guisvr survives nem_kill9" gone "$gp"
-assert_eq down "$(cluster_role "$P")" "role of the killed node"
-wait_until 5 "node $O does not become PRIMARY" role_is "$O" PRIMARY
+wait_until 5 "node $K's hasvr survives nem_kill9" gone "$hp"
+wait_until 5 "node $K's guisvr survives nem_kill9" gone "$gp"
+assert_eq down "$(cluster_role "$K")" "role of the killed node"
+wait_until 5 "node $N does not become PRIMARY" role_is "$N" PRIMARY
 wait "$kill_job" || fail "nem_kill9 (restart) failed"
-np=$(cluster_hasvr_pid "$P")
-[ -n "$np" ] && [ "$np" != "$hp" ] || fail "node $P not restarted (hasvr '$np')"
-wait_until 30 "node $P does not rejoin as SECONDARY" role_is "$P" SECONDARY
+np=$(cluster_hasvr_pid "$K")
+[ -n "$np" ] && [ "$np" != "$hp" ] || fail "node $K not restarted (hasvr '$np')"
+wait_until 30 "node $K does not rejoin as SECONDARY" role_is "$K" SECONDARY
 healthy 60 "the pair after kill -9"
-cluster_xdb "$O" -w set 0.cluster.after v=3 >"$T/out" 2>&1 ||
-    fail "TLS write to the new primary $O: $(cat "$T/out")"
-wait_until 30 "nodes $P and $O differ after kill -9" test_same_digest
-"$XDB" -f "$T/n$P/guiSvr.cfg" get 0.cluster.selftest >/dev/null 2>&1 ||
-    fail "the first record is not on the rejoined node $P"
+assert_eq "$N" "$P" "the primary after kill -9"
+cluster_xdb "$N" -w set 0.cluster.after v=3 >"$T/out" 2>&1 ||
+    fail "TLS write to the new primary $N: $(cat "$T/out")"
+wait_until 30 "nodes $K and $N differ after kill -9" test_same_digest
+"$XDB" -f "$T/n$K/guiSvr.cfg" get 0.cluster.selftest >/dev/null 2>&1 ||
+    fail "the first record is not on the rejoined node $K"
 
 note "nem_run of a short schedule"
-NEM_KINDS="partition netem" nem_random 5 2 1 1 "$P" >"$T/sched"
+NEM_KINDS="partition netem" nem_random 5 2 1 1 "$O" >"$T/sched"
 before=$(wc -l <"$CLUSTER_SCHEDULE")
 NEM_GAP=0 nem_run "$T/sched"
 assert_eq $((before + 4)) "$(wc -l <"$CLUSTER_SCHEDULE")" "schedule log lines after nem_run"
@@ -235,20 +241,21 @@ for k in partition netem pause diskfull kill9; do
 	grep -Eq "^[0-9]{13} $k [12] apply" "$CLUSTER_SCHEDULE" || fail "no '$k apply' in the schedule log"
 	grep -Eq "^[0-9]{13} $k [12] heal" "$CLUSTER_SCHEDULE" || fail "no '$k heal' in the schedule log"
 done
-grep -Eq "^[0-9]{13} partition $O apply in$" "$CLUSTER_SCHEDULE" || fail "no one-way (in) entry"
-grep -Eq "^[0-9]{13} partition $O apply out$" "$CLUSTER_SCHEDULE" || fail "no one-way (out) entry"
+grep -Eq "^[0-9]{13} partition [12] apply in$" "$CLUSTER_SCHEDULE" || fail "no one-way (in) entry"
+grep -Eq "^[0-9]{13} partition [12] apply out$" "$CLUSTER_SCHEDULE" || fail "no one-way (out) entry"
 pid_alive "$SAMPLER" || fail "the role sampler died"
 awk '!/^[0-9]{13} [12] (PRIMARY|SECONDARY|STARTING|down) ([0-9]+|-)$/ { print; bad = 1 }
     END { exit bad }' "$T/roles.log" >&2 || fail "malformed lines in the role samples"
-grep -Eq "^[0-9]+ $P PRIMARY [0-9]+$" "$T/roles.log" || fail "node $P never sampled PRIMARY"
-grep -Eq "^[0-9]+ $O PRIMARY [0-9]+$" "$T/roles.log" || fail "node $O never sampled PRIMARY"
-grep -Eq "^[0-9]+ $P down -$" "$T/roles.log" || fail "node $P never sampled down"
-# the samples are in time order and the first PRIMARY of O follows P's down
-awk -v p="$P" -v o="$O" '
+# time order; after the kill node K is sampled down, then node N PRIMARY
+tk=$(awk -v k="$K" '$2 == "kill9" && $3 == k && $4 == "apply" { print $1; exit }' "$CLUSTER_SCHEDULE")
+awk -v k="$K" -v n="$N" -v tk="$tk" '
     $1 < last { print "time goes back: " $0; bad = 1 } { last = $1 }
-    $2 == p && $3 == "down" && !pd { pd = $1 }
-    $2 == o && $3 == "PRIMARY" && !op { op = $1 }
-    END { if (!(pd && op && op >= pd)) { print "node " o " PRIMARY at " op ", node " p " down at " pd; bad = 1 }
+    $1 >= tk && $2 == k && $3 == "down" && !kd { kd = $1 }
+    $1 >= tk && $2 == n && $3 == "PRIMARY" && !np { np = $1 }
+    $1 < tk && $2 == k && $3 == "PRIMARY" { kp = $1 }
+    END { if (!(kp && kd && np)) {
+		print "kill at " tk ": node " k " PRIMARY before at " kp ", down at " kd ", node " n " PRIMARY at " np
+		bad = 1 }
 	  exit bad }' "$T/roles.log" >&2 || fail "the role samples do not show the failover"
 note "$(wc -l <"$T/roles.log") role samples, $(wc -l <"$CLUSTER_SCHEDULE") schedule lines"
 
@@ -256,7 +263,7 @@ note "stop node $O cleanly, tear down, nothing left"
 cluster_stop "$O"
 [ "$(cluster_role "$O")" = down ] || fail "node $O answers after cluster_stop"
 mkdir -p "$T/kept"
-cp "$T/cluster.pids" "$T/cluster.samplers" "$T/cluster.ns" "$T/cluster.mounts" "$T/kept/"
+cp "$T/cluster.pids" "$T/cluster.helpers" "$T/cluster.ns" "$T/cluster.mounts" "$T/kept/"
 cluster_teardown
 for ns in $(cat "$T/kept/cluster.ns"); do
 	! ip netns list | awk '{print $1}' | grep -qx "$ns" || fail "namespace $ns left"
@@ -267,7 +274,7 @@ done
 for m in $(cat "$T/kept/cluster.mounts"); do
 	! grep -q " $m " /proc/self/mounts || fail "$m still mounted"
 done
-cat "$T/kept/cluster.pids" "$T/kept/cluster.samplers" >"$T/kept/all.pids"
+cat "$T/kept/cluster.pids" "$T/kept/cluster.helpers" >"$T/kept/all.pids"
 while read -r pid st; do
 	if _cl_pid_ours "$pid" "$st" && pid_alive "$pid"; then
 		fail "pid $pid ($(cat /proc/$pid/comm 2>/dev/null)) of the run still runs"
