@@ -90,8 +90,10 @@
 #                              or sends (out)
 #   nem_heal NODE              delete that table (either partition)
 #   nem_netem NODE LOSS DELAYMS  netem (LOSS percent, DELAYMS ms) on both
-#                              ends of NODE's veth: each direction gets it
-#   nem_netem_heal NODE        remove both qdiscs
+#                              ends of NODE's veth: each direction gets it;
+#                              without netem in the kernel (cluster_has_netem
+#                              fails) the loss only, by nftables
+#   nem_netem_heal NODE        remove both qdiscs (or the loss rules)
 #   nem_diskfull NODE          fill NODE's var/xdb tmpfs (a filler file,
 #                              NEM_DISKFULL_LEAVE_KB left free, default 0)
 #   nem_diskfull_heal NODE     delete the filler
@@ -255,6 +257,9 @@ cluster_init()
 	ip -n "$CLUSTER_NS_BRIDGE" link set lo up
 	ip -n "$CLUSTER_NS_BRIDGE" link add br0 type bridge
 	ip -n "$CLUSTER_NS_BRIDGE" link set br0 up
+	CLUSTER_NETEM=
+	cluster_has_netem ||
+	    note "no netem in this kernel: nem_netem drops packets (nftables) but cannot delay them"
 	i=1
 	while [ $i -le "$n" ]; do
 		echo "${CLUSTER_PREFIX}n$i" >>"$T/cluster.ns"
@@ -447,11 +452,11 @@ _cl_umount()
 {
 	local n
 	n=0
-	while grep -q " $1 tmpfs " /proc/self/mounts && [ $n -lt 20 ]; do
+	while grep -qF " $1 tmpfs " /proc/self/mounts && [ $n -lt 20 ]; do
 		umount "$1" 2>/dev/null || sleep 0.2
 		n=$((n + 1))
 	done
-	if grep -q " $1 tmpfs " /proc/self/mounts; then
+	if grep -qF " $1 tmpfs " /proc/self/mounts; then
 		umount -l "$1" 2>/dev/null || true
 	fi
 }
@@ -844,21 +849,57 @@ nem_heal()
 	_nem_log partition "$i" heal
 }
 
+# cluster_has_netem: 0 when the kernel has the netem qdisc (tried once,
+# in cluster_init, on the bridge namespace's loopback).
+cluster_has_netem()
+{
+	if [ -z "${CLUSTER_NETEM:-}" ]; then
+		CLUSTER_NETEM=0
+		if ip netns exec "$CLUSTER_NS_BRIDGE" tc qdisc add dev lo root netem delay 1ms \
+		    2>/dev/null; then
+			ip netns exec "$CLUSTER_NS_BRIDGE" tc qdisc del dev lo root 2>/dev/null || true
+			CLUSTER_NETEM=1
+		fi
+	fi
+	[ "$CLUSTER_NETEM" = 1 ]
+}
+
 # nem_netem NODE LOSS DELAYMS: every packet to and from NODE is delayed
 # DELAYMS ms and lost with LOSS percent: netem on NODE's eth0 (what it
-# sends) and on the bridge's port to it (what it receives).
+# sends) and on the bridge's port to it (what it receives). A kernel
+# without netem gets the loss only, from nftables (table hvtloss in NODE's
+# namespace, numgen random), and the log line says delay=none.
 nem_netem()
 {
 	local i ns
 	i=$(_cl_node "$1")
 	ns=$(cluster_ns "$i")
-	ip netns exec "$ns" tc qdisc replace dev eth0 root netem loss "$2%" delay "${3}ms" ||
-	    fail "tc netem in $ns"
-	ip netns exec "$CLUSTER_NS_BRIDGE" tc qdisc replace dev "n$i" root netem loss "$2%" delay "${3}ms" ||
-	    fail "tc netem on the bridge port n$i"
-	_nem_log netem "$i" apply "loss=$2%" "delay=${3}ms"
+	if cluster_has_netem; then
+		ip netns exec "$ns" tc qdisc replace dev eth0 root netem loss "$2%" delay "${3}ms" ||
+		    fail "tc netem in $ns"
+		ip netns exec "$CLUSTER_NS_BRIDGE" tc qdisc replace dev "n$i" root netem \
+		    loss "$2%" delay "${3}ms" || fail "tc netem on the bridge port n$i"
+		_nem_log netem "$i" apply "loss=$2%" "delay=${3}ms"
+		return 0
+	fi
+	ip netns exec "$ns" nft -f - <<-EOF || fail "nft (loss) in $ns"
+	table inet hvtloss
+	delete table inet hvtloss
+	table inet hvtloss {
+		chain in {
+			type filter hook input priority -20; policy accept;
+			iifname "eth0" numgen random mod 100 < $2 counter drop
+		}
+		chain out {
+			type filter hook output priority -20; policy accept;
+			oifname "eth0" numgen random mod 100 < $2 counter drop
+		}
+	}
+	EOF
+	_nem_log netem "$i" apply "loss=$2%" "delay=none"
 }
 
+# nem_netem_heal NODE: no more loss or delay on NODE.
 nem_netem_heal()
 {
 	local i ns
@@ -866,6 +907,9 @@ nem_netem_heal()
 	ns=$(cluster_ns "$i")
 	ip netns exec "$ns" tc qdisc del dev eth0 root 2>/dev/null || true
 	ip netns exec "$CLUSTER_NS_BRIDGE" tc qdisc del dev "n$i" root 2>/dev/null || true
+	if ip netns exec "$ns" nft list table inet hvtloss >/dev/null 2>&1; then
+		ip netns exec "$ns" nft delete table inet hvtloss || fail "nft delete in $ns"
+	fi
 	_nem_log netem "$i" heal
 }
 
@@ -876,7 +920,7 @@ nem_diskfull()
 	local i d avail leave
 	i=$(_cl_node "$1")
 	d=$T/n$i/var/xdb
-	grep -q " $d tmpfs " /proc/self/mounts || fail "nem_diskfull: $d is not a tmpfs (CLUSTER_XDB_SIZE empty?)"
+	grep -qF " $d tmpfs " /proc/self/mounts || fail "nem_diskfull: $d is not a tmpfs (CLUSTER_XDB_SIZE empty?)"
 	leave=${NEM_DISKFULL_LEAVE_KB:-0}
 	avail=$(df --output=avail -k "$d" | tail -n 1 | tr -d ' ')
 	if [ "$leave" -gt 0 ]; then
