@@ -65,10 +65,11 @@
 #   cluster_wait_primary SECS  prints the node that is the one PRIMARY
 #   cluster_wait_healthy SECS [NODE...]  haStatus -w on each (default all)
 #   cluster_sample_roles FILE MS  background sampler; prints its PID; every
-#                              MS ms appends "TIME_MS NODE ROLE EPOCH" per
-#                              node (TIME_MS: CLOCK_REALTIME ms, midpoint of
-#                              the query; ROLE down and EPOCH - when the
-#                              node does not answer)
+#                              MS ms (plus the query's time) appends
+#                              "TIME_MS NODE ROLE EPOCH" for each node, one
+#                              loop per node (TIME_MS: CLOCK_REALTIME ms,
+#                              midpoint of the query; ROLE down and EPOCH -
+#                              when the node does not answer within 2 s)
 #   cluster_teardown           stop everything this run started, by PID;
 #                              unmount, delete the namespaces (idempotent)
 #   cluster_cleanup_stale      remove namespaces, processes and tmpfs
@@ -618,13 +619,20 @@ cluster_status()
 	timeout 5 "$HASTATUS" -s "$s" --json
 }
 
-# _cl_role_epoch NODE: "ROLE EPOCH" ("down -" when NODE does not answer).
+# _cl_role_epoch NODE: "ROLE EPOCH" ("down -" when NODE does not answer
+# within 2 s). hasvr's status JSON is compact and starts with the node's
+# eid, addr, self, role and epoch: sed reads those two; jq when that fails.
 _cl_role_epoch()
 {
-	local s out
+	local s json out
 	s=$(_cl_sock "$1")
-	out=$(timeout 2 "$HASTATUS" -s "$s" --json 2>/dev/null |
-	    jq -r '"\(.node.role // "down") \(.node.epoch // "-")"' 2>/dev/null || true)
+	json=$(timeout 2 "$HASTATUS" -s "$s" --json 2>/dev/null || true)
+	out=$(printf '%s\n' "$json" | sed -n \
+	    's/^{"version":[0-9]*,"node":{[^{}]*"role":"\([A-Z]*\)","epoch":\([0-9]*\)[,}].*/\1 \2/p')
+	if [ -z "$out" ] && [ -n "$json" ]; then
+		out=$(printf '%s\n' "$json" |
+		    jq -r '"\(.node.role // "down") \(.node.epoch // "-")"' 2>/dev/null || true)
+	fi
 	case $out in
 	PRIMARY\ *|SECONDARY\ *|STARTING\ *) echo "$out" ;;
 	*) echo "down -" ;;
@@ -711,9 +719,13 @@ cluster_wait_healthy()
 }
 
 # cluster_sample_roles FILE MS: a background sampler appending
-# "TIME_MS NODE ROLE EPOCH" for every node every MS ms; prints its PID
-# (also kept in CLUSTER_LAST_PID when not run in a command substitution).
-# Stopped by cluster_teardown, or by kill of that PID.
+# "TIME_MS NODE ROLE EPOCH" lines to FILE; prints its PID (also kept in
+# CLUSTER_LAST_PID when not run in a command substitution). Each node has
+# a loop of its own (a paused node holds up only its own samples): a
+# query, MS ms of sleep, the next query. TIME_MS is the midpoint of the
+# query; lines of different nodes may be out of time order by up to a
+# query's length, each node's lines are in order. Stopped by
+# cluster_teardown, or by kill of that PID.
 cluster_sample_roles()
 {
 	local f ms pid
@@ -722,24 +734,37 @@ cluster_sample_roles()
 	: >>"$f"
 	(
 		set +e
-		trap 'exit 0' TERM INT
-		iv=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
-		while :; do
-			i=1
-			while [ $i -le "$CLUSTER_N" ]; do
-				t0=$(_cl_now_ms)
-				re=$(_cl_role_epoch $i)
-				t1=$(_cl_now_ms)
-				echo "$(((t0 + t1) / 2)) $i $re" >>"$f"
-				i=$((i + 1))
-			done
-			sleep "$iv"
+		kids=
+		trap 'kill -TERM $kids 2>/dev/null; exit 0' TERM INT
+		i=1
+		while [ $i -le "$CLUSTER_N" ]; do
+			_cl_sample_node "$f" "$ms" $i &
+			kids="$kids $!"
+			i=$((i + 1))
 		done
+		wait
 	) </dev/null >/dev/null 2>&1 &
 	pid=$!
 	echo "$pid $(_cl_pid_start "$pid")" >>"$T/cluster.helpers"
 	CLUSTER_LAST_PID=$pid
 	echo "$pid"
+}
+
+# _cl_sample_node FILE MS NODE: one node's sampling loop (a subshell).
+_cl_sample_node()
+{
+	local iv t0 t1 re
+	set +e
+	trap 'exit 0' TERM INT
+	_cl_track_self
+	iv=$(printf '%d.%03d' $(($2 / 1000)) $(($2 % 1000)))
+	while :; do
+		t0=$(_cl_now_ms)
+		re=$(_cl_role_epoch "$3")
+		t1=$(_cl_now_ms)
+		echo "$(((t0 + t1) / 2)) $3 $re" >>"$1"
+		sleep "$iv"
+	done
 }
 
 # ---- the nemesis -------------------------------------------------------------
