@@ -733,5 +733,20 @@ main(int argc, char **argv)
 		    "writes acknowledged by two nodes; %llu failed write%s present.\n",
 		    hc.ok, hc.ok == 1 ? "" : "s", lost, max_lost, w.n,
 		    w.n == 1 ? "" : "s", w.ms, w.both, unexp, unexp == 1 ? "" : "s");
+	/* everything freed, so a leak checker sees none */
+	for (i = 0; i < t.cap; i++) {
+		free(t.e[i].id);
+		free(t.e[i].value);
+	}
+	free(t.e);
+	for (i = 0; i < hc.nrd; i++) {
+		free(hc.rd[i].id);
+		free(hc.rd[i].value);
+	}
+	free(hc.rd);
+	free(acks);
+	free(samples);
+	for (a = 0; a < nnodes; a++)
+		free((char *)node_names[a]);
 	return fails > 0 ? 1 : 0;
 }
