@@ -27,7 +27,10 @@
 #     cluster_teardown                # also run by the EXIT/INT/TERM trap
 # The test must not set its own EXIT trap (lib.sh's at_exit adds to it).
 # cluster.sh sources tests/integ/lib.sh: its fail, note, skip, poll_until,
-# pid_alive, on, jget, ... are available, and $T is the run's folder.
+# pid_alive, on, jget, ... are available, and $T is the run's folder;
+# lib.sh's watchdog stops a run after HASVR_TEST_TIMEOUT s (default 300:
+# set it higher for a long run). Runs side by side do not meet: each has
+# its own prefix, namespaces and folder.
 #
 # Nodes are named by their number 1..N ("n1" is accepted too). Node i's
 # folder is $T/n<i> (haSvr.cfg, guiSvr.cfg, var/, hasvr.out) as written by
@@ -46,7 +49,9 @@
 #   CLUSTER_SCHEDULE      the nemesis log (default $T/schedule.log)
 #
 # The harness (NODE is 1..N):
-#   cluster_init N             build it all (2 or 3 nodes), ping-checked
+#   cluster_usable             0, or prints why this machine cannot (skip)
+#   cluster_init N             build it all (2 or 3 nodes), ping-checked;
+#                              skips (77) where cluster_usable fails
 #   cluster_start NODE         hasvr -d in NODE's namespace, waits for its
 #                              control socket
 #   cluster_stop NODE          SIGTERM, hasvr and its guisvr gone (bounded)
@@ -58,6 +63,7 @@
 #   cluster_xdb NODE ARGS...   xdb -H 192.0.2.NODE -P 7801 -k key ARGS from
 #                              the client namespace (remote TLS)
 #   cluster_addr NODE          NODE's address
+#   cluster_ns NODE            NODE's namespace
 #   cluster_status NODE        haStatus --json of NODE (its exit status)
 #   cluster_role NODE          PRIMARY, SECONDARY, STARTING or down
 #   cluster_epoch NODE         NODE's epoch, or - when down
@@ -74,13 +80,18 @@
 #                              unmount, delete the namespaces (idempotent)
 #   cluster_cleanup_stale      remove namespaces, processes and tmpfs
 #                              mounts of earlier runs whose shell is dead
+#                              (cluster_init runs it)
+#   cluster_has_netem          0 when the kernel has the netem qdisc
 # Variables: CLUSTER_N, CLUSTER_PREFIX, CLUSTER_NS_BRIDGE, CLUSTER_NS_CLIENT,
 # CLUSTER_NS_WITNESS, CLUSTER_WITNESS, CLUSTER_KEYFILE (the TLS client
 # key), CLUSTER_CPORT (guisvr's TLS port, 7801), CLUSTER_HPORT (7802),
 # CLUSTER_RPORT (7803), CLUSTER_SCHEDULE.
 #
 # The nemesis; each logs "TIME_MS KIND NODE apply|heal [ARGS]" to
-# $CLUSTER_SCHEDULE when it applies and when it heals:
+# $CLUSTER_SCHEDULE when it applies and when it heals (KIND: kill9,
+# pause, partition with ARGS both|in|out, netem, diskfull). nem_kill9,
+# nem_pause and nem_run may run in the background (&): the teardown stops
+# such a subshell first.
 #   nem_kill9 NODE [SECS]      kill -9 of hasvr and guisvr, SECS (default 0)
 #                              down, then cluster_start
 #   nem_pause NODE SECS        SIGSTOP both daemons, SECS, SIGCONT
@@ -132,7 +143,6 @@ CLUSTER_HPORT=7802
 CLUSTER_RPORT=7803
 CLUSTER_KEYFILE=
 CLUSTER_SCHEDULE=${CLUSTER_SCHEDULE:-}
-_cl_torn=0
 
 # cluster_usable: 0 when this machine can run the cluster (root, ip netns,
 # the tools); else prints why and returns 1 (the caller skips).
@@ -431,7 +441,6 @@ cluster_teardown()
 		done <"$T/cluster.mounts"
 		rm -f "$T/cluster.mounts"
 	fi
-	_cl_torn=1
 	[ -z "$e" ] || set -e
 	return 0
 }
