@@ -36,7 +36,12 @@
 # folder is $T/n<i> (haSvr.cfg, guiSvr.cfg, var/, hasvr.out) as written by
 # lib.sh's hasvr_node: highAvail.myAddr 192.0.2.i, node 1 primaryAddr,
 # node 2 secondaryAddr, node 3 a replica. Its var/xdb is a tmpfs of
-# CLUSTER_XDB_SIZE (default 64m; empty: no tmpfs, no nem_diskfull).
+# CLUSTER_XDB_SIZE (default 64m; empty: no tmpfs, no nem_diskfull). The
+# node folder itself is a tmpfs too, of CLUSTER_NODE_SIZE (default 32m;
+# empty: the disk under $T): hasvr fsyncs its state there, and the disk
+# of a machine busy with other work must not stall the nodes (a fault
+# nobody scheduled); cluster_teardown puts the folder's files (not the
+# database) back on disk, so a failed run keeps its logs.
 #
 # Settings (environment, read by cluster_init):
 #   CLUSTER_DURABILITY    highAvail.durability (default sync)
@@ -46,6 +51,7 @@
 #   CLUSTER_HA_EXTRA      more haSvr.cfg lines (newline separated)
 #   CLUSTER_GUI_EXTRA     more guiSvr.cfg lines (newline separated)
 #   CLUSTER_XDB_SIZE      size of each node's var/xdb tmpfs (default 64m)
+#   CLUSTER_NODE_SIZE     size of each node folder's tmpfs (default 32m)
 #   CLUSTER_SCHEDULE      the nemesis log (default $T/schedule.log)
 #
 # The harness (NODE is 1..N):
@@ -322,6 +328,13 @@ _cl_node_folder()
 {
 	local i l gui
 	i=$1
+	if [ -n "${CLUSTER_NODE_SIZE-32m}" ]; then
+		mkdir -p "$T/n$i"
+		mount -t tmpfs -o "size=${CLUSTER_NODE_SIZE-32m},mode=0700" \
+		    "$CLUSTER_PREFIX" "$T/n$i" 2>"$T/mount.err" ||
+		    skip "cannot mount a tmpfs: $(cat "$T/mount.err")"
+		echo "$T/n$i" >>"$T/cluster.mounts"
+	fi
 	if [ -n "${CLUSTER_XDB_SIZE-64m}" ]; then
 		mkdir -p "$T/n$i/var/xdb"
 		mount -t tmpfs -o "size=${CLUSTER_XDB_SIZE-64m},mode=0750" \
@@ -435,10 +448,21 @@ cluster_teardown()
 		done <"$T/cluster.ns"
 		rm -f "$T/cluster.ns"
 	fi
+	# the innermost first; a node folder's files (logs, configs; its
+	# var/xdb is unmounted by then) are copied out and put back in place
 	if [ -f "$T/cluster.mounts" ]; then
-		while read -r m; do
-			_cl_umount "$m"
-		done <"$T/cluster.mounts"
+		for m in $(sed '1!G;h;$!d' "$T/cluster.mounts"); do
+			case $m in
+			*/var/xdb) _cl_umount "$m" ;;
+			*)
+				rm -rf "$m.kept"
+				cp -a "$m" "$m.kept" 2>/dev/null
+				_cl_umount "$m"
+				cp -a "$m.kept/." "$m/" 2>/dev/null
+				rm -rf "$m.kept"
+				;;
+			esac
+		done
 		rm -f "$T/cluster.mounts"
 	fi
 	[ -z "$e" ] || set -e
@@ -494,7 +518,9 @@ cluster_cleanup_stale()
 		kill -0 "$pid" 2>/dev/null && continue
 		echo "cluster: unmounting stale $mp (shell $pid is gone)" >&2
 		_cl_umount "$mp"
-	done </proc/self/mounts
+	done <<-EOF
+	$(sed '1!G;h;$!d' /proc/self/mounts)
+	EOF
 	return 0
 }
 
