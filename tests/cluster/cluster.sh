@@ -642,7 +642,9 @@ cluster_kill9()
 	[ -z "$pid" ] || _wait_gone "$pid" 30 || fail "hasvr (node $i) survived SIGKILL"
 	[ -z "$gpid" ] || _wait_gone "$gpid" 30 || fail "guisvr (node $i) survived SIGKILL"
 	[ -z "$pid" ] || wait "$pid" 2>/dev/null || true
-	rm -f "$T/n$i.hasvr"
+	# pid files a killed daemon could not remove: lib.sh's cleanup kills
+	# what they name, which may be another process by then
+	rm -f "$T/n$i.hasvr" "$T/n$i/var/run/haSvr.pid" "$T/n$i/var/run/guiSvr.pid"
 }
 
 # cluster_status NODE: haStatus --json of NODE (exit status of haStatus;
