@@ -27,13 +27,21 @@
 #     cluster_teardown                # also run by the EXIT/INT/TERM trap
 # The test must not set its own EXIT trap (lib.sh's at_exit adds to it).
 # cluster.sh sources tests/integ/lib.sh: its fail, note, skip, poll_until,
-# pid_alive, on, jget, ... are available, and $T is the run's folder.
+# pid_alive, on, jget, ... are available, and $T is the run's folder;
+# lib.sh's watchdog stops a run after HASVR_TEST_TIMEOUT s (default 300:
+# set it higher for a long run). Runs side by side do not meet: each has
+# its own prefix, namespaces and folder.
 #
 # Nodes are named by their number 1..N ("n1" is accepted too). Node i's
 # folder is $T/n<i> (haSvr.cfg, guiSvr.cfg, var/, hasvr.out) as written by
 # lib.sh's hasvr_node: highAvail.myAddr 192.0.2.i, node 1 primaryAddr,
 # node 2 secondaryAddr, node 3 a replica. Its var/xdb is a tmpfs of
-# CLUSTER_XDB_SIZE (default 64m; empty: no tmpfs, no nem_diskfull).
+# CLUSTER_XDB_SIZE (default 64m; empty: no tmpfs, no nem_diskfull). The
+# node folder itself is a tmpfs too, of CLUSTER_NODE_SIZE (default 32m;
+# empty: the disk under $T): hasvr fsyncs its state there, and the disk
+# of a machine busy with other work must not stall the nodes (a fault
+# nobody scheduled); cluster_teardown puts the folder's files (not the
+# database) back on disk, so a failed run keeps its logs.
 #
 # Settings (environment, read by cluster_init):
 #   CLUSTER_DURABILITY    highAvail.durability (default sync)
@@ -43,10 +51,13 @@
 #   CLUSTER_HA_EXTRA      more haSvr.cfg lines (newline separated)
 #   CLUSTER_GUI_EXTRA     more guiSvr.cfg lines (newline separated)
 #   CLUSTER_XDB_SIZE      size of each node's var/xdb tmpfs (default 64m)
+#   CLUSTER_NODE_SIZE     size of each node folder's tmpfs (default 32m)
 #   CLUSTER_SCHEDULE      the nemesis log (default $T/schedule.log)
 #
 # The harness (NODE is 1..N):
-#   cluster_init N             build it all (2 or 3 nodes), ping-checked
+#   cluster_usable             0, or prints why this machine cannot (skip)
+#   cluster_init N             build it all (2 or 3 nodes), ping-checked;
+#                              skips (77) where cluster_usable fails
 #   cluster_start NODE         hasvr -d in NODE's namespace, waits for its
 #                              control socket
 #   cluster_stop NODE          SIGTERM, hasvr and its guisvr gone (bounded)
@@ -58,6 +69,7 @@
 #   cluster_xdb NODE ARGS...   xdb -H 192.0.2.NODE -P 7801 -k key ARGS from
 #                              the client namespace (remote TLS)
 #   cluster_addr NODE          NODE's address
+#   cluster_ns NODE            NODE's namespace
 #   cluster_status NODE        haStatus --json of NODE (its exit status)
 #   cluster_role NODE          PRIMARY, SECONDARY, STARTING or down
 #   cluster_epoch NODE         NODE's epoch, or - when down
@@ -74,13 +86,18 @@
 #                              unmount, delete the namespaces (idempotent)
 #   cluster_cleanup_stale      remove namespaces, processes and tmpfs
 #                              mounts of earlier runs whose shell is dead
+#                              (cluster_init runs it)
+#   cluster_has_netem          0 when the kernel has the netem qdisc
 # Variables: CLUSTER_N, CLUSTER_PREFIX, CLUSTER_NS_BRIDGE, CLUSTER_NS_CLIENT,
 # CLUSTER_NS_WITNESS, CLUSTER_WITNESS, CLUSTER_KEYFILE (the TLS client
 # key), CLUSTER_CPORT (guisvr's TLS port, 7801), CLUSTER_HPORT (7802),
 # CLUSTER_RPORT (7803), CLUSTER_SCHEDULE.
 #
 # The nemesis; each logs "TIME_MS KIND NODE apply|heal [ARGS]" to
-# $CLUSTER_SCHEDULE when it applies and when it heals:
+# $CLUSTER_SCHEDULE when it applies and when it heals (KIND: kill9,
+# pause, partition with ARGS both|in|out, netem, diskfull). nem_kill9,
+# nem_pause and nem_run may run in the background (&): the teardown stops
+# such a subshell first.
 #   nem_kill9 NODE [SECS]      kill -9 of hasvr and guisvr, SECS (default 0)
 #                              down, then cluster_start
 #   nem_pause NODE SECS        SIGSTOP both daemons, SECS, SIGCONT
@@ -132,7 +149,6 @@ CLUSTER_HPORT=7802
 CLUSTER_RPORT=7803
 CLUSTER_KEYFILE=
 CLUSTER_SCHEDULE=${CLUSTER_SCHEDULE:-}
-_cl_torn=0
 
 # cluster_usable: 0 when this machine can run the cluster (root, ip netns,
 # the tools); else prints why and returns 1 (the caller skips).
@@ -312,6 +328,13 @@ _cl_node_folder()
 {
 	local i l gui
 	i=$1
+	if [ -n "${CLUSTER_NODE_SIZE-32m}" ]; then
+		mkdir -p "$T/n$i"
+		mount -t tmpfs -o "size=${CLUSTER_NODE_SIZE-32m},mode=0700" \
+		    "$CLUSTER_PREFIX" "$T/n$i" 2>"$T/mount.err" ||
+		    skip "cannot mount a tmpfs: $(cat "$T/mount.err")"
+		echo "$T/n$i" >>"$T/cluster.mounts"
+	fi
 	if [ -n "${CLUSTER_XDB_SIZE-64m}" ]; then
 		mkdir -p "$T/n$i/var/xdb"
 		mount -t tmpfs -o "size=${CLUSTER_XDB_SIZE-64m},mode=0750" \
@@ -425,13 +448,23 @@ cluster_teardown()
 		done <"$T/cluster.ns"
 		rm -f "$T/cluster.ns"
 	fi
+	# the innermost first; a node folder's files (logs, configs; its
+	# var/xdb is unmounted by then) are copied out and put back in place
 	if [ -f "$T/cluster.mounts" ]; then
-		while read -r m; do
-			_cl_umount "$m"
-		done <"$T/cluster.mounts"
+		for m in $(sed '1!G;h;$!d' "$T/cluster.mounts"); do
+			case $m in
+			*/var/xdb) _cl_umount "$m" ;;
+			*)
+				rm -rf "$m.kept"
+				cp -a "$m" "$m.kept" 2>/dev/null
+				_cl_umount "$m"
+				cp -a "$m.kept/." "$m/" 2>/dev/null
+				rm -rf "$m.kept"
+				;;
+			esac
+		done
 		rm -f "$T/cluster.mounts"
 	fi
-	_cl_torn=1
 	[ -z "$e" ] || set -e
 	return 0
 }
@@ -485,7 +518,9 @@ cluster_cleanup_stale()
 		kill -0 "$pid" 2>/dev/null && continue
 		echo "cluster: unmounting stale $mp (shell $pid is gone)" >&2
 		_cl_umount "$mp"
-	done </proc/self/mounts
+	done <<-EOF
+	$(sed '1!G;h;$!d' /proc/self/mounts)
+	EOF
 	return 0
 }
 
@@ -607,7 +642,9 @@ cluster_kill9()
 	[ -z "$pid" ] || _wait_gone "$pid" 30 || fail "hasvr (node $i) survived SIGKILL"
 	[ -z "$gpid" ] || _wait_gone "$gpid" 30 || fail "guisvr (node $i) survived SIGKILL"
 	[ -z "$pid" ] || wait "$pid" 2>/dev/null || true
-	rm -f "$T/n$i.hasvr"
+	# pid files a killed daemon could not remove: lib.sh's cleanup kills
+	# what they name, which may be another process by then
+	rm -f "$T/n$i.hasvr" "$T/n$i/var/run/haSvr.pid" "$T/n$i/var/run/guiSvr.pid"
 }
 
 # cluster_status NODE: haStatus --json of NODE (exit status of haStatus;

@@ -23,6 +23,11 @@
 # Exit 0 pass, 77 skip (not root, no ip netns), 1 fail.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${HASVR_TEST_TIMEOUT:=600}"
+# heartbeats that a loaded machine (other tests beside this one) does not
+# delay past the dead interval: a failover nobody caused would make the
+# checks below race with it
+: "${CLUSTER_HA_EXTRA=highAvail.heartbeatInterval 200ms
+highAvail.deadInterval 2s}"
 . "$top_srcdir/tests/cluster/cluster.sh"
 test_init cluster_selftest
 started=$(date +%s)
@@ -82,6 +87,20 @@ settled()
 	wait_until 15 "node $O does not hear node $P after $1" sees "$O" "$P" true
 }
 
+# write_primary ID ATTR...: a write over TLS to the primary; when the
+# roles changed since they were read, once more to the new primary
+write_primary()
+{
+	local n
+	n=0
+	while ! cluster_xdb "$P" -w set "$@" >"$T/out" 2>&1; do
+		n=$((n + 1))
+		[ $n -lt 3 ] && grep -q 'this node is secondary' "$T/out" ||
+		    fail "TLS write to node $P: $(cat "$T/out")"
+		settled "the write to $P was refused"
+	done
+}
+
 # healthy SECS WHAT: settled, and both nodes healthy within SECS
 healthy()
 {
@@ -135,6 +154,7 @@ ip -o addr show | awk '{print $2, $3, $4}' | sort | diff "$T/root.addrs" - >&2 |
 for ns in $(cat "$T/cluster.ns"); do
 	ip netns list | awk '{print $1}' | grep -qx "$ns" || fail "namespace $ns missing"
 done
+grep -qF " $T/n1 tmpfs " /proc/self/mounts || fail "no tmpfs on n1"
 grep -qF " $T/n1/var/xdb tmpfs " /proc/self/mounts || fail "no tmpfs on n1/var/xdb"
 grep -qF " $T/n2/var/xdb tmpfs " /proc/self/mounts || fail "no tmpfs on n2/var/xdb"
 
@@ -147,8 +167,7 @@ SAMPLER=$(cluster_sample_roles "$T/roles.log" 100)
 note "primary $P, secondary $O, sampler $SAMPLER"
 
 note "a record over TLS from the client namespace, read on the other node"
-cluster_xdb "$P" -w set 0.cluster.selftest v=1 who=client >"$T/out" 2>&1 ||
-    fail "TLS write to node $P: $(cat "$T/out")"
+write_primary 0.cluster.selftest v=1 who=client
 wait_until 20 "nodes $P and $O hold different records" test_same_digest
 cluster_xdb "$O" get 0.cluster.selftest >"$T/out" 2>&1 ||
     fail "TLS read from node $O: $(cat "$T/out")"
@@ -189,24 +208,27 @@ if dd if=/dev/zero of="$T/n$O/var/xdb/probe" bs=64k count=1 2>/dev/null; then
 	fail "a 64 KiB file still fits on node $O's var/xdb"
 fi
 rm -f "$T/n$O/var/xdb/probe"
-cluster_xdb "$P" -w set 0.cluster.diskfull v=2 >"$T/out" 2>&1 ||
-    fail "write on node $P while $O's disk is full: $(cat "$T/out")"
+write_primary 0.cluster.diskfull v=2
 nem_diskfull_heal "$O"
 a=$(avail_kb "$O")
 [ "$a" -gt 32768 ] || fail "node $O's var/xdb has only $a KiB after the heal"
 soft_healthy 30 "diskfull"
 
-note "pause of the secondary $O for 4 s"
+note "pause of the secondary $O for 6 s"
 hp=$(cluster_hasvr_pid "$O")
 gp=$(cluster_guisvr_pid "$O")
 [ -n "$hp" ] && [ -n "$gp" ] || fail "node $O: hasvr '$hp', guisvr '$gp'"
-nem_pause "$O" 4 &
+nem_pause "$O" 6 &
 pause_job=$!
-sleep 1
+# the apply line is logged once both are stopped
+wait_until 5 "no pause apply in the schedule log" \
+    grep -Eq "^[0-9]+ pause $O apply " "$CLUSTER_SCHEDULE"
 assert_eq T "$(proc_state "$hp")" "hasvr state during the pause"
 assert_eq T "$(proc_state "$gp")" "guisvr state during the pause"
-wait_until 2 "node $P still hears the paused node $O" sees "$P" "$O" false
+# within the pause: 2 s at most for the role, the peer's dead interval
+# (2 s) gone by the next check
 assert_eq down "$(cluster_role "$O")" "role of the paused node (no answer)"
+wait_until 3 "node $P still hears the paused node $O" sees "$P" "$O" false
 wait "$pause_job" || fail "nem_pause failed"
 [ "$(proc_state "$hp")" != T ] || fail "hasvr still stopped after the pause"
 [ "$(proc_state "$gp")" != T ] || fail "guisvr still stopped after the pause"
@@ -328,6 +350,10 @@ done
 ! grep -q "^$CLUSTER_PREFIX " /proc/self/mounts || fail "tmpfs $CLUSTER_PREFIX still mounted"
 for m in $(cat "$T/kept/cluster.mounts"); do
 	! grep -qF " $m " /proc/self/mounts || fail "$m still mounted"
+done
+for i in 1 2; do
+	[ -s "$T/n$i/var/errorLog/ha.log" ] && [ -s "$T/n$i/haSvr.cfg" ] ||
+	    fail "node $i's logs and configs are not back on disk after the teardown"
 done
 cat "$T/kept/cluster.pids" "$T/kept/cluster.helpers" >"$T/kept/all.pids"
 while read -r pid st; do
