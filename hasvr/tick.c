@@ -202,6 +202,12 @@ ha_tick(struct ha *h)
 			    "machine is overloaded, or hasvr was stopped): "
 			    "heartbeats were late%s", (unsigned long long)(now -
 			    h->last_tick_ms), held ? " (more stalls)" : "");
+		/* decide nothing on what was known before the stall: the
+		 * heartbeats that arrived meanwhile wait in the socket, and
+		 * without them every peer looks dead. The loop reads them
+		 * before the next tick. */
+		h->last_tick_ms = now;
+		return;
 	}
 	h->last_tick_ms = now;
 	link_snapshot(h->link, &ls);
