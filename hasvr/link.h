@@ -83,5 +83,7 @@ int link_dbstate(const struct link_state *st);
 /* guisvr's typed state (lib/hlstate.h) as hasvr keeps it. */
 struct hl_state;
 void link_from_state(const struct hl_state *hs, struct link_state *st);
+/* What guisvr said of peer eid, NULL if nothing (or no valid state). */
+const struct link_peer *link_state_peer(const struct link_state *st, int eid);
 
 #endif

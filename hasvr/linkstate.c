@@ -67,3 +67,14 @@ link_from_state(const struct hl_state *hs, struct link_state *st)
 		util_strlcpy(p->auth_why, q->auth_why, sizeof(p->auth_why));
 	}
 }
+
+const struct link_peer *
+link_state_peer(const struct link_state *st, int eid)
+{
+	int i;
+
+	for (i = 0; st->valid && i < st->npeers; i++)
+		if (st->peers[i].eid == eid)
+			return &st->peers[i];
+	return NULL;
+}

@@ -38,16 +38,6 @@ rejected_json(const struct hb_counters *c)
 	    "stale", (json_int_t)c->rejected_stale);
 }
 
-static const struct link_peer *
-link_peer(const struct link_state *ls, int eid)
-{
-	int i;
-
-	for (i = 0; ls->valid && i < ls->npeers; i++)
-		if (ls->peers[i].eid == eid)
-			return &ls->peers[i];
-	return NULL;
-}
 
 /* The database as the primary's guisvr sees a peer; elsewhere as the
  * peer says it itself in its heartbeat. */
@@ -109,7 +99,7 @@ peer_json(struct ha *h, const struct ha_peer *p, const struct link_state *ls,
 	    "services", "highAvail", alive ? "running" : "timed-out (error)",
 	    "highAvailSvr", !alive ? "timed-out (error)" : svrup ? "running" :
 	    "stopped",
-	    "db", peer_db_json(h, p, alive, link_peer(ls, p->eid), now),
+	    "db", peer_db_json(h, p, alive, link_state_peer(ls, p->eid), now),
 	    "rejected", rejected_json(&p->cnt));
 	json_object_set_new(o, "unauthenticated", json_boolean(unauth));
 	json_object_set_new(o, "rejectReason", unauth ? json_string(

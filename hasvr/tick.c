@@ -120,7 +120,7 @@ note_local_db(struct ha *h, const struct link_state *ls)
 	const struct link_peer *lp;
 	const struct ha_peer *p;
 	char why[sizeof(h->fault)];
-	int i, j, primary = role_current(h->role) == HA_ROLE_PRIMARY;
+	int i, primary = role_current(h->role) == HA_ROLE_PRIMARY;
 
 	if (ls->valid)
 		role_local_db(h->role, ls->gen, ls->lsn, ls->startup_done);
@@ -133,10 +133,7 @@ note_local_db(struct ha *h, const struct link_state *ls)
 			v->known = 0;
 			continue;
 		}
-		for (j = 0, lp = NULL; ls->valid && j < ls->npeers; j++)
-			if (ls->peers[j].eid == p->eid)
-				lp = &ls->peers[j];
-		if (lp != NULL) {
+		if ((lp = link_state_peer(ls, p->eid)) != NULL) {
 			v->known = 1;
 			v->insync = lp->up && lp->insync;
 		}
