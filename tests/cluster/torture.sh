@@ -136,19 +136,9 @@ k=0
 for d in "$T"/n*/var/xdb/diverged-* "$T"/n*/var/xdb/resync-*; do
 	[ -d "$d" ] || continue
 	k=$((k + 1))
-	rm -rf "$T/scratch"
-	cp -r "$d" "$T/scratch"
-	home=$T/scratch
-	[ -d "$home/data" ] && home=$home/data
-	db=$(find "$T/scratch" -name records.db | head -n 1)
-	[ -n "$db" ] || continue
-	db5.3_recover -h "$home" >/dev/null 2>&1 || true
-	db5.3_dump -p -h "$home" "$db" 2>/dev/null |
-	    awk '/^HEADER=END/ { d = 1; k = 0; next } /^DATA=END/ { d = 0 }
-		d { if (k == 0) { sub(/^ /, ""); print } k = 1 - k }' >"$T/aside$k" || true
+	kept_aside_ids "$d" "$T/aside$k" || continue
 	aside_args="$aside_args -a $T/aside$k"
 done
-rm -rf "$T/scratch"
 
 # the samples name nodes by number, the history by address
 awk '{ $2 = "192.0.2." $2; print }' "$T/roles" >"$T/roles.addr"

@@ -87,16 +87,7 @@ for d in "$T"/*/var/xdb/diverged-* "$T"/*/var/xdb/resync-*; do
 	k=$((k + 1))
 	n=$k
 	note "preserved copy $d"
-	rm -rf "$T/scratch"
-	cp -r "$d" "$T/scratch"
-	home=$T/scratch
-	[ -d "$home/data" ] && home=$home/data
-	if command -v db5.3_recover >/dev/null 2>&1; then
-		db5.3_recover -h "$home" >/dev/null 2>&1 || true
-	fi
-	db5.3_dump -p -h "$home" "$(find "$T/scratch" -name records.db | head -n 1)" 2>/dev/null |
-	    awk '/^HEADER=END/ { d = 1; k = 0; next } /^DATA=END/ { d = 0 }
-		d { if (k == 0) { sub(/^ /, ""); print } k = 1 - k }' >"$T/aside$n" || true
+	kept_aside_ids "$d" "$T/aside$n" || continue
 	aside_args="$aside_args -a $T/aside$n"
 done
 

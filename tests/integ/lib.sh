@@ -442,6 +442,32 @@ wait_for_log()
 	fail "log $f has no line matching /$1/ after ${2:-10} s"
 }
 
+# kept_aside_ids DIR OUT: the record ids of a database copy a node kept
+# aside (var/xdb/diverged-*, resync-*), one a line, into OUT. Recovered on
+# a scratch copy ($T/scratch, removed after): DIR stays as it was. 1 (OUT
+# empty) when DIR holds no records.db.
+kept_aside_ids()
+{
+	local home db
+	rm -rf "$T/scratch"
+	cp -r "$1" "$T/scratch"
+	home=$T/scratch
+	[ -d "$home/data" ] && home=$home/data
+	db=$(find "$T/scratch" -name records.db | head -n 1)
+	if [ -z "$db" ]; then
+		rm -rf "$T/scratch"
+		: >"$2"
+		return 1
+	fi
+	if command -v db5.3_recover >/dev/null 2>&1; then
+		db5.3_recover -h "$home" >/dev/null 2>&1 || true
+	fi
+	db5.3_dump -p -h "$home" "$db" 2>/dev/null |
+	    awk '/^HEADER=END/ { d = 1; k = 0; next } /^DATA=END/ { d = 0 }
+		d { if (k == 0) { sub(/^ /, ""); print } k = 1 - k }' >"$2" || true
+	rm -rf "$T/scratch"
+}
+
 # digest: SHA-256 of the current instance's records (xdb dump without its
 # comment lines), stable across dump/load and restarts.
 digest()
