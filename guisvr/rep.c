@@ -385,6 +385,8 @@ rep_start_transport(const struct rep_transport_ops *tops, struct store *s,
 		goto fail_rt;
 	}
 	r->apply_running = 1;
+	if (rep_stall_start(r, err, errlen) != 0)
+		goto fail_apply;
 	log_info("replication ready, waiting for a role from hasvr (eid %d, "
 	    "%s, port %d, durability %s, ackTimeout %lldms, %d peer%s)",
 	    r->self_eid,
@@ -392,6 +394,14 @@ rep_start_transport(const struct rep_transport_ops *tops, struct store *s,
 	    r->ack_timeout_ms, r->npeers, r->npeers == 1 ? "" : "s");
 	return r;
 
+fail_apply:
+	pthread_mutex_lock(&r->mu);
+	r->stop = 1;
+	pthread_cond_broadcast(&r->q_cv);
+	pthread_cond_broadcast(&r->space_cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->apply_thr, NULL);
+	r->apply_running = 0;
 fail_rt:
 	/* detach first: nothing may send through a stopped transport */
 	(void)dbenv_set_rep(&s->env, 0, NULL, NULL, NULL, (char[8]){0}, 8);
@@ -435,6 +445,7 @@ rep_stop(struct rep *r)
 	pthread_mutex_unlock(&r->mu);
 	if (r->apply_running)
 		pthread_join(r->apply_thr, NULL);
+	rep_stall_stop(r);
 	/* no send may reach the transport once it is stopped */
 	(void)dbenv_set_rep(&r->s->env, 0, NULL, NULL, NULL, (char[8]){0}, 8);
 	r->tops->stop(r->tp);

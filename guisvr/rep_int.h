@@ -161,6 +161,14 @@ struct rep {
 	void (*sink)(const char *line, void *arg);
 	void *sink_arg;
 	pthread_mutex_t sink_mu;
+
+	/* repstall.c, under mu */
+	pthread_t stall_thr;
+	int stall_running, stall_stop;
+	uint64_t stall_beat_ms;     /* the watch thread's last wake */
+	uint64_t alone_after_ms;    /* no ack by the primary alone before */
+	uint64_t stall_unreported;  /* a stall a committer saw, ms */
+	uint64_t stalls;
 };
 
 static inline int
@@ -187,6 +195,15 @@ void rep_event(struct rep *r, int level, const char *fmt, ...)
 int rep_warn_due(uint64_t *last_ms);
 /* (Re)announces this node to the group in its current role. */
 void rep_announce(struct rep *r);
+
+/* ---- repstall.c ---------------------------------------------------------- */
+/* The watch thread that notices guisvr was stalled (see repstall.c). */
+int rep_stall_start(struct rep *r, char *err, size_t errlen);
+void rep_stall_stop(struct rep *r);
+/* With r->mu held: 0 while a commit may not be acknowledged without a
+ * secondary's ack because guisvr was stalled less than ackTimeout ago
+ * (r->alone_after_ms); notices a stall the watch thread has not seen. */
+int rep_may_ack_alone(struct rep *r, uint64_t now);
 
 /* ---- repack.c ------------------------------------------------------------- */
 /* With r->mu held: peers, roles or settings changed; every committer

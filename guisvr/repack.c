@@ -240,7 +240,7 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 	DB_LSN lsn;
 	uint64_t deadline, now;
 	int i, ret, rc = 0, waitfor, acked, connected, timedout = 0, has;
-	int demoted;
+	int demoted, hold = 0;
 	char changes[HACFG_MAX_NODES][256];
 	int nchanges = 0;
 
@@ -311,9 +311,15 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 				rc = XE_NOTREPL;
 				break;
 			}
-		} else if (r->dur == HA_SYNC && waitfor == 0)
-			break;       /* every in-sync peer has it, or none is */
-		else if (r->dur == HA_STRICT && acked > 0)
+		} else if (r->dur == HA_SYNC && waitfor == 0) {
+			/* every in-sync peer has it, or none is — but right
+			 * after a stall this node may have been deposed: no
+			 * ack alone until hasvr could tell (repstall.c) */
+			if (acked > 0 || r->npeers == 0 ||
+			    rep_may_ack_alone(r, util_now_ms()))
+				break;
+			hold = 1;
+		} else if (r->dur == HA_STRICT && acked > 0)
 			break;
 		else if (r->dur == HA_STRICT && connected == 0) {
 			snprintf(err, errlen, "committed on the primary, but no "
@@ -322,7 +328,7 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 			break;
 		}
 		now = util_now_ms();
-		if (!demoted && (timedout || now >= deadline)) {
+		if (!demoted && !hold && (timedout || now >= deadline)) {
 			if (r->dur == HA_STRICT) {
 				snprintf(err, errlen, "committed on the primary but "
 				    "not acknowledged by a secondary within %lld ms",
@@ -330,6 +336,10 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 				rc = XE_NOTREPL;
 				break;
 			}
+			if (!rep_may_ack_alone(r, now))
+				hold = 1;
+		}
+		if (!demoted && !hold && (timedout || now >= deadline)) {
 			for (i = 0; i < r->npeers; i++) {
 				p = &r->peers[i];
 				if (p->up && p->insync &&
@@ -345,6 +355,15 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 			}
 			rep_wake(r);
 			break;
+		}
+		if (hold) {
+			/* until the stall's grace ends (or a role or peer
+			 * change wakes us) */
+			deadline_in_ms(&ts, CLOCK_MONOTONIC,
+			    r->alone_after_ms > now ? r->alone_after_ms - now : 1);
+			(void)pthread_cond_timedwait(&me.cv, &r->mu, &ts);
+			hold = 0;
+			continue;
 		}
 		deadline_in_ms(&ts, CLOCK_MONOTONIC, deadline - now);
 		if (pthread_cond_timedwait(&me.cv, &r->mu, &ts) == ETIMEDOUT)

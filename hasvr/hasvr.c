@@ -276,6 +276,7 @@ start_roles(struct ha *h)
 	rc.self = h->hc.self;
 	rc.dead_ms = (uint64_t)cfg_num(&h->cfg, "highAvail.deadInterval");
 	rc.start_wait_ms = (uint64_t)cfg_num(&h->cfg, "highAvail.startWait");
+	rc.keep_acked = h->hc.durability != HA_ASYNC;
 	rc.state_path = h->statefile;
 	if ((h->sw = statewriter_new(h->statefile, err, sizeof(err))) == NULL)
 		fatalx("%s", err);

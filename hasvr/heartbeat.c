@@ -33,7 +33,7 @@
 #define OFF_VERSION	4
 #define OFF_ROLE	5
 #define OFF_DBSTATE	6
-#define OFF_RSV1	7
+#define OFF_INSYNC	7
 #define OFF_FLAGS	8
 #define OFF_EID		12
 #define OFF_EPOCH	16
@@ -412,6 +412,7 @@ heartbeat_encode(const struct hb_msg *m, const unsigned char key[HB_KEY_LEN],
 	out[OFF_VERSION] = HB_VERSION;
 	out[OFF_ROLE] = m->role;
 	out[OFF_DBSTATE] = m->dbstate;
+	out[OFF_INSYNC] = m->insync_set;
 	be32_put(out + OFF_FLAGS, m->flags);
 	be32_put(out + OFF_EID, m->eid);
 	be64_put(out + OFF_EPOCH, m->epoch);
@@ -492,6 +493,7 @@ heartbeat_decode(const void *pkt, size_t len, const unsigned char key[HB_KEY_LEN
 	m.version = p[OFF_VERSION];
 	m.role = p[OFF_ROLE];
 	m.dbstate = p[OFF_DBSTATE];
+	m.insync_set = p[OFF_INSYNC];
 	m.flags = be32_get(p + OFF_FLAGS);
 	m.eid = be32_get(p + OFF_EID);
 	m.epoch = be64_get(p + OFF_EPOCH);
@@ -515,9 +517,6 @@ heartbeat_decode(const void *pkt, size_t len, const unsigned char key[HB_KEY_LEN
 	if ((m.flags & ~HB_F_ALL) != 0)
 		return reject(HB_REJ_MALFORMED, why, whylen, "unknown flags "
 		    "0x%x", m.flags & ~HB_F_ALL);
-	if (p[OFF_RSV1] != 0)
-		return reject(HB_REJ_MALFORMED, why, whylen, "reserved byte "
-		    "is not zero");
 	if (m.eid == 0 || m.boot_id == 0 || m.seq == 0)
 		return reject(HB_REJ_MALFORMED, why, whylen, "zero eid, boot "
 		    "id or sequence number");

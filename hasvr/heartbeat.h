@@ -9,7 +9,8 @@
  *     4   1  version (1)
  *     5   1  role (enum ha_role)
  *     6   1  database state (enum hb_dbstate)
- *     7   1  reserved, 0
+ *     7   1  in-sync set: a primary's secondaries that hold every write
+ *              it acknowledged, bit eid-1 (eids 1..8); 0 from others
  *     8   4  flags (HB_F_*; unknown bits must be 0)
  *    12   4  sender eid (1-based, as in lib/hacfg.h)
  *    16   8  epoch
@@ -93,6 +94,7 @@ struct hb_msg {
 	uint8_t version;        /* filled by decode; encode writes HB_VERSION */
 	uint8_t role;           /* enum ha_role */
 	uint8_t dbstate;        /* enum hb_dbstate */
+	uint8_t insync_set;     /* a primary's in-sync secondaries, bit eid-1 */
 	uint32_t flags;         /* HB_F_* */
 	uint32_t eid;
 	uint64_t epoch;

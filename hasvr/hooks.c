@@ -15,11 +15,21 @@ fill(struct hb_msg *m, uint64_t now, void *arg)
 	struct ha *h = arg;
 	struct role_peer_info me;
 	struct link_state ls;
+	const struct ha_peer *p;
+	int i;
 
 	role_advertise(h->role, now, &me);
 	link_snapshot(h->link, &ls);
 	m->role = (uint8_t)me.role;
 	m->dbstate = (uint8_t)link_dbstate(&ls);
+	/* as primary: the secondaries that have every write acknowledged;
+	 * a secondary left out never takes over by itself (role.h) */
+	m->insync_set = 0;
+	for (i = 0; me.role == HA_ROLE_PRIMARY &&
+	    (p = peers_at(h->peers, i)) != NULL; i++)
+		if (h->view[p->idx].known && h->view[p->idx].insync &&
+		    p->eid >= 1 && p->eid <= 8)
+			m->insync_set |= (uint8_t)(1u << (p->eid - 1));
 	m->flags = (h->ha_sync ? HB_F_HASYNC : 0) |
 	    (h->ha_sync && h->db_sync ? HB_F_DBSYNC : 0) |
 	    (me.startup_done ? HB_F_STARTUP : 0) |
@@ -57,6 +67,7 @@ heard(const struct ha_peer *p, const struct hb_msg *m, uint64_t now,
 	pi.handoff_eid = (int)m->handoff_eid;
 	pi.vote_eid = m->vote_eid <= INT32_MAX ? (int)m->vote_eid : 0;
 	pi.vote_round = m->vote_round;
+	pi.insync_set = m->insync_set;
 	/* whether it has every acknowledged write: as primary our guisvr
 	 * knows (acks); otherwise the peer says it of itself */
 	pi.insync = role_current(h->role) == HA_ROLE_PRIMARY && v->known ?

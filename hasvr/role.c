@@ -45,6 +45,10 @@ struct role_ctx {
 	void *persist_arg;
 	int primary_eid;                /* the primary we follow, 0 none */
 	int following;                  /* syncing from a primary in this run */
+	int keep_acked;                 /* role_config's */
+	int lacks_acked;                /* the primary that left us out of its
+					 * in-sync set (role.h), 0 none */
+	int lacks_told;                 /* "will not take over" logged */
 
 	uint32_t gen;
 	struct role_lsn lsn;
@@ -177,6 +181,14 @@ self_able(const struct role_ctx *ctx)
 	    ctx->ping_ok;
 }
 
+/* able, and holding every write a primary acknowledged (role.h,
+ * Acknowledged writes): may win an election */
+static int
+self_electable(const struct role_ctx *ctx)
+{
+	return self_able(ctx) && ctx->lacks_acked == 0;
+}
+
 static uint32_t
 next_epoch(const struct role_ctx *ctx)
 {
@@ -258,6 +270,7 @@ role_new(const struct role_config *cfg, uint64_t now_ms, char *err,
 	ctx->ping_since = now_ms;
 	ctx->role = HA_ROLE_STARTING;
 	ctx->cand_round = cfg->round_seed;
+	ctx->keep_acked = cfg->keep_acked != 0;
 	for (i = 0; i < cfg->nnodes; i++) {
 		if (i == cfg->self)
 			continue;
@@ -405,6 +418,22 @@ role_peer_heard(struct role_ctx *ctx, int eid, uint64_t now_ms,
 	p->heard = 1;
 	p->last_ms = now_ms;
 	p->info = *pi;
+	if (ctx->keep_acked && pi->role == HA_ROLE_PRIMARY &&
+	    ctx->role != HA_ROLE_PRIMARY && eid == ctx->primary_eid &&
+	    ctx->self_eid >= 1 && ctx->self_eid <= 8) {
+		int out = (pi->insync_set & (1u << (ctx->self_eid - 1))) == 0;
+
+		if (out && ctx->lacks_acked != eid)
+			log_notice("primary peer %d acknowledges writes this node "
+			    "does not have (it is dirty): this node does not "
+			    "take over by itself until it has caught up", eid);
+		else if (!out && ctx->lacks_acked != 0)
+			log_notice("primary peer %d holds this node in sync "
+			    "again: it may take over", eid);
+		ctx->lacks_acked = out ? eid : 0;
+		if (!out)
+			ctx->lacks_told = 0;
+	}
 	/* every epoch seen counts: a new term must be above all of them */
 	if (pi->epoch > ctx->max_epoch)
 		ctx->max_epoch = pi->epoch;
@@ -598,6 +627,15 @@ role_request_promote(struct role_ctx *ctx, int force, uint64_t now_ms,
 			    "anyway");
 			return 0;
 		}
+		if (ctx->lacks_acked != 0) {
+			snprintf(msg, msglen, "promote refused: primary peer %d "
+			    "acknowledged writes this node does not have (it "
+			    "was dirty); force promotes anyway, and those "
+			    "writes are kept aside, not in the database, when "
+			    "peer %d returns", ctx->lacks_acked,
+			    ctx->lacks_acked);
+			return 0;
+		}
 		if (!ctx->ping_ok) {
 			snprintf(msg, msglen, "promote refused: the pingable "
 			    "IP does not answer, this node may be isolated; "
@@ -662,6 +700,12 @@ fault_successor(const struct role_ctx *ctx, uint64_t now)
 			best = p;
 	}
 	return best;
+}
+
+int
+role_lacks_acked(const struct role_ctx *ctx)
+{
+	return ctx->role == HA_ROLE_PRIMARY ? 0 : ctx->lacks_acked;
 }
 
 int
@@ -764,7 +808,7 @@ best_is_able(const struct role_ctx *ctx, uint64_t now,
 		}
 	}
 	if (bestp == NULL)
-		return self_able(ctx);
+		return self_electable(ctx);
 	return bestp->info.startup_done && bestp->info.pingable;
 }
 
@@ -781,7 +825,7 @@ election_best(const struct role_ctx *ctx, uint64_t now, struct role_cand *best,
 	int i, have = 0;
 
 	*bestp = NULL;
-	if (self_able(ctx)) {
+	if (self_electable(ctx)) {
 		cand_self(ctx, best);
 		have = 1;
 	}
@@ -1029,6 +1073,19 @@ role_tick(struct role_ctx *ctx, uint64_t now_ms, struct role_decision *out)
 		tick_primary(ctx, now_ms, out);
 	else
 		tick_standby(ctx, now_ms, out);
+	if (out->action == ROLE_ACT_NONE && ctx->lacks_acked != 0 &&
+	    !ctx->lacks_told && (p = peer_find(ctx, ctx->lacks_acked)) != NULL &&
+	    !peer_live(ctx, p, now_ms) && self_able(ctx)) {
+		/* the one case where a secondary holds back on purpose */
+		ctx->lacks_told = 1;
+		log_warnx("primary peer %d silent for %llu ms, but it "
+		    "acknowledged writes this node does not have (it was "
+		    "dirty): not taking over; start peer %d again, or run "
+		    "haCtl promote --force here (those writes are then kept "
+		    "aside, not in the database, when peer %d returns)",
+		    p->eid, (unsigned long long)elapsed(now_ms, p->last_ms),
+		    p->eid, p->eid);
+	}
 	if (out->action == ROLE_ACT_NONE) {
 		out->to = ctx->role;
 		out->epoch = ctx->epoch;
@@ -1059,6 +1116,7 @@ role_commit(struct role_ctx *ctx, const struct role_decision *d,
 		/* the admin forced it knowing the pingable IP was down */
 		ctx->forced = ctx->req_promote && ctx->req_force && !ctx->ping_ok;
 		ctx->role = HA_ROLE_PRIMARY;
+		ctx->lacks_acked = ctx->lacks_told = 0;
 		ctx->primary_eid = 0;
 		ctx->following = 0;
 		ctx->handoff_eid = 0;

@@ -79,6 +79,18 @@
  *     dead peer's address can hold a failover back (haCtl promote --force
  *     still works), which the daemon reports.
  *
+ * Acknowledged writes (sync and strict durability, role_config.keep_acked).
+ *   A primary's heartbeat names the secondaries that hold every write it
+ *   acknowledged (its in-sync set). A secondary its primary left out —
+ *   dirty, catching up after a restart, cut off for ackTimeout — lacks
+ *   writes that primary acknowledged to a writer; were it to take over,
+ *   they would be rolled back. So it is not able: it does not promote by
+ *   itself when that primary goes silent, and promote needs force. It is
+ *   able again once a primary's heartbeat lists it (it caught up), or a
+ *   primary that replaced the old one leads it. haStatus says so
+ *   (lacks-writes). Gap: a primary that marks a secondary dirty and dies
+ *   before its next heartbeat (heartbeatInterval) is not seen doing so.
+ *
  * Votes. Each heartbeat carries the node its sender would have as primary
  * now (vote_eid): itself as primary, the live primary it follows, a
  * switchover's successor, or the best able node of an election; 0 when no
@@ -134,6 +146,9 @@ struct role_config {
 	uint64_t dead_ms;       /* deadInterval: a silent peer is dead */
 	uint64_t start_wait_ms; /* startWait: the longest wait for peers */
 	uint32_t round_seed;    /* first candidacy round (random per start) */
+	int keep_acked;         /* sync and strict: a secondary its primary
+				 * left out of the in-sync set never takes
+				 * over by itself (see Acknowledged writes) */
 	const char *state_path; /* epoch and last role (copied) */
 	/* writes the state file's new content; NULL: atomicfile_write here
 	 * (0600). 0, or -1 with err. hasvr's writes from a thread of its own
@@ -158,6 +173,8 @@ struct role_peer_info {
 	int insync;             /* its database has every acknowledged write
 				 * (receiver sets it: the primary's own view,
 				 * else what the peer says of itself) */
+	unsigned insync_set;    /* a primary's: the secondaries that have
+				 * every write it acknowledged, bit eid-1 */
 };
 
 enum role_action {
@@ -212,6 +229,9 @@ void role_local_db_lost(struct role_ctx *ctx);
  * primary hands the role to a live in-sync secondary if there is one
  * (see PRIMARY, Fault), else it stays and the daemon reports it. */
 void role_local_fault(struct role_ctx *ctx, const char *why);
+/* The primary this secondary follows left it out of its in-sync set: the
+ * eid of that primary, or 0 (see Acknowledged writes). */
+int role_lacks_acked(const struct role_ctx *ctx);
 /* 1 while this node is a faulty primary with no secondary to hand over to. */
 int role_fault_stays(const struct role_ctx *ctx, uint64_t now_ms);
 /* A datagram from eid's address that failed authentication or decoding

@@ -158,6 +158,8 @@ daemon_json(struct ha *h, json_t *node, uint64_t now)
 	    json_null());
 	json_object_set_new(node, "fault", h->fault[0] != '\0' ?
 	    json_string(h->fault) : json_null());
+	json_object_set_new(node, "lacksWritesOf", role_lacks_acked(h->role) ?
+	    json_integer(role_lacks_acked(h->role)) : json_null());
 	json_object_set_new(node, "faultStays", json_boolean(h->fault[0] !=
 	    '\0' && role_fault_stays(h->role, now)));
 	json_object_set_new(node, "stateWriteFailed", h->state_write_failed ||

@@ -42,6 +42,7 @@ static const char *const names[HP_COUNT] = {
 	[HP_ROLE_CHANGED] = "role-changed",
 	[HP_FAULT] = "fault",
 	[HP_STATE_FILE] = "state-file",
+	[HP_LACKS_WRITES] = "lacks-writes",
 };
 
 const char *
@@ -374,6 +375,12 @@ check_daemon(json_t *probs, json_t *node)
 		    "an in-sync secondary" : "this node will not take the "
 		    "primary role");
 	}
+	if (sj_num(node, "lacksWritesOf", &ms) && ms > 0)
+		add(probs, HP_LACKS_WRITES, SELF, "primary peer %lld "
+		    "acknowledged writes this node does not have yet (dirty): "
+		    "it does not take over by itself until it has caught up — "
+		    "should peer %lld die now, start it again (haCtl promote "
+		    "--force here loses those writes)", ms, ms);
 	if ((s = sj_str(node, "stateWriteFailed")) != NULL) {
 		sj_clean(a, sizeof(a), s);
 		add(probs, HP_STATE_FILE, SELF, "cannot write %s (epoch and role): "

@@ -40,6 +40,7 @@ enum ha_problem {
 	HP_ROLE_CHANGED,        /* guisvr's role was changed behind hasvr */
 	HP_FAULT,               /* this node's database server cannot serve */
 	HP_STATE_FILE,          /* haSvr.state cannot be written */
+	HP_LACKS_WRITES,        /* a secondary lacks acknowledged writes */
 	HP_COUNT
 };
 

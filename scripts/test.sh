@@ -14,7 +14,7 @@ summary() {
 	# one plain closing line for any CI reader: "tests: N passed, N failed, N skipped"
 	l=tests/unit/unit_tests.log
 	p=0; f=0; s=0
-	for t in tests/unit/*.trs tests/integ/*.trs; do
+	for t in tests/unit/*.trs tests/lint/*.trs tests/cluster/*.trs tests/integ/*.trs; do
 		[ -f "$t" ] || continue
 		case "$(sed -n 's/^:test-result: //p' "$t")" in
 		PASS|XFAIL) p=$((p+1));; SKIP) s=$((s+1));; *) f=$((f+1));;
@@ -23,7 +23,7 @@ summary() {
 	echo "tests: $p passed, $f failed, $s skipped"
 }
 if ! make -j2 check; then
-	for f in tests/unit/*.log tests/integ/*.log; do
+	for f in tests/unit/*.log tests/lint/*.log tests/cluster/*.log tests/integ/*.log; do
 		[ -f "$f" ] || continue
 		grep -q '^:test-result: \(FAIL\|ERROR\)' "${f%.log}.trs" 2>/dev/null || continue
 		echo "===== $f"; tail -n 60 "$f"

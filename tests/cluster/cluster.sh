@@ -101,6 +101,10 @@
 #   nem_kill9 NODE [SECS]      kill -9 of hasvr and guisvr, SECS (default 0)
 #                              down, then cluster_start
 #   nem_pause NODE SECS        SIGSTOP both daemons, SECS, SIGCONT
+#   nem_restart_cut NODE SECS  every other node partitioned, NODE killed
+#                              (-9) and restarted alone, SECS, others healed
+#                              (logged as partition and kill9 lines; the
+#                              schedule names it restart-cut)
 #   nem_partition NODE         drop every IP packet of NODE to/from the
 #                              others (nftables table "hvtnem" in NODE's
 #                              namespace; loopback untouched)
@@ -120,7 +124,8 @@
 #                              (a 31-bit LCG in sh arithmetic: the same seed
 #                              gives the same lines everywhere); kinds from
 #                              NEM_KINDS (default: kill9 pause partition
-#                              partition-in partition-out netem diskfull)
+#                              partition-in partition-out netem diskfull
+#                              restart-cut)
 #   nem_run FILE|-             run such a schedule: each fault for its
 #                              DURATION, healed, then NEM_GAP seconds
 #                              (default 1) before the next; netem uses
@@ -845,6 +850,28 @@ nem_pause()
 	_nem_log pause "$i" heal
 }
 
+# nem_restart_cut NODE SECS: every other node cut off (nem_partition), then
+# kill -9 of NODE and its restart at once: it comes back hearing no peer;
+# SECS later the others are healed.
+nem_restart_cut()
+{
+	local i j
+	_cl_track_self
+	i=$(_cl_node "$1")
+	j=1
+	while [ $j -le "$CLUSTER_N" ]; do
+		[ $j = "$i" ] || nem_partition "$j"
+		j=$((j + 1))
+	done
+	nem_kill9 "$i" 0
+	sleep "$2"
+	j=1
+	while [ $j -le "$CLUSTER_N" ]; do
+		[ $j = "$i" ] || nem_heal "$j"
+		j=$((j + 1))
+	done
+}
+
 # _nem_nft NODE in|out|both: the table hvtnem in NODE's namespace, dropping
 # what eth0 receives (in), sends (out) or both; replaces an earlier one in
 # one transaction.
@@ -1017,7 +1044,7 @@ nem_random()
 	shift 4
 	[ $# -gt 0 ] || fail "nem_random: no nodes"
 	[ "$max" -ge "$min" ] || fail "nem_random: MAXSECS below MINSECS"
-	kinds=${NEM_KINDS:-kill9 pause partition partition-in partition-out netem diskfull}
+	kinds=${NEM_KINDS:-kill9 pause partition partition-in partition-out netem diskfull restart-cut}
 	nn=$#
 	nk=$(echo $kinds | wc -w)
 	x=$((seed % 2147483648))
@@ -1059,6 +1086,7 @@ nem_run()
 			nem_netem_heal "$node"
 			;;
 		diskfull) nem_diskfull "$node"; sleep "$dur"; nem_diskfull_heal "$node" ;;
+		restart-cut) nem_restart_cut "$node" "$dur" ;;
 		*) fail "nem_run: unknown fault '$kind'" ;;
 		esac
 		sleep "${NEM_GAP:-1}"

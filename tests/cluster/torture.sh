@@ -13,7 +13,7 @@
 #   TORTURE_MIN/MAX   seconds each fault lasts (default 1..4)
 #   TORTURE_KINDS     fault kinds (default every kind of cluster.sh's
 #                     nemesis: kill9 pause partition partition-in
-#                     partition-out netem diskfull)
+#                     partition-out netem diskfull restart-cut)
 #   TORTURE_ASSERT    what makes the run fail (exit 1), a list of:
 #                     lost (an acknowledged write missing at the end),
 #                     dualwrite (writes acknowledged by two primaries at

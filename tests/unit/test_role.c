@@ -140,7 +140,7 @@ sim_feed(struct sim *s, uint64_t now)
 {
 	struct role_peer_info pi;
 	char err[512];
-	int i, j;
+	int i, j, k;
 
 	for (i = 0; i < s->n; i++) {
 		if (!s->up[i])
@@ -162,6 +162,11 @@ sim_feed(struct sim *s, uint64_t now)
 			if (s->view[i][j] != 0)
 				pi.lsn.offset = s->view[i][j];
 			pi.insync = !s->dirty[j];
+			/* a primary's in-sync set: its peers not dirty */
+			pi.insync_set = 0;
+			for (k = 0; pi.role == HA_ROLE_PRIMARY && k < s->n; k++)
+				if (k != j && !s->dirty[k])
+					pi.insync_set |= 1u << k;
 			CU_ASSERT(role_peer_heard(s->ctx[i], j + 1, now, &pi,
 			    err, sizeof(err)) == 0);
 		}
@@ -916,6 +921,87 @@ test_promote(void)
 	sim_free(s);
 }
 
+/* A pair with sync or strict durability (role_config.keep_acked). */
+static struct sim *
+sim_pair_keep_acked(void)
+{
+	struct sim *s = sim_new(2);
+
+	s->cfg[0].keep_acked = s->cfg[1].keep_acked = 1;
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_run(s, 0, 1000);
+	CU_ASSERT_EQUAL_FATAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
+	return s;
+}
+
+/* sync/strict: a secondary its primary left out of the in-sync set does
+ * not take over by itself (role.h, Acknowledged writes). */
+static void
+test_lacks_acked(void)
+{
+	struct sim *s;
+	char msg[512];
+
+	s = sim_pair_keep_acked();
+	CU_ASSERT_EQUAL(role_lacks_acked(s->ctx[1]), 0);
+	/* the primary marks it dirty and dies */
+	s->dirty[1] = 1;
+	sim_run(s, 1100, 1100);
+	CU_ASSERT_EQUAL(role_lacks_acked(s->ctx[1]), 1);
+	CU_ASSERT_EQUAL(log_has(s, "primary peer 1 acknowledges writes this "
+	    "node does not have (it is dirty): this node does not take over "
+	    "by itself until it has caught up"), 1);
+	sim_kill(s, 0);
+	sim_run(s, 1200, 10000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(log_has(s, "primary peer 1 silent for 1000 ms, but it "
+	    "acknowledged writes this node does not have (it was dirty): not "
+	    "taking over"), 1);
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 0, 10000, msg,
+	    sizeof(msg)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "promote refused: primary peer 1 "
+	    "acknowledged writes this node does not have"));
+	/* the old primary returns and leads again; once it holds the
+	 * secondary in sync, a later death is a failover again */
+	sim_start(s, 0, 10000);
+	sim_run(s, 10000, 12000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(s->max_primaries, 1);
+	s->dirty[1] = 0;
+	sim_run(s, 12100, 12100);
+	CU_ASSERT_EQUAL(role_lacks_acked(s->ctx[1]), 0);
+	CU_ASSERT_EQUAL(log_has(s, "holds this node in sync again"), 1);
+	sim_kill(s, 0);
+	sim_run(s, 12200, 14000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
+	sim_free(s);
+
+	/* forced promote still works, and clears it */
+	s = sim_pair_keep_acked();
+	s->dirty[1] = 1;
+	sim_run(s, 1100, 1100);
+	sim_kill(s, 0);
+	sim_run(s, 1200, 3000);
+	CU_ASSERT_EQUAL(role_request_promote(s->ctx[1], 1, 3000, msg,
+	    sizeof(msg)), 1);
+	sim_decide(s, 3000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_lacks_acked(s->ctx[1]), 0);
+	sim_free(s);
+
+	/* async: no such rule */
+	s = sim_pair();
+	s->dirty[1] = 1;
+	sim_run(s, 1100, 1100);
+	CU_ASSERT_EQUAL(role_lacks_acked(s->ctx[1]), 0);
+	sim_kill(s, 0);
+	sim_run(s, 1200, 3000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
+	sim_free(s);
+}
+
 static void
 test_forced_isolated(void)
 {
@@ -1299,6 +1385,8 @@ test_role_register(void)
 	CU_add_test(s, "switchover", test_switchover);
 	CU_add_test(s, "promote", test_promote);
 	CU_add_test(s, "forced promote while isolated", test_forced_isolated);
+	CU_add_test(s, "a secondary lacking acknowledged writes holds back",
+	    test_lacks_acked);
 	CU_add_test(s, "three nodes", test_three_nodes);
 	CU_add_test(s, "votes: stale views", test_votes_stale_views);
 	CU_add_test(s, "votes: rounds", test_votes_rounds);
