@@ -5,9 +5,13 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$top/build}
+# etcd-server/etcd-client: the etcd client's tests start their own cluster
+# on free ports (Debian also enables an etcd service on 127.0.0.1:2379
+# where systemd runs; the tests do not use it).
 PKGS="build-essential autoconf automake libtool pkg-config libdb5.3-dev db5.3-util \
 libssl-dev libssh2-1-dev libcunit1-dev libevent-dev libjansson-dev openssl \
-rsync openssh-server openssh-client socat iproute2 tcpdump iputils-ping nftables jq"
+rsync openssh-server openssh-client socat iproute2 tcpdump iputils-ping nftables jq \
+libcurl4-openssl-dev etcd-server etcd-client"
 
 missing=""
 for p in $PKGS; do
