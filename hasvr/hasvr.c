@@ -30,6 +30,7 @@
 #include <openssl/rand.h>
 
 #include "config.h"
+#include "etcd.h"
 #include "hactl.h"
 #include "hasvr.h"
 #include "util.h"
@@ -202,6 +203,51 @@ setup_user(struct ha *h, char *err, size_t errlen)
 
 
 /* ---- event loop ---- */
+
+/* The arbiter's thread learned something: decide now. */
+static void
+on_arbiter(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	ha_tick_schedule(arg);
+}
+
+static void
+start_arbiter(struct ha *h)
+{
+	char err[HASVR_ERRLEN];
+
+	h->arb_pipe[0] = h->arb_pipe[1] = -1;
+	if (h->hc.arbiter != HA_ARBITER_ETCD)
+		return;
+	if (etcd_global_init() != 0)
+		fatalx("arbiter: libcurl cannot start");
+	if (pipe2(h->arb_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatal("arbiter: pipe");
+	if ((h->arb_ev = event_new(h->base, h->arb_pipe[0], EV_READ |
+	    EV_PERSIST, on_arbiter, h)) == NULL || event_add(h->arb_ev,
+	    NULL) != 0)
+		fatalx("event_new failed");
+	if ((h->arb = arbiter_start(&h->hc, h->arb_pipe[1], err,
+	    sizeof(err))) == NULL)
+		fatalx("arbiter: %s", err);
+}
+
+static void
+stop_arbiter(struct ha *h)
+{
+	if (h->arb == NULL)
+		return;
+	arbiter_stop(h->arb);       /* releases the leader key */
+	h->arb = NULL;
+	event_free(h->arb_ev);
+	close(h->arb_pipe[0]);
+	close(h->arb_pipe[1]);
+	etcd_global_cleanup();
+}
 
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
@@ -382,6 +428,7 @@ main(int argc, char *argv[])
 	if ((h->link = link_start(h->base, h->gp.halink, ha_on_link, h, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
+	start_arbiter(h);
 	ha_ctl_ops(h, &co);
 	if ((h->ctl = ctl_start(h->base, h->ctlpath, h->uid, &co, err,
 	    sizeof(err))) == NULL)
@@ -422,6 +469,7 @@ main(int argc, char *argv[])
 	ctl_stop(h->ctl);
 	filesync_free(h->fs);
 	svr_stop(h->svr);
+	stop_arbiter(h);            /* guisvr takes no writes any more */
 	ping_free(h->ping);
 	link_stop(h->link);
 	for (i = 0; i < 5; i++)

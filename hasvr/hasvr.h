@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "arbiter.h"
 #include "cfg.h"
 #include "ctl.h"
 #include "filesync.h"
@@ -81,6 +82,11 @@ struct ha {
 	struct ctlsvr *ctl;
 	struct role_ctx *role;
 	struct statewriter *sw;    /* haSvr.state, off the event loop */
+	struct arbiter *arb;       /* highAvail.arbiter etcd, else NULL */
+	int arb_pipe[2];           /* its thread wakes the loop */
+	struct event *arb_ev;
+	struct arbiter_view arb_view;  /* its view at the last tick */
+	uint64_t lease_sent_until; /* the lease end guisvr was told, 0 none */
 
 	struct ha_peer_view view[HACFG_MAX_NODES];  /* by ha_peer.idx */
 
@@ -114,6 +120,9 @@ void ha_tick_schedule(struct ha *h);
 /* The role tick itself (the TICK_MS timer and ha_tick_schedule's event). */
 void ha_tick(struct ha *h);
 void ha_apply_sync(struct ha *h);    /* tell guisvr the database sync switch */
+/* Arbiter mode: tell guisvr how long its primary role is certainly valid
+ * (when that changed); as primary without the key, that it is not. */
+void ha_send_lease(struct ha *h, uint64_t now);
 
 /* hooks.c: what the modules tell the hub (arg is the struct ha) */
 void ha_peers_hooks(struct ha *h, struct peers_hooks *out);

@@ -74,7 +74,8 @@ enum hb_dbstate { HB_DB_UNKNOWN = 0, HB_DB_INSYNC = 1, HB_DB_DIRTY = 2, HB_DB_AL
 #define HB_F_STARTUP    0x04    /* replication startup done */
 #define HB_F_PINGABLE   0x08    /* the pingable IP answers */
 #define HB_F_SVRUP      0x10    /* guisvr (highAvailSvr) runs and is linked */
-#define HB_F_ALL        0x1f
+#define HB_F_ARBITER    0x20    /* arbiter mode: etcd answers this node */
+#define HB_F_ALL        0x3f
 
 enum hb_reject {
 	HB_OK = 0,

@@ -34,7 +34,8 @@ fill(struct hb_msg *m, uint64_t now, void *arg)
 	    (h->ha_sync && h->db_sync ? HB_F_DBSYNC : 0) |
 	    (me.startup_done ? HB_F_STARTUP : 0) |
 	    (me.pingable ? HB_F_PINGABLE : 0) |
-	    (ls.valid ? HB_F_SVRUP : 0);
+	    (ls.valid ? HB_F_SVRUP : 0) |
+	    (me.arbiter_ok ? HB_F_ARBITER : 0);
 	m->epoch = me.epoch;
 	m->db_gen = me.gen;
 	m->lsn_file = me.lsn.file;
@@ -64,6 +65,7 @@ heard(const struct ha_peer *p, const struct hb_msg *m, uint64_t now,
 	pi.build_match = p->build_match;
 	pi.startup_done = (m->flags & HB_F_STARTUP) != 0;
 	pi.pingable = (m->flags & HB_F_PINGABLE) != 0;
+	pi.arbiter_ok = (m->flags & HB_F_ARBITER) != 0;
 	pi.handoff_eid = (int)m->handoff_eid;
 	pi.vote_eid = m->vote_eid <= INT32_MAX ? (int)m->vote_eid : 0;
 	pi.vote_round = m->vote_round;
@@ -107,7 +109,11 @@ ha_on_ping(int ok, uint64_t now, void *arg)
 void
 ha_on_link(void *arg)
 {
-	ha_tick_schedule(arg);
+	struct ha *h = arg;
+
+	/* a guisvr (re)connected knows no lease: tell it again */
+	h->lease_sent_until = 0;
+	ha_tick_schedule(h);
 }
 
 static void

@@ -49,6 +49,7 @@ struct role_ctx {
 	int lacks_acked;                /* the primary that left us out of its
 					 * in-sync set (role.h), 0 none */
 	int lacks_told;                 /* "will not take over" logged */
+	int arb_on, arb_leader, arb_held;  /* role_arbiter */
 
 	uint32_t gen;
 	struct role_lsn lsn;
@@ -186,7 +187,17 @@ self_able(const struct role_ctx *ctx)
 static int
 self_electable(const struct role_ctx *ctx)
 {
-	return self_able(ctx) && ctx->lacks_acked == 0;
+	return self_able(ctx) && ctx->lacks_acked == 0 &&
+	    (!ctx->arb_on || ctx->arb_leader != -1);
+}
+
+/* What a peer's heartbeat says makes it a candidate (role.h, able; in
+ * arbiter mode it must reach etcd too). */
+static int
+peer_able(const struct role_ctx *ctx, const struct role_peer *p)
+{
+	return p->info.startup_done && p->info.pingable &&
+	    (!ctx->arb_on || p->info.arbiter_ok);
 }
 
 static uint32_t
@@ -702,6 +713,53 @@ fault_successor(const struct role_ctx *ctx, uint64_t now)
 	return best;
 }
 
+void
+role_arbiter(struct role_ctx *ctx, int on, int leader_eid, int held)
+{
+	ctx->arb_on = on != 0;
+	ctx->arb_leader = leader_eid;
+	ctx->arb_held = held != 0;
+}
+
+/* Arbiter mode: the leader key has the last word (role.h, Arbiter). */
+static void
+tick_arbiter(const struct role_ctx *ctx, struct role_decision *out)
+{
+	if (ctx->role == HA_ROLE_PRIMARY) {
+		if (out->action != ROLE_ACT_NONE)
+			return;         /* stepping down anyway */
+		if (ctx->arb_held) {
+			out->want_leader = 1;
+			return;
+		}
+		if (ctx->arb_leader > 0 && ctx->arb_leader != ctx->self_eid)
+			decide(out, ROLE_ACT_STEPDOWN, HA_ROLE_SECONDARY,
+			    ctx->epoch, 0, "the leader key is held by peer %d",
+			    ctx->arb_leader);
+		else
+			decide(out, ROLE_ACT_STEPDOWN, HA_ROLE_SECONDARY,
+			    ctx->epoch, 0, "this node's lease on the leader key "
+			    "may have run out (%s): a primary without it takes no "
+			    "writes", ctx->arb_leader == -1 ? "etcd does not "
+			    "answer" : "the key is gone");
+		return;
+	}
+	if (out->action == ROLE_ACT_PRIMARY) {
+		out->want_leader = 1;
+		if (!ctx->arb_held) {
+			/* not without the key: ask for it, decide later */
+			out->action = ROLE_ACT_NONE;
+			out->reason[0] = '\0';
+		}
+		return;
+	}
+	if (out->action == ROLE_ACT_NONE && ctx->arb_held) {
+		out->want_leader = 1;
+		decide(out, ROLE_ACT_PRIMARY, HA_ROLE_PRIMARY, next_epoch(ctx), 0,
+		    "this node holds the leader key; epoch %u", next_epoch(ctx));
+	}
+}
+
 int
 role_lacks_acked(const struct role_ctx *ctx)
 {
@@ -809,7 +867,7 @@ best_is_able(const struct role_ctx *ctx, uint64_t now,
 	}
 	if (bestp == NULL)
 		return self_electable(ctx);
-	return bestp->info.startup_done && bestp->info.pingable;
+	return peer_able(ctx, bestp);
 }
 
 /* The best able node of an election among this node and the live peers
@@ -831,8 +889,7 @@ election_best(const struct role_ctx *ctx, uint64_t now, struct role_cand *best,
 	}
 	for (i = 0; i < ctx->npeers; i++) {
 		p = &ctx->peers[i];
-		if (!peer_live(ctx, p, now) || !p->info.startup_done ||
-		    !p->info.pingable)
+		if (!peer_live(ctx, p, now) || !peer_able(ctx, p))
 			continue;
 		cand_peer(p, &c);
 		if (!have || cand_better(&c, best)) {
@@ -1073,6 +1130,8 @@ role_tick(struct role_ctx *ctx, uint64_t now_ms, struct role_decision *out)
 		tick_primary(ctx, now_ms, out);
 	else
 		tick_standby(ctx, now_ms, out);
+	if (ctx->arb_on)
+		tick_arbiter(ctx, out);
 	if (out->action == ROLE_ACT_NONE && ctx->lacks_acked != 0 &&
 	    !ctx->lacks_told && (p = peer_find(ctx, ctx->lacks_acked)) != NULL &&
 	    !peer_live(ctx, p, now_ms) && self_able(ctx)) {
@@ -1188,6 +1247,7 @@ role_advertise(const struct role_ctx *ctx, uint64_t now_ms,
 	out->build_match = 1;
 	out->startup_done = ctx->db_live && !ctx->fault && role_db_ready(ctx);
 	out->pingable = ctx->ping_ok;
+	out->arbiter_ok = !ctx->arb_on || ctx->arb_leader != -1;
 	out->vote_eid = ctx->vote_eid;
 	out->vote_round = ctx->vote_round;
 	if (ctx->role != HA_ROLE_PRIMARY && handoff_active(ctx, now_ms))

@@ -91,6 +91,15 @@
  *   (lacks-writes). Gap: a primary that marks a secondary dirty and dies
  *   before its next heartbeat (heartbeatInterval) is not seen doing so.
  *
+ * Arbiter (highAvail.arbiter etcd, role_arbiter). The rules above still
+ * choose whom the nodes want as primary, but the leader key in etcd
+ * decides: a node becomes PRIMARY only while it holds the key under a
+ * live lease (held); a decision to promote without it asks for the key
+ * instead (role_decision.want_leader) and waits; a node that holds it
+ * becomes PRIMARY; a PRIMARY that no longer holds it — another node took
+ * it, or its lease may have run out while etcd did not answer — steps
+ * down at once.
+ *
  * Votes. Each heartbeat carries the node its sender would have as primary
  * now (vote_eid): itself as primary, the live primary it follows, a
  * switchover's successor, or the best able node of an election; 0 when no
@@ -173,6 +182,7 @@ struct role_peer_info {
 	int insync;             /* its database has every acknowledged write
 				 * (receiver sets it: the primary's own view,
 				 * else what the peer says of itself) */
+	int arbiter_ok;         /* arbiter mode: etcd answers it */
 	unsigned insync_set;    /* a primary's: the secondaries that have
 				 * every write it acknowledged, bit eid-1 */
 };
@@ -191,6 +201,8 @@ struct role_decision {
 	uint32_t epoch;         /* PRIMARY: the new epoch; else the term followed */
 	int primary_eid;        /* the primary to follow, 0 none (or us) */
 	int handoff_eid;        /* switchover: the successor we hand over to */
+	int want_leader;        /* arbiter mode: this node is, or would become,
+				 * primary, so it wants the leader key */
 	int sync_refused;       /* a live peer runs another build: no DB sync */
 	int mismatch_eid;       /* the first such peer */
 	char reason[ROLE_REASONLEN];
@@ -229,6 +241,9 @@ void role_local_db_lost(struct role_ctx *ctx);
  * primary hands the role to a live in-sync secondary if there is one
  * (see PRIMARY, Fault), else it stays and the daemon reports it. */
 void role_local_fault(struct role_ctx *ctx, const char *why);
+/* Arbiter mode: on, who holds the leader key (0 nobody, -1 unknown), and
+ * whether this node holds it under a live lease. Feed before role_tick. */
+void role_arbiter(struct role_ctx *ctx, int on, int leader_eid, int held);
 /* The primary this secondary follows left it out of its in-sync set: the
  * eid of that primary, or 0 (see Acknowledged writes). */
 int role_lacks_acked(const struct role_ctx *ctx);

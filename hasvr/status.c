@@ -210,6 +210,25 @@ node_json(struct ha *h, const struct link_state *ls, uint64_t now)
 	return node;
 }
 
+/* Arbiter mode: what the arbiter's thread saw last. */
+static json_t *
+arbiter_json(struct ha *h, uint64_t now)
+{
+	const struct arbiter_view *v = &h->arb_view;
+
+	return json_pack("{s:s,s:s,s:b,s:o,s:b,s:o,s:i,s:s,s:o}",
+	    "kind", "etcd", "prefix", h->hc.etcd_prefix,
+	    "reachable", v->reachable,
+	    "leader", v->leader_eid > 0 ? json_integer(v->leader_eid) :
+	    json_null(),
+	    "held", arbiter_view_holds(v, now),
+	    "leaseLeftMs", v->valid_until > now ?
+	    json_integer((json_int_t)(v->valid_until - now)) : json_null(),
+	    "ttlSec", v->ttl_s, "endpoint", v->endpoint,
+	    "error", v->error[0] != '\0' ? json_string(v->error) :
+	    json_null());
+}
+
 char *
 status_json(struct ha *h)
 {
@@ -237,6 +256,8 @@ status_json(struct ha *h)
 	    "rejected", rej, "fileSync", filesync_json(h));
 	if (root == NULL)
 		return NULL;
+	if (h->arb != NULL)
+		json_object_set_new(root, "arbiter", arbiter_json(h, now));
 	if (haproblems_attach(root) == -1) {
 		json_decref(root);
 		return NULL;

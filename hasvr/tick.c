@@ -147,6 +147,49 @@ note_local_db(struct ha *h, const struct link_state *ls)
 	role_local_fault(h->role, why[0] != '\0' ? why : NULL);
 }
 
+/* Arbiter mode: what the arbiter's thread learned goes to the role
+ * machine, and what this node is goes to its member key. */
+static void
+note_arbiter(struct ha *h, const struct link_state *ls, uint64_t now)
+{
+	struct arbiter_member m;
+
+	if (h->arb == NULL)
+		return;
+	arbiter_snapshot(h->arb, &h->arb_view);
+	role_arbiter(h->role, 1, h->arb_view.leader_eid,
+	    arbiter_view_holds(&h->arb_view, now));
+	memset(&m, 0, sizeof(m));
+	m.role = (int)role_current(h->role);
+	m.epoch = role_epoch(h->role);
+	if (ls->valid) {
+		m.gen = ls->gen;
+		m.lsn_file = ls->lsn.file;
+		m.lsn_offset = ls->lsn.offset;
+	}
+	arbiter_publish(h->arb, &m);
+	ha_send_lease(h, now);
+}
+
+void
+ha_send_lease(struct ha *h, uint64_t now)
+{
+	uint64_t until;
+
+	if (h->arb == NULL)
+		return;
+	if (role_current(h->role) != HA_ROLE_PRIMARY &&
+	    !(h->has_pending && h->pending.to == HA_ROLE_PRIMARY) &&
+	    h->lease_sent_until == 0)
+		return;             /* guisvr refuses writes anyway */
+	until = arbiter_view_holds(&h->arb_view, now) ?
+	    h->arb_view.valid_until : 1;
+	if (until == h->lease_sent_until)
+		return;
+	link_want_lease(h->link, until > now ? (uint32_t)(until - now) : 0);
+	h->lease_sent_until = until;
+}
+
 /* guisvr holds the role hasvr gave it, or somebody changed it behind
  * hasvr's back (over the ha-link by hand): then it is told again, and
  * haStatus shows it for a while. Only a state read after the last role
@@ -209,6 +252,7 @@ ha_tick(struct ha *h)
 	h->last_tick_ms = now;
 	link_snapshot(h->link, &ls);
 	note_local_db(h, &ls);
+	note_arbiter(h, &ls, now);
 	log_peer_changes(h, now);
 	log_db_changes(h, &ls);
 	ha_apply_sync(h);
@@ -271,6 +315,10 @@ ha_tick(struct ha *h)
 	role_advertise(h->role, now, &before);
 	role_tick(h->role, now, &d);
 	role_advertise(h->role, now, &after);
+	if (h->arb != NULL)
+		arbiter_want_leader(h->arb, d.want_leader);
+	if (d.action == ROLE_ACT_PRIMARY)
+		ha_send_lease(h, now);   /* the lease before the role */
 	if (d.action != ROLE_ACT_NONE) {
 		h->pending = d;
 		h->has_pending = 1;

@@ -25,6 +25,8 @@ static const char *const durability_words[] = {
 	"async", "sync", "strict", NULL
 };
 
+static const char *const arbiter_words[] = { "none", "etcd", NULL };
+
 #define G	(1024LL * 1024 * 1024)
 
 const struct cfg_key hacfg_keys[] = {
@@ -148,6 +150,29 @@ const struct cfg_key hacfg_keys[] = {
 	  "(service highAvailSvr)." },
 	{ "highAvail.guiSvrProgram", CFG_PATH, SBINDIR "/guisvr", 0, 0, NULL, 0,
 	  "The guisvr program hasvr starts." },
+	{ "highAvail.arbiter", CFG_ENUM, "none", 0, 0, arbiter_words, 0,
+	  "none: the nodes decide roles among themselves (heartbeats, votes,\n"
+	  "the pingable IP). etcd: a node is primary only while it holds the\n"
+	  "group's leader key in etcd under a lease (highAvail.leaderTTL);\n"
+	  "a primary that cannot renew it stops taking writes before another\n"
+	  "node can take the key." },
+	{ "highAvail.etcdEndpoints", CFG_STRING, "", 0, 0, NULL, 0,
+	  "The etcd cluster's client URLs (every member), separated by blanks\n"
+	  "or commas, tried in turn: http://HOST:PORT or https://HOST:PORT.\n"
+	  "Required when highAvail.arbiter is etcd." },
+	{ "highAvail.etcdPrefix", CFG_STRING, "/hasvr/default", 0, 200, NULL, 0,
+	  "Key prefix of this HA group in etcd, the same on every node of the\n"
+	  "group and different for each group: /PREFIX/leader, /PREFIX/members/." },
+	{ "highAvail.etcdCAFile", CFG_PATH, NULL, 0, 0, NULL, 0,
+	  "CA certificate (PEM) that signed the etcd servers' certificates\n"
+	  "(https endpoints). Unset: the system's CAs." },
+	{ "highAvail.etcdCertFile", CFG_PATH, NULL, 0, 0, NULL, 0,
+	  "Client certificate (PEM) for etcd, with highAvail.etcdKeyFile." },
+	{ "highAvail.etcdKeyFile", CFG_PATH, NULL, 0, 0, NULL, 0,
+	  "Private key (PEM, mode 600) of highAvail.etcdCertFile." },
+	{ "highAvail.leaderTTL", CFG_DURATION, "3s", 2000, 60000, NULL, 0,
+	  "Lease of the leader key, in whole seconds: a dead primary is\n"
+	  "replaced after about this long; it is renewed every third of it." },
 	{ "highAvail.fileSyncProgram", CFG_PATH, BINDIR "/.haDoDirect", 0, 0,
 	  NULL, 0,
 	  "The file sync script hasvr runs on the primary; it writes\n"
@@ -361,6 +386,89 @@ check_sync(struct cfg *c)
 		    "not blanks");
 }
 
+/* One etcd client URL: http(s)://HOST:PORT[/], HOST a name, an IPv4
+ * address or [IPv6]; 0 if it is one. */
+static int
+etcd_url_ok(const char *u)
+{
+	const char *h, *colon;
+	char *end;
+	long port;
+
+	if (strncmp(u, "http://", 7) == 0)
+		h = u + 7;
+	else if (strncmp(u, "https://", 8) == 0)
+		h = u + 8;
+	else
+		return -1;
+	if (*h == '[') {
+		if ((colon = strchr(h, ']')) == NULL || colon[1] != ':')
+			return -1;
+		colon++;
+	} else if ((colon = strrchr(h, ':')) == NULL || colon == h)
+		return -1;
+	if (strcspn(h, " \t/@?#") < (size_t)(colon - h))
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || port < 1 || port > 65535 ||
+	    (*end != '\0' && strcmp(end, "/") != 0))
+		return -1;
+	return 0;
+}
+
+/* The arbiter keys, when highAvail.arbiter is etcd. */
+static void
+check_arbiter(struct cfg *c)
+{
+	const char *list, *p, *prefix;
+	char tok[1024];
+	size_t len;
+	int n = 0, line;
+
+	if (strcmp(cfg_str(c, "highAvail.arbiter"), "etcd") != 0)
+		return;
+	list = cfg_str(c, "highAvail.etcdEndpoints");
+	line = cfg_line(c, "highAvail.etcdEndpoints");
+	for (p = list; *p != '\0';) {
+		p += strspn(p, " \t,");
+		if ((len = strcspn(p, " \t,")) == 0)
+			break;
+		snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
+		p += len;
+		if (++n > HACFG_MAX_ETCD) {
+			cfg_add_error(c, line, "highAvail.etcdEndpoints: more "
+			    "than %d endpoints", HACFG_MAX_ETCD);
+			break;
+		}
+		if (etcd_url_ok(tok) != 0)
+			cfg_add_error(c, line, "highAvail.etcdEndpoints: '%s' is "
+			    "not an etcd client URL (http://HOST:PORT or "
+			    "https://HOST:PORT)", tok);
+	}
+	if (n == 0)
+		cfg_add_error(c, cfg_line(c, "highAvail.arbiter"),
+		    "highAvail.arbiter is etcd but highAvail.etcdEndpoints is "
+		    "empty: list the client URLs of every etcd member");
+	prefix = cfg_str(c, "highAvail.etcdPrefix");
+	if (prefix[0] != '/' || strlen(prefix) < 2 ||
+	    prefix[strlen(prefix) - 1] == '/' ||
+	    strspn(prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789/_.-") != strlen(prefix))
+		cfg_add_error(c, cfg_line(c, "highAvail.etcdPrefix"),
+		    "highAvail.etcdPrefix '%s': a path like /hasvr/site1 (starts "
+		    "with /, no / at the end; letters, digits, / _ . -)", prefix);
+	if (cfg_isset(c, "highAvail.etcdCertFile") !=
+	    cfg_isset(c, "highAvail.etcdKeyFile"))
+		cfg_add_error(c, cfg_line(c, cfg_isset(c,
+		    "highAvail.etcdCertFile") ? "highAvail.etcdCertFile" :
+		    "highAvail.etcdKeyFile"), "set both highAvail.etcdCertFile "
+		    "and highAvail.etcdKeyFile, or neither");
+	if (cfg_num(c, "highAvail.leaderTTL") % 1000 != 0)
+		cfg_add_error(c, cfg_line(c, "highAvail.leaderTTL"),
+		    "highAvail.leaderTTL %s: etcd leases count whole seconds; "
+		    "use e.g. 3s", cfg_str(c, "highAvail.leaderTTL"));
+}
+
 int
 hacfg_check(struct cfg *c)
 {
@@ -376,6 +484,7 @@ hacfg_check(struct cfg *c)
 	n = collect(c, c, s, HACFG_MAX_NODES);
 	check_tls(c);
 	check_sync(c);
+	check_arbiter(c);
 	hb = cfg_num(c, "highAvail.heartbeatInterval");
 	dead = cfg_num(c, "highAvail.deadInterval");
 	if (dead <= 2 * hb) {
@@ -438,6 +547,8 @@ int
 hacfg_check_keys(struct cfg *c)
 {
 	cfg_check_private(c, "highAvail.tlsKeyFile", 1);
+	if (strcmp(cfg_str(c, "highAvail.arbiter"), "etcd") == 0)
+		cfg_check_private(c, "highAvail.etcdKeyFile", 1);
 	/* a missing SSH key fails the file sync, which says so; HA runs on */
 	if (cfg_bool(c, "highAvail.fileSync"))
 		cfg_check_private(c, "highAvail.sshKeyFile", 0);
@@ -470,6 +581,8 @@ hacfg_view(const struct cfg *c, struct hacfg *h)
 {
 	struct slot s[HACFG_MAX_NODES];
 	char me[64];
+	const char *list, *p;
+	size_t len;
 	int i, j, n;
 
 	memset(h, 0, sizeof(*h));
@@ -505,4 +618,22 @@ hacfg_view(const struct cfg *c, struct hacfg *h)
 	h->tls_ca = str_or_null(c, "highAvail.tlsCAFile");
 	h->tls_cert = str_or_null(c, "highAvail.tlsCertFile");
 	h->tls_key = str_or_null(c, "highAvail.tlsKeyFile");
+	h->arbiter = strcmp(cfg_str(c, "highAvail.arbiter"), "etcd") == 0 ?
+	    HA_ARBITER_ETCD : HA_ARBITER_NONE;
+	h->netcd = 0;
+	list = cfg_str(c, "highAvail.etcdEndpoints");
+	for (p = list; *p != '\0' && h->netcd < HACFG_MAX_ETCD;) {
+		p += strspn(p, " \t,");
+		if ((len = strcspn(p, " \t,")) == 0)
+			break;
+		snprintf(h->etcd[h->netcd], sizeof(h->etcd[0]), "%.*s", (int)len,
+		    p);
+		p += len;
+		h->netcd++;
+	}
+	h->etcd_prefix = cfg_str(c, "highAvail.etcdPrefix");
+	h->etcd_ca = str_or_null(c, "highAvail.etcdCAFile");
+	h->etcd_cert = str_or_null(c, "highAvail.etcdCertFile");
+	h->etcd_key = str_or_null(c, "highAvail.etcdKeyFile");
+	h->leader_ttl_ms = cfg_num(c, "highAvail.leaderTTL");
 }

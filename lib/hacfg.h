@@ -21,6 +21,9 @@ extern const struct cfg_key hacfg_keys[];
 extern const size_t hacfg_nkeys;
 
 enum ha_durability { HA_ASYNC = 0, HA_SYNC, HA_STRICT };
+enum ha_arbiter { HA_ARBITER_NONE = 0, HA_ARBITER_ETCD };
+
+#define HACFG_MAX_ETCD 16       /* etcd endpoints */
 
 struct hacfg_node {
 	char addr[64];          /* numeric IPv4/IPv6 */
@@ -40,6 +43,12 @@ struct hacfg {
 	long long ack_timeout_ms;
 	long long bandwidth;              /* replication bytes/s, 0 = unlimited */
 	const char *tls_ca, *tls_cert, *tls_key;   /* all three, or none (PSK) */
+	enum ha_arbiter arbiter;          /* highAvail.arbiter */
+	char etcd[HACFG_MAX_ETCD][256];   /* highAvail.etcdEndpoints */
+	int netcd;
+	const char *etcd_prefix;
+	const char *etcd_ca, *etcd_cert, *etcd_key;  /* NULL when unset */
+	long long leader_ttl_ms;
 };
 
 /* cfg_init + cfg_parse_file + hacfg_check; always runs the checks.

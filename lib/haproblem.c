@@ -43,6 +43,7 @@ static const char *const names[HP_COUNT] = {
 	[HP_FAULT] = "fault",
 	[HP_STATE_FILE] = "state-file",
 	[HP_LACKS_WRITES] = "lacks-writes",
+	[HP_ARBITER] = "arbiter-unreachable",
 };
 
 const char *
@@ -388,6 +389,28 @@ check_daemon(json_t *probs, json_t *node)
 	}
 }
 
+/* Arbiter mode: etcd must answer; a primary that cannot renew its lease
+ * stops taking writes when it runs out. */
+static void
+check_arbiter(json_t *probs, json_t *node, json_t *arb)
+{
+	char a[WORD_LEN];
+	long long left;
+
+	if (arb == NULL || sj_bool(arb, "reachable") != 0)
+		return;
+	sj_clean(a, sizeof(a), sj_str(arb, "error") != NULL ?
+	    sj_str(arb, "error") : "no answer yet");
+	if (sj_is(node, "role", "PRIMARY") && sj_num(arb, "leaseLeftMs", &left))
+		add(probs, HP_ARBITER, SELF, "etcd does not answer (%s): this "
+		    "primary stops taking writes when its lease on the leader "
+		    "key runs out, in %lld ms, unless etcd answers again", a,
+		    left);
+	else
+		add(probs, HP_ARBITER, SELF, "etcd does not answer (%s): this "
+		    "node cannot become primary until it does", a);
+}
+
 json_t *
 haproblems_derive(json_t *status)
 {
@@ -408,6 +431,7 @@ haproblems_derive(json_t *status)
 	check_primaries(probs, node, json_is_array(peers) ? peers : NULL);
 	check_filesync(probs, status);
 	check_daemon(probs, node);
+	check_arbiter(probs, node, sj_obj(status, "arbiter"));
 	return probs;
 }
 

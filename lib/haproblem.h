@@ -41,6 +41,7 @@ enum ha_problem {
 	HP_FAULT,               /* this node's database server cannot serve */
 	HP_STATE_FILE,          /* haSvr.state cannot be written */
 	HP_LACKS_WRITES,        /* a secondary lacks acknowledged writes */
+	HP_ARBITER,             /* etcd does not answer this node */
 	HP_COUNT
 };
 

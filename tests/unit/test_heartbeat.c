@@ -167,7 +167,7 @@ test_encode_refuses(void)
 	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, sizeof(pkt)), -1);
 	sample(&m); m.dbstate = 4;
 	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, sizeof(pkt)), -1);
-	sample(&m); m.flags = 0x20;
+	sample(&m); m.flags = 0x40;
 	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, sizeof(pkt)), -1);
 	sample(&m); m.eid = 0;
 	CU_ASSERT_EQUAL(heartbeat_encode(&m, key, pkt, sizeof(pkt)), -1);
@@ -298,7 +298,7 @@ test_malformed_but_authentic(void)
 	static const struct { int off; unsigned char val; const char *why; } t[] = {
 		{ 5, 3, "unknown role 3" },
 		{ 6, 9, "unknown database state 9" },
-		{ 11, 0x3f, "unknown flags 0x20" },
+		{ 11, 0x7f, "unknown flags 0x40" },
 		{ 112 + 40, '\0', "NUL-padded" },  /* NUL inside the text */
 		{ 112 + 2, 0x7f, "not printable" },
 		{ 112 + 63, 'z', "NUL-padded" },

@@ -1002,6 +1002,129 @@ test_lacks_acked(void)
 	sim_free(s);
 }
 
+/* Arbiter mode: a stand-in for etcd's leader key, its lease renewed by
+ * the holder's wish (want_leader) and gone TTL after the last renewal. */
+#define ARB_TTL 3000
+
+struct arb_sim {
+	int key;                /* holder's eid, 0 none */
+	uint64_t key_until;
+	int etcd[MAXN];         /* node i reaches etcd */
+	int max_primaries;
+};
+
+static void
+arb_step(struct sim *s, struct arb_sim *a, uint64_t t)
+{
+	struct role_decision d;
+	char err[512];
+	int i;
+
+	if (a->key != 0 && t >= a->key_until)
+		a->key = 0;
+	sim_feed(s, t);
+	for (i = 0; i < s->n; i++)
+		if (s->up[i])
+			role_arbiter(s->ctx[i], 1, a->etcd[i] ? a->key : -1,
+			    a->etcd[i] && a->key == i + 1);
+	for (i = 0; i < s->n; i++) {
+		if (!s->up[i])
+			continue;
+		role_tick(s->ctx[i], t, &d);
+		if (a->etcd[i]) {
+			if (d.want_leader && a->key == 0)
+				a->key = i + 1;
+			if (d.want_leader && a->key == i + 1)
+				a->key_until = t + ARB_TTL;
+			if (!d.want_leader && a->key == i + 1)
+				a->key = 0;
+		}
+		if (d.action == ROLE_ACT_NONE)
+			continue;
+		/* a primary always holds the key it was fed */
+		if (d.to == HA_ROLE_PRIMARY)
+			CU_ASSERT(a->key == i + 1);
+		CU_ASSERT(role_commit(s->ctx[i], &d, t, err, sizeof(err)) == 0);
+		s->commits++;
+	}
+	if (nprimaries(s) > a->max_primaries)
+		a->max_primaries = nprimaries(s);
+}
+
+static void
+arb_run(struct sim *s, struct arb_sim *a, uint64_t from, uint64_t to)
+{
+	uint64_t t;
+
+	for (t = from; t <= to; t += STEP)
+		arb_step(s, a, t);
+}
+
+static void
+test_arbiter(void)
+{
+	struct arb_sim a;
+	struct sim *s;
+	int p, o;
+
+	/* start: one primary, the key's holder */
+	s = sim_new(2);
+	memset(&a, 0, sizeof(a));
+	a.etcd[0] = a.etcd[1] = 1;
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	arb_run(s, &a, 0, 3000);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_FATAL(a.key == 1 || a.key == 2);
+	p = a.key - 1;
+	o = 1 - p;
+	CU_ASSERT_EQUAL(role_current(s->ctx[p]), HA_ROLE_PRIMARY);
+
+	/* the nodes cut from each other, both reaching etcd: the holder
+	 * stays the only primary */
+	s->link[0][1] = s->link[1][0] = 0;
+	arb_run(s, &a, 3100, 20000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[p]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[o]), HA_ROLE_SECONDARY);
+	s->link[0][1] = s->link[1][0] = 1;
+	arb_run(s, &a, 20100, 22000);
+
+	/* the primary loses etcd: it steps down at once, and the other
+	 * takes over only once its lease is gone */
+	a.etcd[p] = 0;
+	arb_step(s, &a, 22100);
+	CU_ASSERT_EQUAL(role_current(s->ctx[p]), HA_ROLE_SECONDARY);
+	CU_ASSERT_EQUAL(log_has(s, "this node's lease on the leader key may "
+	    "have run out (etcd does not answer)"), 1);
+	arb_run(s, &a, 22200, 22000 + ARB_TTL - 100);
+	CU_ASSERT_EQUAL(nprimaries(s), 0);
+	arb_run(s, &a, 22000 + ARB_TTL, 22000 + ARB_TTL + 2000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[o]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(a.key, o + 1);
+	a.etcd[p] = 1;
+	arb_run(s, &a, 28000, 30000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[p]), HA_ROLE_SECONDARY);
+
+	/* kill -9 of the primary: the key lives until its TTL */
+	sim_kill(s, o);
+	arb_run(s, &a, 30100, 30000 + ARB_TTL - 100);
+	CU_ASSERT_EQUAL(nprimaries(s), 0);
+	arb_run(s, &a, 30000 + ARB_TTL, 30000 + ARB_TTL + 2000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[p]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(a.key, p + 1);
+
+	/* etcd gone for everyone: no primary anywhere */
+	a.etcd[0] = a.etcd[1] = 0;
+	sim_start(s, o, 36000);
+	arb_run(s, &a, 36000, 50000);
+	CU_ASSERT_EQUAL(nprimaries(s), 0);
+	a.etcd[0] = a.etcd[1] = 1;
+	arb_run(s, &a, 50100, 56000);
+	CU_ASSERT_EQUAL(nprimaries(s), 1);
+	CU_ASSERT_EQUAL(a.max_primaries, 1);
+	sim_free(s);
+}
+
 static void
 test_forced_isolated(void)
 {
@@ -1387,6 +1510,7 @@ test_role_register(void)
 	CU_add_test(s, "forced promote while isolated", test_forced_isolated);
 	CU_add_test(s, "a secondary lacking acknowledged writes holds back",
 	    test_lacks_acked);
+	CU_add_test(s, "arbiter: the leader key decides", test_arbiter);
 	CU_add_test(s, "three nodes", test_three_nodes);
 	CU_add_test(s, "votes: stale views", test_votes_stale_views);
 	CU_add_test(s, "votes: rounds", test_votes_rounds);
