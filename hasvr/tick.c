@@ -271,6 +271,8 @@ ha_tick(struct ha *h)
 	role_advertise(h->role, now, &before);
 	role_tick(h->role, now, &d);
 	role_advertise(h->role, now, &after);
+	if (d.want_ping)
+		ping_now(h->ping);
 	if (d.action != ROLE_ACT_NONE) {
 		h->pending = d;
 		h->has_pending = 1;
