@@ -98,11 +98,13 @@ ha_peers_hooks(struct ha *h, struct peers_hooks *out)
 }
 
 void
-ha_on_ping(int ok, uint64_t now, void *arg)
+ha_on_ping(int ok, uint64_t sent, void *arg)
 {
 	struct ha *h = arg;
 
-	role_pingable(h->role, ok, now);
+	role_pingable(h->role, ok, sent);
+	/* a failover may wait for this answer */
+	ha_tick_schedule(h);
 }
 
 /* guisvr answered or told something: decide with it at once */

@@ -34,8 +34,10 @@ struct ping {
 	uint64_t started_ms;
 };
 
+/* sent_ms: when the ping that gave this result left (what it proves is
+ * as of then) */
 static void
-ping_result(struct ping *p, int ok, const char *why)
+ping_result(struct ping *p, int ok, const char *why, uint64_t sent_ms)
 {
 	uint64_t now = util_now_ms();
 
@@ -48,7 +50,7 @@ ping_result(struct ping *p, int ok, const char *why)
 	}
 	p->ok = ok;
 	p->at_ms = now;
-	p->on_result(ok, now, p->arg);
+	p->on_result(ok, sent_ms, p->arg);
 }
 
 static void
@@ -70,7 +72,7 @@ ping_start(struct ping *p)
 			return;
 		kill(p->pid, SIGKILL);
 		/* reaped by the SIGCHLD handler, result below */
-		ping_result(p, 0, "no answer in time");
+		ping_result(p, 0, "no answer in time", p->started_ms);
 		return;
 	}
 	if ((pid = fork()) == -1) {
@@ -133,7 +135,7 @@ ping_reap(struct ping *p, pid_t pid, int status)
 		return 0;
 	p->pid = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		ping_result(p, 1, "");
+		ping_result(p, 1, "", p->started_ms);
 		return 1;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
@@ -145,8 +147,15 @@ ping_reap(struct ping *p, pid_t pid, int status)
 	else
 		snprintf(why, sizeof(why), "ping killed by signal %d",
 		    WTERMSIG(status));
-	ping_result(p, 0, why);
+	ping_result(p, 0, why, p->started_ms);
 	return 1;
+}
+
+void
+ping_now(struct ping *p)
+{
+	if (p->pid <= 0)
+		ping_start(p);
 }
 
 void

@@ -61,6 +61,7 @@ struct role_ctx {
 
 	int ping_ok;
 	uint64_t ping_since;            /* last change of ping_ok */
+	uint64_t ping_at;               /* when the last check was sent */
 
 	int handoff_eid;                /* switchover successor, 0 none */
 	uint64_t handoff_ms;
@@ -138,6 +139,15 @@ cand_better(const struct role_cand *a, const struct role_cand *b)
 	if (a->pref != b->pref)
 		return a->pref < b->pref;
 	return a->eid < b->eid;
+}
+
+/* a holds more of the history than b: a later term, or more of it */
+static int
+db_ahead(const struct role_cand *a, const struct role_cand *b)
+{
+	if (a->epoch != b->epoch)
+		return a->epoch > b->epoch;
+	return db_cmp(a->gen, a->lsn, b->gen, b->lsn) > 0;
 }
 
 static void
@@ -479,6 +489,7 @@ void
 role_pingable(struct role_ctx *ctx, int reachable, uint64_t now_ms)
 {
 	reachable = reachable != 0;
+	ctx->ping_at = now_ms;
 	if (reachable)
 		ctx->forced = 0;
 	if (reachable != ctx->ping_ok) {
@@ -898,6 +909,22 @@ election_best(const struct role_ctx *ctx, uint64_t now, struct role_cand *best,
 			have = 1;
 		}
 	}
+	if (!have || !ctx->keep_acked)
+		return have;
+	/* sync and strict: never a winner with less than a live node has,
+	 * able or not (a pingable IP that answers a second later must not
+	 * cost the writes only that node holds); wait for it instead */
+	cand_self(ctx, &c);
+	if (ctx->db_live && db_ahead(&c, best))
+		return 0;
+	for (i = 0; i < ctx->npeers; i++) {
+		p = &ctx->peers[i];
+		if (!peer_live(ctx, p, now))
+			continue;
+		cand_peer(p, &c);
+		if (db_ahead(&c, best))
+			return 0;
+	}
 	return have;
 }
 
@@ -1072,6 +1099,9 @@ tick_standby(const struct role_ctx *ctx, uint64_t now,
 			    "no peer heard within startWait (%llu ms), pingable "
 			    "IP answers; epoch %u",
 			    (unsigned long long)ctx->start_wait_ms, ep);
+		else if (old != NULL && !peer_live(ctx, old, now) &&
+		    ctx->ping_at <= old->last_ms)
+			out->want_ping = 1;   /* the answer may predate a cut */
 		else if (old != NULL && !peer_live(ctx, old, now))
 			decide(out, ROLE_ACT_PRIMARY, HA_ROLE_PRIMARY, ep, 0,
 			    "primary peer %d silent for %llu ms (deadInterval "

@@ -62,6 +62,10 @@
  *     know whether a peer that is down took over meanwhile and holds
  *     acknowledged writes it lacks (corosync's wait_for_all). A live
  *     primary is followed at once; haCtl promote starts it alone.
+ *   - A failover (the primary followed went silent) needs a pingable IP
+ *     check sent after that primary was last heard: an answer from before
+ *     may predate a cut of this node's own link (role_pingable's time is
+ *     when the ping was sent); the decision asks for one (want_ping).
  *   - Election: the best of the able nodes among ourselves and the live
  *     non-primary peers becomes PRIMARY — once every live peer votes for
  *     it (below); with several secondaries only the most up-to-date live
@@ -90,6 +94,10 @@
  *   primary that replaced the old one leads it. haStatus says so
  *   (lacks-writes). Gap: a primary that marks a secondary dirty and dies
  *   before its next heartbeat (heartbeatInterval) is not seen doing so.
+ *   And no election is won by a node that holds less than a live node
+ *   which cannot stand right now (its pingable IP or its database server
+ *   not answering yet): that node holds writes the winner lacks, and they
+ *   would be rolled back; the election waits until it can stand.
  *
  * Arbiter (highAvail.arbiter etcd, role_arbiter). The rules above still
  * choose whom the nodes want as primary, but the leader key in etcd
@@ -203,6 +211,8 @@ struct role_decision {
 	int handoff_eid;        /* switchover: the successor we hand over to */
 	int want_leader;        /* arbiter mode: this node is, or would become,
 				 * primary, so it wants the leader key */
+	int want_ping;          /* a failover waits for a pingable IP check
+				 * sent after the primary was last heard */
 	int sync_refused;       /* a live peer runs another build: no DB sync */
 	int mismatch_eid;       /* the first such peer */
 	char reason[ROLE_REASONLEN];

@@ -319,6 +319,8 @@ ha_tick(struct ha *h)
 		arbiter_want_leader(h->arb, d.want_leader);
 	if (d.action == ROLE_ACT_PRIMARY)
 		ha_send_lease(h, now);   /* the lease before the role */
+	if (d.want_ping)
+		ping_now(h->ping);
 	if (d.action != ROLE_ACT_NONE) {
 		h->pending = d;
 		h->has_pending = 1;

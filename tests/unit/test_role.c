@@ -42,6 +42,7 @@ struct sim {
 					 * authenticate them */
 	int max_primaries;              /* most primaries at once, so far */
 	int dirty[MAXN];                /* its peers see it not in sync */
+	uint64_t ping_sent[MAXN];       /* != 0: every check was sent then */
 	const char *fault[MAXN];        /* role_local_fault */
 	int commits;                    /* decisions applied */
 	int refused_seen[MAXN];         /* a decision flagged sync_refused */
@@ -146,7 +147,8 @@ sim_feed(struct sim *s, uint64_t now)
 		if (!s->up[i])
 			continue;
 		role_local_db(s->ctx[i], s->gen[i], s->lsn[i], s->startup[i]);
-		role_pingable(s->ctx[i], s->ping[i], now);
+		role_pingable(s->ctx[i], s->ping[i], s->ping_sent[i] ?
+		    s->ping_sent[i] : now);
 		role_local_fault(s->ctx[i], s->fault[i]);
 	}
 	for (i = 0; i < s->n; i++) {
@@ -499,6 +501,22 @@ test_failover(void)
 	sim_run(s, 1100, 20000);
 	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
 	CU_ASSERT_EQUAL(role_epoch(s->ctx[1]), 1);
+	sim_free(s);
+
+	/* the last pingable IP answer was sent before the primary was last
+	 * heard (it may predate a cut of this node's own link): a failover
+	 * waits for a newer one, and asks for it */
+	s = sim_pair();
+	s->ping_sent[1] = 950;
+	sim_kill(s, 0);
+	sim_run(s, 1100, 5000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_SECONDARY);
+	role_tick(s->ctx[1], 5000, &d);
+	CU_ASSERT_EQUAL(d.action, ROLE_ACT_NONE);
+	CU_ASSERT_EQUAL(d.want_ping, 1);
+	s->ping_sent[1] = 0;
+	sim_run(s, 5100, 5100);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	sim_free(s);
 
 	/* a link cut is not a death while the heartbeat still arrives late */
@@ -989,6 +1007,22 @@ test_lacks_acked(void)
 	sim_decide(s, 3000);
 	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
 	CU_ASSERT_EQUAL(role_lacks_acked(s->ctx[1]), 0);
+	sim_free(s);
+
+	/* the node with more of the history cannot stand yet (its pingable
+	 * IP does not answer): nobody wins until it can, then it does */
+	s = sim_new(2);
+	s->cfg[0].keep_acked = s->cfg[1].keep_acked = 1;
+	s->lsn[1].offset = 500;
+	s->ping[1] = 0;
+	sim_start(s, 0, 0);
+	sim_start(s, 1, 0);
+	sim_run(s, 0, 8000);
+	CU_ASSERT_EQUAL(nprimaries(s), 0);
+	s->ping[1] = 1;
+	sim_run(s, 8100, 10000);
+	CU_ASSERT_EQUAL(role_current(s->ctx[1]), HA_ROLE_PRIMARY);
+	CU_ASSERT_EQUAL(role_current(s->ctx[0]), HA_ROLE_SECONDARY);
 	sim_free(s);
 
 	/* async: no such rule */
