@@ -13,7 +13,13 @@
  * or the sync switch; a refusal is answered XE_AUTH and logged. The others
  * hold at most HLS_MAX_UNPRIV connections, are closed after HLS_IDLE_MS
  * without a request (unless they follow events), and give way to hasvr's
- * user and root when every slot is taken. */
+ * user and root when every slot is taken.
+ *
+ * An arbiter lease (HL_LEASE) is a time from when hasvr sent it, but a
+ * request may wait in the socket while this thread is busy with a slow
+ * one (a role change): what is read is dated from when it may have
+ * arrived at the earliest (hlconn.in_ms), and the lease counts from
+ * then. */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,6 +49,9 @@
 #define HLS_MAX_REQ	1024            /* request payload; real ones are < 8 */
 #define HLS_MAX_QUEUE	(256 * 1024)    /* unsent bytes per connection */
 #define HLS_EVENT_MAX	4000            /* one event line */
+/* A round of the loop this long may have kept a request waiting: what the
+ * next round reads is dated from its start. */
+#define HLS_BUSY_MS	10
 
 struct hlconn {
 	int fd;                 /* -1: free slot */
@@ -55,6 +64,9 @@ struct hlconn {
 	int drop;               /* close now: the queue overflowed */
 	unsigned char in[PROTO_HDR_LEN + HLS_MAX_REQ];
 	size_t inlen;
+	uint64_t in_ms;         /* the bytes in in[] (and any that a full
+				 * read left in the socket) arrived after */
+	int more;               /* the last read filled in[] */
 	struct buf out;         /* queued frames; out.p + outoff is unsent */
 	size_t outoff;
 };
@@ -69,6 +81,7 @@ struct halinksvr {
 	struct hlconn conns[HLS_MAX_CONNS];
 	struct rep *rep;
 	int nextid;
+	uint64_t read_ms;       /* what this round reads arrived after */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char off_reason[512];
 };
@@ -250,6 +263,28 @@ do_sync(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 }
 
 static void
+do_lease(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
+{
+	static struct log_limit lim;
+	unsigned long held = 0;
+
+	if (!may_change(s, c, q->seq, "arbiter lease"))
+		return;
+	if (s->rep == NULL) {
+		/* renewed often: said at most every 10 s */
+		if (log_limit_due(&lim, 10000, &held))
+			log_warnx("ha-link: arbiter lease refused: %s%s",
+			    s->off_reason, held ? " (and more refusals like it)" :
+			    "");
+		reply_err(s, c, q->seq, XE_BADREQ, s->off_reason);
+		return;
+	}
+	/* from when it may have arrived, not from now */
+	rep_set_lease(s->rep, q->lease_ms, c->in_ms);
+	reply_ok(s, c, q->seq);
+}
+
+static void
 do_state(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 {
 	struct hl_state st;
@@ -314,6 +349,9 @@ handle(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
 	case HL_SYNC:
 		do_sync(s, c, &q);
 		return;
+	case HL_LEASE:
+		do_lease(s, c, &q);
+		return;
 	}
 }
 
@@ -359,7 +397,7 @@ conn_close(struct halinksvr *s, struct hlconn *c, const char *why)
 	pthread_mutex_lock(&s->mu);
 	fd = c->fd;
 	c->fd = -1;
-	c->subscribed = c->closing = c->drop = 0;
+	c->subscribed = c->closing = c->drop = c->more = 0;
 	buf_free(&c->out);
 	c->outoff = c->inlen = 0;
 	pthread_mutex_unlock(&s->mu);
@@ -413,10 +451,15 @@ static void
 conn_read(struct halinksvr *s, struct hlconn *c)
 {
 	ssize_t r;
+	size_t room;
 
 	if (c->closing)
 		return;
-	r = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	/* a partial frame, or what a full read left, is older */
+	if (c->inlen == 0 && !c->more)
+		c->in_ms = s->read_ms;
+	room = sizeof(c->in) - c->inlen;
+	r = read(c->fd, c->in + c->inlen, room);
 	if (r == -1 && (errno == EINTR || errno == EAGAIN ||
 	    errno == EWOULDBLOCK))
 		return;
@@ -424,6 +467,7 @@ conn_read(struct halinksvr *s, struct hlconn *c)
 		conn_close(s, c, r == 0 ? NULL : strerror(errno));
 		return;
 	}
+	c->more = (size_t)r == room;
 	c->inlen += (size_t)r;
 	process(s, c);
 }
@@ -506,7 +550,7 @@ do_accept(struct halinksvr *s)
 	c->uid = uid;
 	c->privileged = privileged;
 	c->last_ms = util_now_ms();
-	c->subscribed = c->closing = c->drop = 0;
+	c->subscribed = c->closing = c->drop = c->more = 0;
 	c->inlen = c->outoff = 0;
 	buf_init(&c->out);
 	pthread_mutex_unlock(&s->mu);
@@ -539,6 +583,7 @@ run(void *arg)
 	struct pollfd pfd[2 + HLS_MAX_CONNS];
 	struct hlconn *who[2 + HLS_MAX_CONNS];
 	char drain[64];
+	uint64_t woke = util_now_ms(), busy, now;
 	int i, n, stop, drop, pending;
 
 	for (;;) {
@@ -563,6 +608,7 @@ run(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		if (stop)
 			break;
+		busy = util_now_ms() - woke;
 		if (poll(pfd, (nfds_t)n, 1000) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -570,6 +616,12 @@ run(void *arg)
 			sleep(1);
 			continue;
 		}
+		/* What this round reads came while poll waited — about now —
+		 * or, after a busy round, while that round ran (the requests
+		 * pending when it began were read in it). */
+		now = util_now_ms();
+		s->read_ms = busy > HLS_BUSY_MS ? woke : now;
+		woke = now;
 		if (pfd[0].revents & POLLIN)
 			while (read(s->wake[0], drain, sizeof(drain)) > 0)
 				;

@@ -75,19 +75,28 @@ rep_event(struct rep *r, int level, const char *fmt, ...)
 	pthread_mutex_unlock(&r->sink_mu);
 }
 
-/* What a refused write says on a node that is not the primary. */
-static void
+/* Which writes the store refuses, and why: none on a primary whose
+ * arbiter lease (if any) holds; the lease's changes are said here too.
+ * One call at a time (readonly_mu), so that the message set last is the
+ * one computed last. Never called with r->mu held. */
+void
 rep_update_readonly(struct rep *r)
 {
-	char msg[256];
-	int role, master;
+	char msg[256], line[512];
+	int role, master, lease, out;
+	uint64_t now;
 
+	pthread_mutex_lock(&r->readonly_mu);
 	pthread_mutex_lock(&r->mu);
 	role = r->role;
 	master = r->master_eid;
+	now = util_now_ms();
+	lease = rep_lease_note(r, now, line, sizeof(line));
+	out = rep_lease_out(r, now);
 	pthread_mutex_unlock(&r->mu);
 	if (role == HA_ROLE_PRIMARY)
-		msg[0] = '\0';
+		snprintf(msg, sizeof(msg), "%s", out ? REP_LEASE_READONLY_MSG :
+		    "");
 	else if (role == HA_ROLE_STARTING)
 		snprintf(msg, sizeof(msg), "no role yet: waiting for hasvr");
 	else if (master != DB_EID_INVALID && master != r->self_eid)
@@ -97,6 +106,10 @@ rep_update_readonly(struct rep *r)
 		snprintf(msg, sizeof(msg), "this node is secondary; the primary "
 		    "is not known yet");
 	store_set_readonly(r->s, msg);
+	if (lease != 0)
+		rep_event(r, lease > 0 ? LOG_LVL_WARN : LOG_LVL_NOTICE, "%s",
+		    line);
+	pthread_mutex_unlock(&r->readonly_mu);
 }
 
 static int
@@ -258,6 +271,7 @@ rep_free(struct rep *r)
 	pthread_mutex_destroy(&r->mu);
 	pthread_mutex_destroy(&r->role_mu);
 	pthread_mutex_destroy(&r->sink_mu);
+	pthread_mutex_destroy(&r->readonly_mu);
 	free(r->ring);
 	free(r);
 }
@@ -313,6 +327,7 @@ rep_start_transport(const struct rep_transport_ops *tops, struct store *s,
 	pthread_mutex_init(&r->role_mu, NULL);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->sink_mu, NULL);
+	pthread_mutex_init(&r->readonly_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_condattr_init(&r->cattr);

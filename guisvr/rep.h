@@ -19,6 +19,10 @@
  * applied messages and acknowledge the highest DB_REP_ISPERM LSN — so a
  * group of commits costs one fsync on each side.
  *
+ * Arbiter mode (replease.c): once hasvr sends an arbiter lease, a primary
+ * whose lease ran out refuses writes and reports every commit as not
+ * replicated until the lease is renewed; without one nothing changes.
+ *
  * A node whose history diverged (it wrote as primary what the new primary
  * never got) is not silently rolled back: its environment is copied aside to
  * var/xdb/diverged-<time>/ first, the number of transactions lost to the
@@ -71,12 +75,19 @@ int rep_set_role(struct rep *r, int role, uint32_t epoch, uint32_t primary,
     char *err, size_t errlen);
 /* Enable/disable database replication (MISSION row 22). */
 int rep_set_sync(struct rep *r, int enable, char *err, size_t errlen);
+/* The arbiter lease (HL_LEASE, replease.c): the primary role is certainly
+ * this node's for ms milliseconds from sent_ms (util_now_ms's clock: the
+ * earliest hasvr may have sent it; now or before), 0: not any more. The
+ * first one turns arbiter mode on until guisvr stops; from then on a
+ * primary whose lease ran out refuses writes and acknowledges none.
+ * Called by the ha-link thread only. */
+void rep_set_lease(struct rep *r, uint32_t ms, uint64_t sent_ms);
 /* The replication state for the ha-link (HL_R_STATE, lib/hlstate.h). */
 struct hl_state;
 void rep_state(struct rep *r, struct hl_state *out);
 /* Called by the store after each write transaction commits (worker
  * thread): waits for acknowledgements per the durability mode. Returns 0,
- * or XE_NOTREPL (strict) with err filled. */
+ * or XE_NOTREPL (strict; or the arbiter lease is out) with err filled. */
 int rep_commit_wait(struct rep *r, char *err, size_t errlen);
 /* Event sink: every line goes to guiDaemon.0 and to ha-link subscribers. */
 void rep_set_event_sink(struct rep *r, void (*sink)(const char *line, void *arg), void *arg);

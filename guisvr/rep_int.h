@@ -8,7 +8,10 @@
  *   repapply.c   the apply side: the queue, the apply thread, a client's
  *                acks;
  *   repdiverge.c an old primary's history preserved and checked;
- *   repstate.c   the replication state reported to hasvr.
+ *   repstate.c   the replication state reported to hasvr;
+ *   repstall.c   the watch thread: stalls of guisvr, and the arbiter
+ *                lease's deadline passing;
+ *   replease.c   the arbiter lease (HL_LEASE).
  *
  * Threads and who may do what:
  *   - committing workers: Berkeley DB calls rep_send from inside their
@@ -22,7 +25,8 @@
  *     one log flush for the whole batch and one RT_ACK of the highest
  *     DB_REP_ISPERM LSN; it also re-announces a client when its primary's
  *     connection comes up, and runs the divergence check.
- *   - the ha-link thread: rep_set_role / rep_set_sync / rep_state.
+ *   - the ha-link thread: rep_set_role / rep_set_sync / rep_set_lease /
+ *     rep_state.
  * r->mu guards the state below and is never held across a Berkeley DB call
  * or a transport send; r->role_mu serializes the calls to DB_ENV->rep_start.
  */
@@ -46,6 +50,16 @@
 #define REP_RING 65536
 /* A repeated warning (duplicate master, bad message) at most this often. */
 #define REP_WARN_EVERY_MS 10000
+/* An arbiter lease ends this much before hasvr said: the ha-link's delay
+ * (replease.c). */
+#define REP_LEASE_SLACK_MS 50
+/* What a write is told while a primary's arbiter lease is out. */
+#define REP_LEASE_NOACK_MSG "committed on this node, but its arbiter lease " \
+	"ran out before the write was acknowledged (is etcd reachable?); it " \
+	"may be rolled back"
+#define REP_LEASE_READONLY_MSG "this node's arbiter lease ran out (is etcd " \
+	"reachable?): it takes no writes until hasvr renews the lease or " \
+	"steps it down"
 
 enum rep_item_kind { REP_IT_MSG, REP_IT_PEER_UP };
 
@@ -169,6 +183,18 @@ struct rep {
 	uint64_t alone_after_ms;    /* no ack by the primary alone before */
 	uint64_t stall_unreported;  /* a stall a committer saw, ms */
 	uint64_t stalls;
+	uint64_t stall_from_ms;     /* the last stall: the beat before it */
+	uint64_t stall_to_ms;       /* and when it was seen */
+
+	/* replease.c, under mu (lease_on also read atomically without) */
+	int lease_on;               /* arbiter mode: an HL_LEASE came */
+	uint64_t lease_until;       /* util_now_ms: the lease is out from then */
+	uint32_t lease_ms;          /* the last HL_LEASE's value */
+	uint64_t lease_got_ms;      /* when it came */
+	uint64_t lease_from_ms;     /* when it may have been sent: it counts
+				     * from then */
+	int lease_out;              /* "ran out" said, "renewed" not since */
+	pthread_mutex_t readonly_mu;    /* one rep_update_readonly at a time */
 };
 
 static inline int
@@ -195,6 +221,10 @@ void rep_event(struct rep *r, int level, const char *fmt, ...)
 int rep_warn_due(uint64_t *last_ms);
 /* (Re)announces this node to the group in its current role. */
 void rep_announce(struct rep *r);
+/* Which writes the store refuses, and why: none on a primary (unless its
+ * arbiter lease is out), all elsewhere. Also says the lease's changes
+ * (rep_lease_note). Never called with r->mu held. */
+void rep_update_readonly(struct rep *r);
 
 /* ---- repstall.c ---------------------------------------------------------- */
 /* The watch thread that notices guisvr was stalled (see repstall.c). */
@@ -204,6 +234,29 @@ void rep_stall_stop(struct rep *r);
  * secondary's ack because guisvr was stalled less than ackTimeout ago
  * (r->alone_after_ms); notices a stall the watch thread has not seen. */
 int rep_may_ack_alone(struct rep *r, uint64_t now);
+/* With r->mu held: the earliest a request guisvr read at at_ms (<= now)
+ * may have been sent: at_ms, or when guisvr was last seen running before
+ * a stall that ended about then (the request may have waited through
+ * it). Notices a stall the watch thread has not seen. */
+uint64_t rep_stall_floor(struct rep *r, uint64_t now, uint64_t at_ms);
+
+/* ---- replease.c ---------------------------------------------------------- */
+/* With r->mu held: whether the arbiter lease is out (arbiter mode and its
+ * deadline passed), whatever the role: no commit is acknowledged then. */
+int rep_lease_out(struct rep *r, uint64_t now);
+/* Not with r->mu held: 0 if a commit may be acknowledged as far as the
+ * lease goes, else XE_NOTREPL with err filled. */
+int rep_lease_ack(struct rep *r, char *err, size_t errlen);
+/* With r->mu held: 1 if rep_update_readonly has a change of the lease to
+ * apply (the watch thread asks at every beat). */
+int rep_lease_due(struct rep *r, uint64_t now);
+/* With r->mu held, for rep_update_readonly: notes the lease's change since
+ * the last call. 1: it ran out on this primary (committers woken), -1: it
+ * was renewed after that; line says it (to log once r->mu is released).
+ * 0: no change. */
+int rep_lease_note(struct rep *r, uint64_t now, char *line, size_t linelen);
+/* With r->mu held: ms until the lease runs out, 0 if it did (or none). */
+uint32_t rep_lease_left(struct rep *r, uint64_t now);
 
 /* ---- repack.c ------------------------------------------------------------- */
 /* With r->mu held: peers, roles or settings changed; every committer

@@ -257,8 +257,10 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 		    "%s; check the disk holding xdb/log", db_strerror(ret));
 		return XE_DB;
 	}
+	/* nothing to wait for; but an arbiter lease that ran out
+	 * acknowledges nothing (replease.c) */
 	if (!has || r->dur == HA_ASYNC)
-		return 0;
+		return rep_lease_ack(r, err, errlen);
 
 	deadline = util_now_ms() + (uint64_t)r->ack_timeout_ms;
 	me.lsn = lsn;
@@ -275,6 +277,9 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 			rc = XE_NOTREPL;
 			break;
 		}
+		/* no ack is worth waiting for: none would be given */
+		if (rep_lease_out(r, util_now_ms()))
+			break;
 		demoted = r->role != HA_ROLE_PRIMARY;
 		if (!r->sync_on) {
 			if (r->dur == HA_STRICT || demoted) {
@@ -368,6 +373,13 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 		deadline_in_ms(&ts, CLOCK_MONOTONIC, deadline - now);
 		if (pthread_cond_timedwait(&me.cv, &r->mu, &ts) == ETIMEDOUT)
 			timedout = 1;
+	}
+	/* Whatever the wait gave, an arbiter lease out by now acknowledges
+	 * nothing: another node may hold the role already. Even on a node
+	 * demoted meanwhile: the write was committed as primary. */
+	if (rc == 0 && rep_lease_out(r, util_now_ms())) {
+		snprintf(err, errlen, "%s", REP_LEASE_NOACK_MSG);
+		rc = XE_NOTREPL;
 	}
 	if (rc == 0)
 		/* the writer is told it is safe: a peer that has not got it

@@ -20,6 +20,12 @@
  * ack and no secondary is marked dirty for a missing ack. A node that
  * stays primary afterwards goes on as before; one that was deposed
  * reports those commits as not replicated (XE_NOTREPL).
+ *
+ * The same thread watches the arbiter lease (replease.c): when its
+ * deadline passes on a primary, writes are refused from the next beat on,
+ * with no request needed. And an arbiter lease read right after a stall
+ * may have waited through it: it counts from the stall's start
+ * (rep_stall_floor).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +49,8 @@ stall_seen(struct rep *r, uint64_t now, uint64_t *gap)
 		return 0;
 	*gap = now - beat;
 	r->alone_after_ms = now + (uint64_t)r->ack_timeout_ms;
+	r->stall_from_ms = beat;
+	r->stall_to_ms = now;
 	r->stalls++;
 	return 1;
 }
@@ -65,13 +73,30 @@ rep_may_ack_alone(struct rep *r, uint64_t now)
 	return now >= r->alone_after_ms;
 }
 
+uint64_t
+rep_stall_floor(struct rep *r, uint64_t now, uint64_t at_ms)
+{
+	uint64_t gap = 0;
+
+	if (stall_seen(r, now, &gap))
+		r->stall_unreported = gap;
+	/* read about when a stall ended (the thread that read it may have
+	 * woken a little after the one that saw the stall): it may have been
+	 * sent at any time during the stall, or the beat before it */
+	if (r->stall_to_ms != 0 && at_ms > r->stall_from_ms &&
+	    at_ms <= r->stall_to_ms + REP_STALL_MS)
+		return r->stall_from_ms > REP_STALL_BEAT_MS ?
+		    r->stall_from_ms - REP_STALL_BEAT_MS : 0;
+	return at_ms;
+}
+
 static void *
 stall_main(void *arg)
 {
 	struct rep *r = arg;
 	struct timespec ts = { 0, REP_STALL_BEAT_MS * 1000000L };
-	uint64_t gap;
-	int stalled;
+	uint64_t gap, now;
+	int stalled, lease;
 
 	for (;;) {
 		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
@@ -84,7 +109,8 @@ stall_main(void *arg)
 			break;
 		}
 		gap = 0;
-		stalled = stall_seen(r, util_now_ms(), &gap);
+		now = util_now_ms();
+		stalled = stall_seen(r, now, &gap);
 		if (!stalled && r->stall_unreported > 0) {
 			gap = r->stall_unreported;
 			stalled = 1;
@@ -92,9 +118,13 @@ stall_main(void *arg)
 		r->stall_unreported = 0;
 		if (stalled)
 			rep_wake(r);
+		/* the arbiter lease's deadline passed: refuse writes */
+		lease = rep_lease_due(r, now);
 		pthread_mutex_unlock(&r->mu);
 		if (stalled)
 			stall_report(r, gap);
+		if (lease)
+			rep_update_readonly(r);
 	}
 	return NULL;
 }

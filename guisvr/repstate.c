@@ -1,6 +1,6 @@
 /* repstate.c — guisvr's replication state as hasvr reads it over the
  * ha-link (rep_state, struct hl_state): role, history, whether the
- * database is in sync, and each peer's position. */
+ * database is in sync, the arbiter lease, and each peer's position. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +105,8 @@ rep_state(struct rep *r, struct hl_state *out)
 	out->sync_on = r->sync_on != 0;
 	out->follow = role == HA_ROLE_SECONDARY ? r->follow : HA_PRIMARY_NONE;
 	out->foreign = r->foreign;
+	out->lease_on = r->lease_on != 0;
+	out->lease_left_ms = rep_lease_left(r, now);
 	for (i = 0; i < r->npeers && i < HL_MAX_PEERS; i++) {
 		p = &r->peers[i];
 		q = &out->peers[i];

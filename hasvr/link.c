@@ -7,7 +7,11 @@
  * asks for it (link_refresh: each heartbeat, and every tick while a role
  * is being decided), and at LINK_IDLE_MS otherwise. guisvr answers
  * requests in order, so replies are matched to a FIFO of what was sent;
- * events come with sequence number 0. Nothing here ever waits. */
+ * events come with sequence number 0. Nothing here ever waits.
+ *
+ * The role and the sync switch are state: kept, and sent again to a new
+ * guisvr. An arbiter lease is a time from now: sent at once or not at
+ * all, never kept for a later connection (it would be stale by then). */
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -37,6 +41,7 @@ struct inflight {
 	uint16_t type;
 	uint64_t role_no;         /* HL_ROLE: the want_no it carries */
 	int sync;                 /* HL_SYNC: the switch it carries */
+	uint32_t lease_ms;        /* HL_LEASE: what it carries */
 };
 
 struct link {
@@ -57,6 +62,7 @@ struct link {
 	uint32_t want_epoch, want_primary;
 	uint64_t want_no, sent_no;
 	int want_sync, sent_sync; /* -1: never set / not sent */
+	struct log_limit lease_lim;   /* "refused the arbiter lease" */
 	struct link_state st;
 };
 
@@ -87,6 +93,7 @@ send_req(struct link *l, struct hl_req *r, uint64_t role_no, int sync)
 		l->fifo[l->nfifo].type = r->type;
 		l->fifo[l->nfifo].role_no = role_no;
 		l->fifo[l->nfifo].sync = sync;
+		l->fifo[l->nfifo].lease_ms = r->lease_ms;
 		l->nfifo++;
 		if (r->type == HL_STATE)
 			l->state_asked = 1;
@@ -161,6 +168,7 @@ on_reply(struct link *l, const struct frame_hdr *h, const unsigned char *p)
 	char why[256];
 	const char *msg;
 	size_t mlen;
+	unsigned long held = 0;
 	uint32_t code = 0;
 
 	if (l->nfifo == 0) {
@@ -201,6 +209,13 @@ on_reply(struct link *l, const struct frame_hdr *h, const unsigned char *p)
 		if (code != 0)
 			log_warnx("highAvailSvr refused the event subscription: "
 			    "%s", why);
+		return;
+	case HL_LEASE:
+		/* renewed every few hundred ms: said at most every 10 s */
+		if (code != 0 && log_limit_due(&l->lease_lim, 10000, &held))
+			log_warnx("highAvailSvr refused the arbiter lease of %u "
+			    "ms: %s%s", q.lease_ms, why, held ? " (and more "
+			    "refusals since)" : "");
 		return;
 	case HL_STATE:
 		l->state_asked = 0;
@@ -382,6 +397,19 @@ link_want_sync(struct link *l, int enable)
 {
 	l->want_sync = enable != 0;
 	send_wanted(l);
+}
+
+void
+link_want_lease(struct link *l, uint32_t ms)
+{
+	struct hl_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = HL_LEASE;
+	r.lease_ms = ms;
+	if (send_req(l, &r, 0, 0) == -1 && l->bev != NULL)
+		log_debug("ha-link: arbiter lease of %u ms not sent: %d replies "
+		    "owed", ms, l->nfifo);
 }
 
 void

@@ -44,6 +44,8 @@ struct link_state {
 	unsigned long long fault_first_age_ms, fault_last_age_ms;
 	char fault_why[64];
 	int sync_on;
+	int lease_on;             /* arbiter mode: guisvr got an HL_LEASE */
+	uint32_t lease_left_ms;   /* its lease, as guisvr times it; 0 ran out */
 	struct link_peer peers[LINK_MAX_PEERS];
 	int npeers;
 	/* the last role request */
@@ -69,6 +71,13 @@ void link_stop(struct link *l);
 uint64_t link_want_role(struct link *l, int role, uint32_t epoch,
     int primary_eid);
 void link_want_sync(struct link *l, int enable);
+/* Tell guisvr the primary role is certainly this node's for ms more
+ * milliseconds (0: not any more); it stops taking and acknowledging writes
+ * once that ran out (HL_LEASE). Sent at once, behind nothing but what is
+ * already on its way; never kept for later: with the ha-link down, or
+ * guisvr owing too many replies, nothing is sent (a later value would be
+ * stale; the next renewal sends a fresh one). */
+void link_want_lease(struct link *l, uint32_t ms);
 /* Ask guisvr for its state now (its answer arrives through notify). */
 void link_refresh(struct link *l);
 /* Drop the connection (guisvr died): reconnect and resend. */

@@ -49,6 +49,8 @@ link_from_state(const struct hl_state *hs, struct link_state *st)
 	st->fault_first_age_ms = hs->fault_first_age_ms;
 	st->fault_last_age_ms = hs->fault_last_age_ms;
 	util_strlcpy(st->fault_why, hs->fault_why, sizeof(st->fault_why));
+	st->lease_on = hs->lease_on;
+	st->lease_left_ms = hs->lease_left_ms;
 	st->npeers = 0;
 	for (i = 0; i < hs->npeers && i < LINK_MAX_PEERS; i++) {
 		q = &hs->peers[i];

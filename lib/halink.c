@@ -36,6 +36,7 @@ halink_typename(int type)
 	case HL_STATE: return "HL_STATE";
 	case HL_SUBSCRIBE: return "HL_SUBSCRIBE";
 	case HL_SYNC: return "HL_SYNC";
+	case HL_LEASE: return "HL_LEASE";
 	}
 	return "?";
 }
@@ -54,6 +55,9 @@ halink_encode_request(struct buf *b, const struct hl_req *r)
 		break;
 	case HL_SYNC:
 		buf_put_u8(b, r->enable ? 1 : 0);
+		break;
+	case HL_LEASE:
+		buf_put_u32(b, r->lease_ms);
 		break;
 	}
 	proto_finish(b);
@@ -76,6 +80,10 @@ request_layout(int type, uint32_t *len, const char **layout)
 	case HL_SYNC:
 		*len = 1;
 		*layout = "u8 enable";
+		return 0;
+	case HL_LEASE:
+		*len = 4;
+		*layout = "u32 ms";
 		return 0;
 	}
 	return -1;
@@ -121,6 +129,9 @@ halink_decode_request(const struct frame_hdr *h, const void *p,
 			    "or 1 (on)", (unsigned)r->enable);
 			return XE_BADREQ;
 		}
+		break;
+	case HL_LEASE:
+		r->lease_ms = rd_u32(&rd);
 		break;
 	}
 	return 0;
@@ -221,6 +232,16 @@ halink_sync(struct hlc *h, int enable, char *err, size_t errlen)
 	r.seq = ++h->u.seq;
 	halink_encode_request(&h->u.out, &r);
 	return request(h, enable ? "sync on" : "sync off", XM_R_OK, err, errlen);
+}
+
+int
+halink_lease(struct hlc *h, uint32_t ms, char *err, size_t errlen)
+{
+	struct hl_req r = { .type = HL_LEASE, .lease_ms = ms };
+
+	r.seq = ++h->u.seq;
+	halink_encode_request(&h->u.out, &r);
+	return request(h, ms > 0 ? "lease" : "lease end", XM_R_OK, err, errlen);
 }
 
 int

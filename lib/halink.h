@@ -17,11 +17,23 @@
  *   HL_SUBSCRIBE (empty) -> OK, then HL_R_EVENT frames on this connection
  *                as things happen, until it closes.
  *   HL_SYNC      u8 enable (database replication on/off)  -> OK | ERR
+ *   HL_LEASE     u32 ms                                   -> OK | ERR
+ *                the arbiter's lease: the primary role is certainly this
+ *                node's for ms milliseconds from now (0: not any more).
+ *                The first one turns arbiter mode on until guisvr
+ *                restarts: from then on a primary whose lease ran out
+ *                (50 ms early, for the ha-link's delay; timed on guisvr's
+ *                own CLOCK_MONOTONIC, so it holds even if hasvr is stuck)
+ *                refuses writes and acknowledges none (XE_NOTREPL) until
+ *                the next HL_LEASE renews it or a role change steps it
+ *                down. A guisvr that never got one behaves as before
+ *                (pair mode).
  *
  *   HL_R_STATE   struct hl_state, typed and length-checked (hlstate.h):
  *                  role, epoch, generation, LSN, startup done, durability,
  *                  database state, sync switch, the primary a secondary
- *                  follows, refused writes, and per peer its connection,
+ *                  follows, refused writes, the arbiter lease (on, ms
+ *                  left), and per peer its connection,
  *                  in-sync, LSNs, lag and refused TLS authentication;
  *                  halinkctl prints it as "key value" lines
  *   HL_R_EVENT   str16 text, e.g. "get BDB event DB_EVENT_REP_MASTER",
@@ -37,7 +49,7 @@
 #include "proto.h"
 
 enum hl_type {
-	HL_ROLE = 200, HL_STATE, HL_SUBSCRIBE, HL_SYNC,
+	HL_ROLE = 200, HL_STATE, HL_SUBSCRIBE, HL_SYNC, HL_LEASE,
 	HL_R_STATE = 250, HL_R_EVENT,
 };
 
@@ -47,7 +59,8 @@ enum hl_type {
  * (EX_TEMPFAIL from sysexits.h). */
 #define GUISVR_EXIT_DISK 75
 
-/* "HL_ROLE", "HL_STATE", "HL_SUBSCRIBE", "HL_SYNC"; "?" if not a request. */
+/* "HL_ROLE", "HL_STATE", "HL_SUBSCRIBE", "HL_SYNC", "HL_LEASE"; "?" if not
+ * a request. */
 const char *halink_typename(int type);
 
 /* A request as guisvr reads it. */
@@ -58,6 +71,7 @@ struct hl_req {
 	uint32_t epoch;         /* HL_ROLE */
 	uint32_t primary;       /* HL_ROLE: eid, HA_PRIMARY_NONE or _ANY */
 	int enable;             /* HL_SYNC: 0 or 1 */
+	uint32_t lease_ms;      /* HL_LEASE: valid this long from now, 0 over */
 };
 
 /* Request codec (both ends). halink_encode_request builds a whole frame
@@ -81,6 +95,8 @@ struct hl_state;
 int halink_state(struct hlc *h, struct hl_state *st, char *err,
     size_t errlen);
 int halink_sync(struct hlc *h, int enable, char *err, size_t errlen);
+/* The arbiter lease: primary for ms more milliseconds (0: not any more). */
+int halink_lease(struct hlc *h, uint32_t ms, char *err, size_t errlen);
 int halink_subscribe(struct hlc *h, char *err, size_t errlen);
 /* Next event line (after subscribe); timeout_ms < 0 waits forever.
  * 1 got one (malloc'ed *text), 0 timeout, -1 closed/error. */

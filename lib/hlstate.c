@@ -64,6 +64,8 @@ hl_state_encode(struct buf *b, const struct hl_state *st)
 	buf_put_u64(b, st->fault_last_age_ms);
 	buf_put_str16(b, st->fault_why, strnlen(st->fault_why,
 	    sizeof(st->fault_why) - 1));
+	buf_put_u8(b, st->lease_on);
+	buf_put_u32(b, st->lease_left_ms);
 	buf_put_u8(b, n);
 	for (i = 0; i < n; i++) {
 		p = &st->peers[i];
@@ -150,6 +152,8 @@ hl_state_decode(const void *p, size_t len, struct hl_state *out,
 	if (get_str(&rd, st.fault_why, sizeof(st.fault_why)) == -1)
 		return bad(err, errlen, "fault reason truncated, too long or "
 		    "not printable");
+	st.lease_on = rd_u8(&rd);
+	st.lease_left_ms = rd_u32(&rd);
 	st.npeers = rd_u8(&rd);
 	if (rd.bad)
 		return bad(err, errlen, "truncated before the peers");
@@ -159,8 +163,11 @@ hl_state_decode(const void *p, size_t len, struct hl_state *out,
 		return bad(err, errlen, "unknown durability");
 	if (st.dbstate > HL_DB_ALONE)
 		return bad(err, errlen, "unknown database state");
-	if (st.startup_done > 1 || st.sync_on > 1 || st.fault > 1)
+	if (st.startup_done > 1 || st.sync_on > 1 || st.fault > 1 ||
+	    st.lease_on > 1)
 		return bad(err, errlen, "a flag is neither 0 nor 1");
+	if (!st.lease_on && st.lease_left_ms != 0)
+		return bad(err, errlen, "lease time without a lease");
 	if (st.npeers > HL_MAX_PEERS)
 		return bad(err, errlen, "too many peers");
 	for (i = 0; i < st.npeers; i++) {
@@ -224,6 +231,8 @@ hl_state_format(const struct hl_state *st, char *out, size_t outlen)
 			APPEND("follow %u\n", st->follow);
 		APPEND("foreignDropped %llu\n", (unsigned long long)st->foreign);
 	}
+	if (st->lease_on)
+		APPEND("leaseLeftMs %u\n", st->lease_left_ms);
 	for (i = 0; i < st->npeers && i < HL_MAX_PEERS; i++) {
 		p = &st->peers[i];
 		APPEND("peer %u %s %s lsn %u/%u acked %u/%u behindBytes %llu "

@@ -1,6 +1,6 @@
 /* halinkctl — speak hasvr's side of the ha-link by hand: give guisvr a
- * role, read its replication state, turn database sync on or off, watch its
- * replication events. It is what hasvr sends, for tests and for
+ * role, read its replication state, turn database sync on or off, give it
+ * an arbiter lease, watch its replication events. It is what hasvr sends, for tests and for
  * troubleshooting a node whose hasvr is not running.
  *
  * Exit status: 0 done, 1 error (the message names the cause), 2 usage. */
@@ -41,6 +41,12 @@ usage(FILE *fp)
 	    "master)\n"
 	    "  state                               print the replication state\n"
 	    "  sync on|off                         database replication on or off\n"
+	    "  lease MS                            arbiter lease: primary for MS "
+	    "more ms\n"
+	    "                                      (0: not any more); the first "
+	    "one turns\n"
+	    "                                      arbiter mode on until guisvr "
+	    "restarts\n"
 	    "  events [-t SECONDS] [-n COUNT]      print events as they happen, "
 	    "until\n"
 	    "                                      COUNT lines or SECONDS passed\n"
@@ -185,6 +191,27 @@ cmd_sync(const char *sock, int argc, char **argv)
 }
 
 static int
+cmd_lease(const char *sock, int argc, char **argv)
+{
+	char err[HASVR_ERRLEN];
+	struct hlc *h;
+	uint32_t ms;
+
+	if (argc != 2)
+		errx(EXIT_USAGE, "usage: lease MS");
+	ms = (uint32_t)number(argv[1], 0, UINT32_MAX, "lease");
+	h = link_open(sock);
+	if (halink_lease(h, ms, err, sizeof(err)) != 0)
+		errx(1, "%s", err);
+	halink_close(h);
+	if (ms > 0)
+		printf("lease of %u ms accepted\n", ms);
+	else
+		printf("lease ended\n");
+	return 0;
+}
+
+static int
 cmd_events(const char *sock, int argc, char **argv)
 {
 	char err[HASVR_ERRLEN], *text;
@@ -258,9 +285,10 @@ main(int argc, char *argv[])
 	if (sock != NULL && cfg_given)
 		errx(EXIT_USAGE, "give either -f or -s, not both");
 	if (strcmp(argv[0], "role") != 0 && strcmp(argv[0], "state") != 0 &&
-	    strcmp(argv[0], "sync") != 0 && strcmp(argv[0], "events") != 0)
-		errx(EXIT_USAGE, "unknown command '%s' (role, state, sync or events)",
-		    argv[0]);
+	    strcmp(argv[0], "sync") != 0 && strcmp(argv[0], "lease") != 0 &&
+	    strcmp(argv[0], "events") != 0)
+		errx(EXIT_USAGE, "unknown command '%s' (role, state, sync, lease "
+		    "or events)", argv[0]);
 	if (sock == NULL) {
 		socket_path(cfgfile, cfg_given, path, sizeof(path));
 		sock = path;
@@ -271,5 +299,7 @@ main(int argc, char *argv[])
 		return cmd_state(sock, argc, argv);
 	if (strcmp(argv[0], "sync") == 0)
 		return cmd_sync(sock, argc, argv);
+	if (strcmp(argv[0], "lease") == 0)
+		return cmd_lease(sock, argc, argv);
 	return cmd_events(sock, argc, argv);
 }

@@ -6,9 +6,9 @@
  * Input: an HL_R_STATE payload.
  *
  * Invariants: a refusal is said; what is decoded is within its ranges
- * (a known role, durability and database state, flags 0 or 1, at most
- * HL_MAX_PEERS peers, every string ending inside its array) and encodes
- * back to exactly the input bytes; hasvr's copy keeps the same values; the
+ * (a known role, durability and database state, flags 0 or 1, no lease
+ * time without a lease, at most HL_MAX_PEERS peers, every string ending
+ * inside its array) and encodes back to exactly the input bytes; hasvr's copy keeps the same values; the
  * text never overflows its buffer and holds no control character but
  * newlines. */
 #include <stdlib.h>
@@ -29,7 +29,8 @@ check_state(const struct hl_state *st)
 	FUZZ_ASSERT(st->durability <= HL_DUR_STRICT);
 	FUZZ_ASSERT(st->dbstate <= HL_DB_ALONE);
 	FUZZ_ASSERT(st->startup_done <= 1 && st->sync_on <= 1 &&
-	    st->fault <= 1);
+	    st->fault <= 1 && st->lease_on <= 1);
+	FUZZ_ASSERT(st->lease_on || st->lease_left_ms == 0);
 	FUZZ_ASSERT(memchr(st->fault_why, '\0', sizeof(st->fault_why)) != NULL);
 	FUZZ_ASSERT(st->npeers <= HL_MAX_PEERS);
 	for (i = 0; i < st->npeers; i++) {
@@ -71,6 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ls.valid = 1;
 	FUZZ_ASSERT(ls.npeers == st.npeers);
 	FUZZ_ASSERT(ls.gen == st.gen && ls.epoch == st.epoch);
+	FUZZ_ASSERT(ls.lease_on == st.lease_on &&
+	    ls.lease_left_ms == st.lease_left_ms);
 	n = link_dbstate(&ls);
 	FUZZ_ASSERT(n >= HB_DB_UNKNOWN && n <= HB_DB_ALONE);
 	/* the text, cut to any size */

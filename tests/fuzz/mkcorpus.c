@@ -567,11 +567,12 @@ corpus_halink(void)
 		{ .type = HL_STATE, .seq = 4 },
 		{ .type = HL_SUBSCRIBE, .seq = 5 },
 		{ .type = HL_SYNC, .seq = 6, .enable = 1 },
-		{ .type = 299, .seq = 7 },
+		{ .type = HL_LEASE, .seq = 7, .lease_ms = 4000 },
+		{ .type = 299, .seq = 8 },
 	};
 	static const char *const names[] = {
 		"role_primary", "role_secondary", "role_any", "state",
-		"subscribe", "sync", "unknown",
+		"subscribe", "sync", "lease", "unknown",
 	};
 	struct buf b, all;
 	size_t i;
@@ -604,6 +605,8 @@ corpus_linkstate(void)
 	st.durability = HL_DUR_SYNC;
 	st.dbstate = HL_DB_INSYNC;
 	st.sync_on = 1;
+	st.lease_on = 1;
+	st.lease_left_ms = 3200;
 	st.npeers = 2;
 	st.peers[0] = (struct hl_peer){ .eid = 2, .addr = "192.168.10.2",
 	    .up = 1, .insync = 1, .lsn = { 1, 28832 }, .acked = { 1, 28832 } };

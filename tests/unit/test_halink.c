@@ -1,7 +1,8 @@
 /* test_halink.c — the ha-link request codec (lib/halink.c) both ends
  * share: every request encodes and decodes back, and guisvr's refusals
  * keep their codes and words (wrong lengths, unknown roles, a sync value
- * other than 0 or 1, unknown types). */
+ * other than 0 or 1, unknown types); and the typed state (lib/hlstate.c),
+ * the arbiter lease's fields included. */
 #include <stdio.h>
 #include <string.h>
 
@@ -48,8 +49,11 @@ t_roundtrip(void)
 		{ .type = HL_SUBSCRIBE, .seq = 6 },
 		{ .type = HL_SYNC, .seq = 7, .enable = 0 },
 		{ .type = HL_SYNC, .seq = 0xfffffffeu, .enable = 1 },
+		{ .type = HL_LEASE, .seq = 9, .lease_ms = 1500 },
+		{ .type = HL_LEASE, .seq = 10, .lease_ms = 0 },
+		{ .type = HL_LEASE, .seq = 11, .lease_ms = 0xffffffffu },
 	};
-	const size_t want_len[] = { 9, 9, 9, 9, 0, 0, 1, 1 };
+	const size_t want_len[] = { 9, 9, 9, 9, 0, 0, 1, 1, 4, 4, 4 };
 	struct hl_req r;
 	struct buf b;
 	size_t i;
@@ -67,6 +71,7 @@ t_roundtrip(void)
 		CU_ASSERT_EQUAL(r.epoch, in[i].epoch);
 		CU_ASSERT_EQUAL(r.primary, in[i].primary);
 		CU_ASSERT_EQUAL(r.enable, in[i].enable);
+		CU_ASSERT_EQUAL(r.lease_ms, in[i].lease_ms);
 	}
 	buf_free(&b);
 }
@@ -96,6 +101,18 @@ t_refusals(void)
 	CU_ASSERT_EQUAL(decode_raw(HL_SYNC, &two, 1, &r), XE_BADREQ);
 	CU_ASSERT_STRING_EQUAL(msg, "HL_SYNC value 2: expected 0 (off) or 1 "
 	    "(on)");
+	CU_ASSERT_EQUAL(decode_raw(HL_LEASE, role, 3, &r), XE_BADREQ);
+	CU_ASSERT_STRING_EQUAL(msg, "HL_LEASE payload is 3 bytes, expected 4 "
+	    "(u32 ms)");
+	CU_ASSERT_EQUAL(decode_raw(HL_LEASE, role, 5, &r), XE_BADREQ);
+	CU_ASSERT_STRING_EQUAL(msg, "HL_LEASE payload is 5 bytes, expected 4 "
+	    "(u32 ms)");
+	CU_ASSERT_EQUAL(decode_raw(HL_LEASE, NULL, 0, &r), XE_BADREQ);
+	CU_ASSERT_STRING_EQUAL(msg, "HL_LEASE payload is 0 bytes, expected 4 "
+	    "(u32 ms)");
+	/* big-endian, like every other field */
+	CU_ASSERT_EQUAL(decode_raw(HL_LEASE, role + 4, 4, &r), 0);
+	CU_ASSERT_EQUAL(r.lease_ms, 0x01000000u);
 	CU_ASSERT_EQUAL(decode_raw(HL_R_STATE, NULL, 0, &r), XE_UNKNOWN);
 	CU_ASSERT_STRING_EQUAL(msg, "unknown ha-link request type 250");
 	CU_ASSERT_EQUAL(decode_raw(0, NULL, 0, &r), XE_UNKNOWN);
@@ -106,6 +123,7 @@ t_names(void)
 {
 	CU_ASSERT_STRING_EQUAL(halink_typename(HL_ROLE), "HL_ROLE");
 	CU_ASSERT_STRING_EQUAL(halink_typename(HL_SYNC), "HL_SYNC");
+	CU_ASSERT_STRING_EQUAL(halink_typename(HL_LEASE), "HL_LEASE");
 	CU_ASSERT_STRING_EQUAL(halink_typename(HL_R_EVENT), "?");
 	CU_ASSERT_EQUAL(ha_role_parse(ha_role_word(HA_ROLE_SECONDARY)),
 	    HA_ROLE_SECONDARY);
@@ -131,6 +149,8 @@ sample_state(struct hl_state *st)
 	st->fault_first_age_ms = 4000;
 	st->fault_last_age_ms = 30;
 	strcpy(st->fault_why, "No space left on device");
+	st->lease_on = 1;
+	st->lease_left_ms = 2500;
 	st->npeers = 2;
 	st->peers[0] = (struct hl_peer){ .eid = 1, .addr = "10.0.0.1",
 	    .up = 1, .insync = 1, .lsn = { 2, 3100 }, .acked = { 2, 2900 },
@@ -157,6 +177,8 @@ t_state(void)
 		{ 19, 4, "unknown database state" },
 		{ 20, 2, "flag" },                /* sync */
 		{ 33, 2, "flag" },                /* fault */
+		{ 75, 2, "flag" },                /* leaseOn */
+		{ 75, 0, "lease time without a lease" },
 	};
 
 	sample_state(&st);
@@ -198,12 +220,20 @@ t_state(void)
 	    "role secondary\nepoch 9\ngen 4\nlsn 2/3000\nstartupDone 1\n"
 	    "durability strict\nstate dirty\nsync on\nfollow 1\n"
 	    "foreignDropped 12\n"
+	    "leaseLeftMs 2500\n"
 	    "peer 1 10.0.0.1 connected lsn 2/3100 acked 2/2900 behindBytes 100 "
 	    "behindCommits 0 in-sync\n"
 	    "peer 3 10.0.0.3 down lsn 1/10 acked 0/0 behindBytes 0 "
 	    "behindCommits 7 dirty\n"
 	    "writeFault 4000 30 No space left on device\n"
 	    "peerAuthFailed 3 1200 tlsv1 alert decrypt error\n");
+	/* a lease that ran out shows as 0; without one, no line */
+	st.lease_left_ms = 0;
+	hl_state_format(&st, text, sizeof(text));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nleaseLeftMs 0\n"));
+	st.lease_on = 0;
+	hl_state_format(&st, text, sizeof(text));
+	CU_ASSERT_PTR_NULL(strstr(text, "lease"));
 	st.role = HA_ROLE_STANDALONE;
 	hl_state_format(&st, text, sizeof(text));
 	CU_ASSERT_STRING_EQUAL(text, "role standalone\n");

@@ -7,7 +7,10 @@
  * a sync commit waits for the ack and no longer, strict refuses a write no
  * secondary acknowledged, a secondary that does not ack within ackTimeout
  * turns dirty and catches up to in-sync after a reconnect, and an ack from
- * another thread wakes its committer at once. */
+ * another thread wakes its committer at once. And the arbiter lease
+ * (guisvr/replease.c): a primary whose lease ran out refuses writes and
+ * acknowledges none, a renewal ends that at once, a secondary ignores it,
+ * and without any lease nothing changes. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -190,6 +193,7 @@ struct rig {
 	struct rep *r;
 	pthread_mutex_t ev_mu;
 	int to_dirty, to_insync;    /* state-change events seen */
+	int lease_out, lease_back;  /* "ran out", "renewed" */
 };
 
 static void
@@ -202,7 +206,23 @@ rig_event(const char *line, void *arg)
 		g->to_dirty++;
 	if (strstr(line, "state change dirty -> in-sync for peer 127.0.0.2"))
 		g->to_insync++;
+	if (strncmp(line, "arbiter lease ran out", 21) == 0)
+		g->lease_out++;
+	if (strncmp(line, "arbiter lease renewed after it had run out", 42) == 0)
+		g->lease_back++;
 	pthread_mutex_unlock(&g->ev_mu);
+}
+
+/* "arbiter lease ran out" (out) or "renewed" events seen. */
+static int
+rig_lease_events(struct rig *g, int out)
+{
+	int n;
+
+	pthread_mutex_lock(&g->ev_mu);
+	n = out ? g->lease_out : g->lease_back;
+	pthread_mutex_unlock(&g->ev_mu);
+	return n;
 }
 
 static int
@@ -549,6 +569,160 @@ test_wakeup(void)
 	rig_stop(&g);
 }
 
+#define LEASE_NOACK "committed on this node, but its arbiter lease ran out " \
+	"before the write was acknowledged (is etcd reachable?); it may be " \
+	"rolled back"
+#define LEASE_RO "this node's arbiter lease ran out (is etcd reachable?): it " \
+	"takes no writes until hasvr renews the lease or steps it down"
+
+/* Writes id until one is refused as read-only (the watch thread noticed
+ * the lease ran out), for at most 3 s; its code. */
+static int
+put_until_refused(struct store *s, const char *id, char *err, size_t errlen)
+{
+	int rc, n;
+
+	for (n = 0; n < 60; n++) {
+		err[0] = '\0';
+		if ((rc = put1(s, id, err, errlen)) == XE_READONLY)
+			return rc;
+		/* meanwhile committed but never acknowledged */
+		CU_ASSERT_EQUAL(rc, XE_NOTREPL);
+		CU_ASSERT_STRING_EQUAL(err, LEASE_NOACK);
+		usleep(50 * 1000);
+	}
+	return rc;
+}
+
+/* async: without a lease a primary takes and acknowledges writes; with
+ * one it does while the lease holds; once it ran out every write is
+ * refused with the lease's words, said once in the log; a renewal ends
+ * that at once, and a lease of 0 ends the lease at once. */
+static void
+test_lease_async(void)
+{
+	char err[HASVR_ERRLEN] = "";
+	struct hl_state st;
+	struct rig g;
+	uint64_t t0;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_ASYNC, 1000, 0) == 0);
+	/* pair mode: no lease, nothing changes */
+	CU_ASSERT_EQUAL(put1(&g.s, "0.lease.a1", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(rep_commit_wait(g.r, err, sizeof(err)), 0);
+	rep_state(g.r, &st);
+	CU_ASSERT_EQUAL(st.lease_on, 0);
+	CU_ASSERT_EQUAL(st.lease_left_ms, 0);
+
+	t0 = util_now_ms();
+	rep_set_lease(g.r, 600, t0);
+	rep_state(g.r, &st);
+	CU_ASSERT_EQUAL(st.lease_on, 1);
+	CU_ASSERT(st.lease_left_ms > 0 && st.lease_left_ms <= 550);
+	if (util_now_ms() - t0 < 300)
+		CU_ASSERT_EQUAL(put1(&g.s, "0.lease.a2", err, sizeof(err)), 0);
+	/* ran out: refused, once the watch thread noticed */
+	while (util_now_ms() - t0 < 600)
+		usleep(20 * 1000);
+	CU_ASSERT_EQUAL(put_until_refused(&g.s, "0.lease.a3", err,
+	    sizeof(err)), XE_READONLY);
+	CU_ASSERT_STRING_EQUAL(err, LEASE_RO);
+	/* and the commit hook acknowledges nothing */
+	CU_ASSERT_EQUAL(rep_commit_wait(g.r, err, sizeof(err)), XE_NOTREPL);
+	CU_ASSERT_STRING_EQUAL(err, LEASE_NOACK);
+	rep_state(g.r, &st);
+	CU_ASSERT_EQUAL(st.lease_on, 1);
+	CU_ASSERT_EQUAL(st.lease_left_ms, 0);
+	usleep(250 * 1000);
+	CU_ASSERT_EQUAL(rig_lease_events(&g, 1), 1);    /* said once */
+	CU_ASSERT_EQUAL(rig_lease_events(&g, 0), 0);
+
+	/* renewed: writes at once, said once */
+	rep_set_lease(g.r, 5000, util_now_ms());
+	CU_ASSERT_EQUAL(put1(&g.s, "0.lease.a4", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(rig_lease_events(&g, 0), 1);
+	rep_set_lease(g.r, 5000, util_now_ms());
+	CU_ASSERT_EQUAL(rig_lease_events(&g, 0), 1);    /* not every renewal */
+	rep_state(g.r, &st);
+	CU_ASSERT(st.lease_left_ms > 4000 && st.lease_left_ms <= 4950);
+
+	/* a lease sent long ago counts from then: out already */
+	rep_set_lease(g.r, 1000, util_now_ms() - 2000);
+	err[0] = '\0';
+	CU_ASSERT_EQUAL(put1(&g.s, "0.lease.a5", err, sizeof(err)), XE_READONLY);
+	CU_ASSERT_STRING_EQUAL(err, LEASE_RO);
+	CU_ASSERT_EQUAL(rig_lease_events(&g, 1), 2);
+
+	/* 0: over at once */
+	rep_set_lease(g.r, 5000, util_now_ms());
+	CU_ASSERT_EQUAL(put1(&g.s, "0.lease.a6", err, sizeof(err)), 0);
+	rep_set_lease(g.r, 0, util_now_ms());
+	err[0] = '\0';
+	CU_ASSERT_EQUAL(put1(&g.s, "0.lease.a7", err, sizeof(err)), XE_READONLY);
+	CU_ASSERT_STRING_EQUAL(err, LEASE_RO);
+	CU_ASSERT_EQUAL(rig_lease_events(&g, 1), 3);
+	rep_state(g.r, &st);
+	CU_ASSERT_EQUAL(st.lease_left_ms, 0);
+	CU_ASSERT(exists(&g.s, "0.lease.a4"));
+	CU_ASSERT(!exists(&g.s, "0.lease.a5"));
+	rig_stop(&g);
+}
+
+/* sync: a commit waiting for the secondary's ack when the lease runs out
+ * is not acknowledged — at once, not after ackTimeout — though committed
+ * here. */
+static void
+test_lease_commit_wait(void)
+{
+	struct writer w;
+	struct rig g;
+	uint64_t t0;
+	int n;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_SYNC, 5000, 1) == 0);
+	t0 = util_now_ms();
+	rep_set_lease(g.r, 400, t0);
+	(void)sent_perm(&n);
+	CU_ASSERT_FATAL(writer_start(&w, &g.s, "0.lease.w1") == 0);
+	CU_ASSERT_FATAL(wait_perm(n) == 0);
+	pthread_join(w.thr, NULL);
+	CU_ASSERT_EQUAL(w.rc, XE_NOTREPL);
+	CU_ASSERT_STRING_EQUAL(w.err, LEASE_NOACK);
+	CU_ASSERT(w.done_ms - t0 >= 300);
+	CU_ASSERT(w.done_ms - t0 < 3000);       /* the lease, not ackTimeout */
+	CU_ASSERT(exists(&g.s, "0.lease.w1"));
+	/* an ack that comes now changes nothing */
+	peer_ack(sent_perm(NULL));
+	rig_stop(&g);
+}
+
+/* A secondary ignores the deadline: its refusal names the primary, and
+ * a lease running out there is not said. Promoted with the lease out, it
+ * refuses writes for the lease. */
+static void
+test_lease_secondary(void)
+{
+	char err[HASVR_ERRLEN] = "";
+	struct rig g;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_ASYNC, 1000, 0) == 0);
+	CU_ASSERT_EQUAL(rep_set_role(g.r, HA_ROLE_SECONDARY, 2, PEER, err,
+	    sizeof(err)), 0);
+	rep_set_lease(g.r, 0, util_now_ms());
+	usleep(300 * 1000);
+	CU_ASSERT_EQUAL(put1(&g.s, "0.lease.s1", err, sizeof(err)), XE_READONLY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "this node is secondary"));
+	CU_ASSERT_EQUAL(rig_lease_events(&g, 1), 0);
+	CU_ASSERT_EQUAL(rep_set_role(g.r, HA_ROLE_PRIMARY, 3, HA_PRIMARY_NONE,
+	    err, sizeof(err)), 0);
+	err[0] = '\0';
+	CU_ASSERT_EQUAL(put1(&g.s, "0.lease.s2", err, sizeof(err)), XE_READONLY);
+	CU_ASSERT_STRING_EQUAL(err, LEASE_RO);
+	rep_set_lease(g.r, 5000, util_now_ms());
+	CU_ASSERT_EQUAL(put1(&g.s, "0.lease.s3", err, sizeof(err)), 0);
+	rig_stop(&g);
+}
+
 void
 test_repack_register(void)
 {
@@ -560,4 +734,10 @@ test_repack_register(void)
 	    test_timeout_dirty_reconnect);
 	CU_add_test(s, "an ack from another thread wakes its committer",
 	    test_wakeup);
+	CU_add_test(s, "arbiter lease: async writes refused once it ran out",
+	    test_lease_async);
+	CU_add_test(s, "arbiter lease: a waiting commit is not acknowledged",
+	    test_lease_commit_wait);
+	CU_add_test(s, "arbiter lease: a secondary ignores it",
+	    test_lease_secondary);
 }
