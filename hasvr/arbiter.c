@@ -299,6 +299,7 @@ arbiter_start(const struct hacfg *hc, int notify_fd, char *err, size_t errlen)
 	o.cacert = hc->etcd_ca;
 	o.cert = hc->etcd_cert;
 	o.key = hc->etcd_key;
+	o.source = hc->etcd_source;
 	a->ttl_s = (int)(hc->leader_ttl_ms / 1000);
 	a->period_ms = (uint64_t)hc->leader_ttl_ms / 3;
 	/* a round must end well inside a period, whichever endpoint is dead */

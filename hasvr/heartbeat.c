@@ -282,7 +282,9 @@ hb_node_local(const char *name)
 	    "highAvail.guiSvrProgram", "highAvail.fileSyncProgram",
 	    "highAvail.sshKeyFile",
 	    "highAvail.knownHostsFile", "highAvail.syncHook",
-	    "highAvail.mailTo", "highAvail.mailOnSuccess", NULL };
+	    "highAvail.mailTo", "highAvail.mailOnSuccess",
+	    "highAvail.etcdCAFile", "highAvail.etcdCertFile",
+	    "highAvail.etcdKeyFile", "highAvail.etcdSourceAddr", NULL };
 	int i;
 
 	for (i = 0; local[i]; i++)

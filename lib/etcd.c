@@ -316,6 +316,12 @@ ep_setup(struct etcd *e, struct etcd_ep *ep, const struct etcd_opts *o)
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, e);
 	bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, e->curlerr);
+	if (o->source != NULL) {
+		char src[80];
+
+		snprintf(src, sizeof(src), "host!%s", o->source);
+		bad |= curl_easy_setopt(h, CURLOPT_INTERFACE, src);
+	}
 	if (o->cacert != NULL)
 		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
 	if (o->cert != NULL) {

@@ -62,6 +62,9 @@ struct etcd_opts {
 	const char *cacert;
 	const char *cert;
 	const char *key;
+	/* the local address connections leave from (NULL: the kernel's
+	 * choice) */
+	const char *source;
 	/* per request and endpoint, connect included (0: the default) */
 	long timeout_ms;
 };

@@ -170,6 +170,9 @@ const struct cfg_key hacfg_keys[] = {
 	  "Client certificate (PEM) for etcd, with highAvail.etcdKeyFile." },
 	{ "highAvail.etcdKeyFile", CFG_PATH, NULL, 0, 0, NULL, 0,
 	  "Private key (PEM, mode 600) of highAvail.etcdCertFile." },
+	{ "highAvail.etcdSourceAddr", CFG_ADDR, NULL, 0, 0, NULL, 0,
+	  "The local address connections to etcd leave from (one of this\n"
+	  "node's). Unset: the one the routing table picks." },
 	{ "highAvail.leaderTTL", CFG_DURATION, "3s", 2000, 60000, NULL, 0,
 	  "Lease of the leader key, in whole seconds: a dead primary is\n"
 	  "replaced after about this long; it is renewed every third of it." },
@@ -635,5 +638,6 @@ hacfg_view(const struct cfg *c, struct hacfg *h)
 	h->etcd_ca = str_or_null(c, "highAvail.etcdCAFile");
 	h->etcd_cert = str_or_null(c, "highAvail.etcdCertFile");
 	h->etcd_key = str_or_null(c, "highAvail.etcdKeyFile");
+	h->etcd_source = str_or_null(c, "highAvail.etcdSourceAddr");
 	h->leader_ttl_ms = cfg_num(c, "highAvail.leaderTTL");
 }

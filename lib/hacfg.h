@@ -48,6 +48,7 @@ struct hacfg {
 	int netcd;
 	const char *etcd_prefix;
 	const char *etcd_ca, *etcd_cert, *etcd_key;  /* NULL when unset */
+	const char *etcd_source;          /* NULL when unset */
 	long long leader_ttl_ms;
 };
 
