@@ -27,6 +27,7 @@ struct arbiter {
 	int stop;
 	int want;
 	int kick;                   /* a round now */
+	unsigned sync_want;         /* arbiter_want_sync */
 	struct arbiter_member me;
 	struct arbiter_view view;
 
@@ -35,7 +36,12 @@ struct arbiter {
 	struct etcd *e;
 	int self_eid;
 	char self_addr[64];
-	char leader_key[300], member_key[300], self_val[16];
+	char leader_key[300], member_key[300], sync_key[300], self_val[16];
+	int sync_on;                /* sync or strict durability */
+	int rec_present, rec_leader;
+	unsigned rec_mask;
+	int sync_written;           /* the record this term is ours */
+	unsigned sync_mask;
 	int ttl_s;
 	uint64_t period_ms;
 	int64_t lease;
@@ -110,6 +116,95 @@ put_member(struct arbiter *a, const struct arbiter_member *m)
 	json_decref(o);
 }
 
+/* Reads P/sync into rec_*; 0, or -1 (error filled). A record that does
+ * not parse counts as listing nobody. */
+static int
+read_sync(struct arbiter *a, char *error, size_t len)
+{
+	struct etcd_kv kv;
+	json_error_t je;
+	json_t *o, *arr, *v;
+	size_t i;
+	int rc;
+
+	memset(&kv, 0, sizeof(kv));
+	rc = etcd_get(a->e, a->sync_key, &kv);
+	if (rc == ETCD_NOTFOUND) {
+		a->rec_present = 0;
+		a->rec_leader = 0;
+		a->rec_mask = 0;
+		return 0;
+	}
+	if (rc != ETCD_OK) {
+		snprintf(error, len, "reading the sync record: %s",
+		    etcd_error(a->e));
+		return -1;
+	}
+	a->rec_present = 1;
+	a->rec_leader = 0;
+	a->rec_mask = 0;
+	if ((o = json_loadb(kv.value, kv.len, 0, &je)) != NULL) {
+		json_t *l = json_object_get(o, "leader");
+
+		if (json_is_integer(l))
+			a->rec_leader = (int)json_integer_value(l);
+		arr = json_object_get(o, "sync");
+		json_array_foreach(arr, i, v)
+			if (json_is_integer(v) && json_integer_value(v) >= 1 &&
+			    json_integer_value(v) <= 8)
+				a->rec_mask |= 1u << (json_integer_value(v) - 1);
+		json_decref(o);
+	}
+	etcd_kv_clear(&kv);
+	return 0;
+}
+
+/* As leader: P/sync lists mask; 0, or -1 (error filled). */
+static int
+write_sync(struct arbiter *a, unsigned mask, char *error, size_t len)
+{
+	json_t *o, *arr;
+	char *s;
+	int i, rc;
+
+	arr = json_array();
+	for (i = 1; i <= 8; i++)
+		if (mask & (1u << (i - 1)))
+			json_array_append_new(arr, json_integer(i));
+	o = json_pack("{s:i,s:o}", "leader", a->self_eid, "sync", arr);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
+		json_decref(o);
+		snprintf(error, len, "writing the sync record: out of memory");
+		return -1;
+	}
+	rc = etcd_put(a->e, a->sync_key, s, strlen(s), 0);
+	free(s);
+	json_decref(o);
+	if (rc != ETCD_OK) {
+		snprintf(error, len, "writing the sync record: %s",
+		    etcd_error(a->e));
+		return -1;
+	}
+	if (!a->sync_written || a->sync_mask != mask)
+		log_notice("arbiter: synchronous-standby record %s lists 0x%02x",
+		    a->sync_key, mask);
+	a->rec_present = 1;
+	a->rec_leader = a->self_eid;
+	a->rec_mask = mask;
+	a->sync_written = 1;
+	a->sync_mask = mask;
+	return 0;
+}
+
+/* May this node take a free leader key? (arbiter.h, P/sync) */
+static int
+eligible(const struct arbiter *a)
+{
+	return !a->sync_on || !a->rec_present ||
+	    a->rec_leader == a->self_eid ||
+	    (a->self_eid <= 8 && (a->rec_mask & (1u << (a->self_eid - 1))));
+}
+
 static int
 eid_of(const struct etcd_kv *kv)
 {
@@ -137,6 +232,11 @@ leader_round(struct arbiter *a, int want, char *error, size_t len)
 		a->held = 0;
 		if (!want)
 			return 0;
+		if (!eligible(a)) {
+			log_debug("arbiter: the leader key is free, but the sync "
+			    "record does not list this node");
+			return 0;
+		}
 		rc = etcd_create(a->e, a->leader_key, a->self_val, vlen,
 		    a->lease, &cur);
 		if (rc == ETCD_OK) {
@@ -207,19 +307,29 @@ round_once(struct arbiter *a)
 	struct arbiter_member me;
 	struct arbiter_view v;
 	char error[512];
-	int want, ok, changed;
+	unsigned sync_want;
+	int want, ok, changed, held_before = a->held;
 
 	pthread_mutex_lock(&a->mu);
 	want = a->want;
 	me = a->me;
+	sync_want = a->sync_want;
 	pthread_mutex_unlock(&a->mu);
 
 	error[0] = '\0';
 	ok = renew(a, error, sizeof(error)) == 0;
 	if (ok) {
 		put_member(a, &me);
-		ok = leader_round(a, want, error, sizeof(error)) == 0;
+		ok = (!a->sync_on || read_sync(a, error, sizeof(error)) == 0) &&
+		    leader_round(a, want, error, sizeof(error)) == 0;
 	}
+	if (!a->held)
+		a->sync_written = 0;        /* a new term writes it anew */
+	else if (!held_before)
+		a->sync_written = 0;
+	if (ok && a->sync_on && a->held && want &&
+	    (!a->sync_written || a->sync_mask != sync_want))
+		ok = write_sync(a, sync_want, error, sizeof(error)) == 0;
 	if (!ok && a->was_reachable)
 		log_warnx("arbiter: etcd: %s", error);
 	else if (ok && !a->was_reachable)
@@ -239,11 +349,20 @@ round_once(struct arbiter *a)
 	a->view.valid_until = a->lease != 0 ? a->lease_until : 0;
 	a->view.at_ms = util_now_ms();
 	a->view.rounds++;
+	a->view.sync_on = a->sync_on;
+	a->view.rec_present = a->rec_present;
+	a->view.rec_leader = a->rec_leader;
+	a->view.rec_mask = a->rec_mask;
+	a->view.eligible = eligible(a);
+	a->view.sync_written = a->sync_written && a->held;
+	a->view.sync_mask = a->sync_mask;
 	util_strlcpy(a->view.endpoint, etcd_endpoint(a->e),
 	    sizeof(a->view.endpoint));
 	util_strlcpy(a->view.error, error, sizeof(a->view.error));
 	changed = v.reachable != a->view.reachable ||
 	    v.leader_eid != a->view.leader_eid || v.held != a->view.held ||
+	    v.sync_written != a->view.sync_written ||
+	    v.sync_mask != a->view.sync_mask ||
 	    (a->view.held && v.valid_until != a->view.valid_until);
 	pthread_mutex_unlock(&a->mu);
 	if (changed)
@@ -316,7 +435,9 @@ arbiter_start(const struct hacfg *hc, int notify_fd, char *err, size_t errlen)
 	    hc->etcd_prefix);
 	snprintf(a->member_key, sizeof(a->member_key), "%s/members/%d",
 	    hc->etcd_prefix, a->self_eid);
+	snprintf(a->sync_key, sizeof(a->sync_key), "%s/sync", hc->etcd_prefix);
 	snprintf(a->self_val, sizeof(a->self_val), "%d", a->self_eid);
+	a->sync_on = hc->durability != HA_ASYNC;
 	a->view.leader_eid = -1;
 	a->was_reachable = 1;       /* the first failure is logged */
 	pthread_mutex_init(&a->mu, NULL);
@@ -374,6 +495,18 @@ arbiter_publish(struct arbiter *a, const struct arbiter_member *m)
 {
 	pthread_mutex_lock(&a->mu);
 	a->me = *m;
+	pthread_mutex_unlock(&a->mu);
+}
+
+void
+arbiter_want_sync(struct arbiter *a, unsigned mask)
+{
+	pthread_mutex_lock(&a->mu);
+	if (a->sync_want != mask) {
+		a->sync_want = mask;
+		a->kick = 1;
+		pthread_cond_broadcast(&a->cv);
+	}
 	pthread_mutex_unlock(&a->mu);
 }
 

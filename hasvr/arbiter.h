@@ -11,6 +11,16 @@
  *   P/members/EID   what the node says of itself (a JSON object: addr,
  *                   role, epoch, gen, lsn), under its lease, for haStatus
  *                   and for admins reading etcd.
+ *   P/sync          the synchronous-standby record, {"leader":E,
+ *                   "sync":[EID,...]}: the secondaries that hold every
+ *                   write the leader acknowledged. No lease: it outlives
+ *                   its writer. Only the leader writes it (sync and strict
+ *                   durability), before guisvr may acknowledge without a
+ *                   secondary (it drops one) and after guisvr waits for one
+ *                   again (it adds one). A node takes a free leader key
+ *                   only if the record lists it, names it as leader, or
+ *                   does not exist (a new group): a secondary the record
+ *                   leaves out may lack acknowledged writes.
  *
  * Every leaderTTL/3 the thread renews its lease (granting a new one when
  * it is gone), writes its member key, reads the leader key and, when the
@@ -47,6 +57,13 @@ struct arbiter_view {
 	int ttl_s;              /* the lease's TTL as granted */
 	uint64_t at_ms;         /* when this view was made */
 	uint64_t rounds;        /* rounds done */
+	int sync_on;            /* the record is kept (sync, strict) */
+	int rec_present;        /* P/sync exists */
+	int rec_leader;         /* its leader */
+	unsigned rec_mask;      /* its secondaries, bit eid-1 */
+	int eligible;           /* this node may take a free leader key */
+	int sync_written;       /* this leader wrote the record this term */
+	unsigned sync_mask;     /* ... listing these */
 	char endpoint[256];     /* the endpoint that answered last */
 	char error[512];        /* the last round's error, "" if none */
 };
@@ -68,6 +85,9 @@ void arbiter_stop(struct arbiter *a);
  * leader key when it is free; 0: it releases it if held. */
 void arbiter_want_leader(struct arbiter *a, int want);
 void arbiter_publish(struct arbiter *a, const struct arbiter_member *m);
+/* The leader's wish for P/sync: the secondaries guisvr waits for (bit
+ * eid-1); written by the thread while this node holds the key. */
+void arbiter_want_sync(struct arbiter *a, unsigned mask);
 void arbiter_snapshot(struct arbiter *a, struct arbiter_view *out);
 /* 1 while this node holds the leader key and its lease is certainly
  * alive at now (CLOCK_MONOTONIC ms). */

@@ -221,6 +221,7 @@ start_arbiter(struct ha *h)
 	char err[HASVR_ERRLEN];
 
 	h->arb_pipe[0] = h->arb_pipe[1] = -1;
+	h->syncset_sent = -1;
 	if (h->hc.arbiter != HA_ARBITER_ETCD)
 		return;
 	if (etcd_global_init() != 0)

@@ -87,6 +87,7 @@ struct ha {
 	struct event *arb_ev;
 	struct arbiter_view arb_view;  /* its view at the last tick */
 	uint64_t lease_sent_until; /* the lease end guisvr was told, 0 none */
+	int syncset_sent;          /* the sync set guisvr was told, -1 none */
 
 	struct ha_peer_view view[HACFG_MAX_NODES];  /* by ha_peer.idx */
 
@@ -122,7 +123,10 @@ void ha_tick(struct ha *h);
 void ha_apply_sync(struct ha *h);    /* tell guisvr the database sync switch */
 /* Arbiter mode: tell guisvr how long its primary role is certainly valid
  * (when that changed); as primary without the key, that it is not. */
-void ha_send_lease(struct ha *h, uint64_t now);
+void ha_send_lease(struct ha *h, uint64_t now, int becoming);
+/* Arbiter mode, sync and strict: tell guisvr the secondaries the
+ * synchronous-standby record lists, once it is written. */
+void ha_send_syncset(struct ha *h, int becoming);
 
 /* hooks.c: what the modules tell the hub (arg is the struct ha) */
 void ha_peers_hooks(struct ha *h, struct peers_hooks *out);

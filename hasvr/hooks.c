@@ -115,6 +115,7 @@ ha_on_link(void *arg)
 
 	/* a guisvr (re)connected knows no lease: tell it again */
 	h->lease_sent_until = 0;
+	h->syncset_sent = -1;
 	ha_tick_schedule(h);
 }
 

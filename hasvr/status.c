@@ -215,8 +215,17 @@ static json_t *
 arbiter_json(struct ha *h, uint64_t now)
 {
 	const struct arbiter_view *v = &h->arb_view;
+	json_t *o, *rec = json_null(), *arr;
+	int i;
 
-	return json_pack("{s:s,s:s,s:b,s:o,s:b,s:o,s:i,s:s,s:o}",
+	if (v->sync_on && v->rec_present) {
+		arr = json_array();
+		for (i = 1; i <= 8; i++)
+			if (v->rec_mask & (1u << (i - 1)))
+				json_array_append_new(arr, json_integer(i));
+		rec = json_pack("{s:i,s:o}", "leader", v->rec_leader, "sync", arr);
+	}
+	o = json_pack("{s:s,s:s,s:b,s:o,s:b,s:o,s:i,s:s,s:o}",
 	    "kind", "etcd", "prefix", h->hc.etcd_prefix,
 	    "reachable", v->reachable,
 	    "leader", v->leader_eid > 0 ? json_integer(v->leader_eid) :
@@ -227,6 +236,12 @@ arbiter_json(struct ha *h, uint64_t now)
 	    "ttlSec", v->ttl_s, "endpoint", v->endpoint,
 	    "error", v->error[0] != '\0' ? json_string(v->error) :
 	    json_null());
+	if (o != NULL) {
+		json_object_set_new(o, "syncRecord", rec);
+		json_object_set_new(o, "eligible", json_boolean(v->eligible));
+	} else
+		json_decref(rec);
+	return o;
 }
 
 char *

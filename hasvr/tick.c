@@ -147,6 +147,29 @@ note_local_db(struct ha *h, const struct link_state *ls)
 	role_local_fault(h->role, why[0] != '\0' ? why : NULL);
 }
 
+/* What the synchronous-standby record should list (arbiter.h, P/sync): as
+ * primary, the secondaries guisvr holds in sync; before, those the last
+ * record listed (they hold every write acknowledged so far), less us. */
+static unsigned
+sync_wish(struct ha *h, const struct link_state *ls)
+{
+	int i, self = h->hc.nodes[h->hc.self].eid;
+	unsigned mask = 0;
+
+	if (role_current(h->role) == HA_ROLE_PRIMARY) {
+		if (!ls->valid)
+			return h->arb_view.sync_mask;   /* nothing new known */
+		for (i = 0; i < ls->npeers; i++)
+			if (ls->peers[i].up && ls->peers[i].insync &&
+			    ls->peers[i].eid >= 1 && ls->peers[i].eid <= 8)
+				mask |= 1u << (ls->peers[i].eid - 1);
+		return mask;
+	}
+	if (h->arb_view.rec_present)
+		mask = h->arb_view.rec_mask;
+	return self >= 1 && self <= 8 ? mask & ~(1u << (self - 1)) : mask;
+}
+
 /* Arbiter mode: what the arbiter's thread learned goes to the role
  * machine, and what this node is goes to its member key. */
 static void
@@ -168,19 +191,43 @@ note_arbiter(struct ha *h, const struct link_state *ls, uint64_t now)
 		m.lsn_offset = ls->lsn.offset;
 	}
 	arbiter_publish(h->arb, &m);
-	ha_send_lease(h, now);
+	arbiter_want_sync(h->arb, sync_wish(h, ls));
+	ha_send_lease(h, now, 0);
+	ha_send_syncset(h, 0);
+}
+
+/* primary, about to be (becoming), or told so and not yet answered */
+static int
+lease_matters(struct ha *h, int becoming)
+{
+	return becoming || role_current(h->role) == HA_ROLE_PRIMARY ||
+	    (h->has_pending && h->pending.to == HA_ROLE_PRIMARY);
 }
 
 void
-ha_send_lease(struct ha *h, uint64_t now)
+ha_send_syncset(struct ha *h, int becoming)
+{
+	if (h->arb == NULL || !h->arb_view.sync_on)
+		return;
+	if (!lease_matters(h, becoming)) {
+		h->syncset_sent = -1;   /* a new term starts from its record */
+		return;
+	}
+	if (!h->arb_view.sync_written ||
+	    (int)h->arb_view.sync_mask == h->syncset_sent)
+		return;
+	link_want_syncset(h->link, (uint8_t)h->arb_view.sync_mask);
+	h->syncset_sent = (int)h->arb_view.sync_mask;
+}
+
+void
+ha_send_lease(struct ha *h, uint64_t now, int becoming)
 {
 	uint64_t until;
 
 	if (h->arb == NULL)
 		return;
-	if (role_current(h->role) != HA_ROLE_PRIMARY &&
-	    !(h->has_pending && h->pending.to == HA_ROLE_PRIMARY) &&
-	    h->lease_sent_until == 0)
+	if (!lease_matters(h, becoming) && h->lease_sent_until == 0)
 		return;             /* guisvr refuses writes anyway */
 	until = arbiter_view_holds(&h->arb_view, now) ?
 	    h->arb_view.valid_until : 1;
@@ -317,8 +364,14 @@ ha_tick(struct ha *h)
 	role_advertise(h->role, now, &after);
 	if (h->arb != NULL)
 		arbiter_want_leader(h->arb, d.want_leader);
-	if (d.action == ROLE_ACT_PRIMARY)
-		ha_send_lease(h, now);   /* the lease before the role */
+	if (d.action == ROLE_ACT_PRIMARY && h->arb != NULL &&
+	    h->arb_view.sync_on && !h->arb_view.sync_written)
+		d.action = ROLE_ACT_NONE;   /* the term's record first */
+	if (d.action == ROLE_ACT_PRIMARY) {
+		/* the lease and the sync set before the role */
+		ha_send_lease(h, now, 1);
+		ha_send_syncset(h, 1);
+	}
 	if (d.want_ping)
 		ping_now(h->ping);
 	if (d.action != ROLE_ACT_NONE) {

@@ -397,7 +397,14 @@ check_arbiter(json_t *probs, json_t *node, json_t *arb)
 	char a[WORD_LEN];
 	long long left;
 
-	if (arb == NULL || sj_bool(arb, "reachable") != 0)
+	if (arb == NULL)
+		return;
+	if (sj_bool(arb, "eligible") == 0 && !sj_is(node, "role", "PRIMARY"))
+		add(probs, HP_LACKS_WRITES, SELF, "etcd's synchronous-standby "
+		    "record does not list this node: it may lack writes the "
+		    "primary acknowledged, so it does not take the primary role "
+		    "until it has caught up and the primary lists it");
+	if (sj_bool(arb, "reachable") != 0)
 		return;
 	sj_clean(a, sizeof(a), sj_str(arb, "error") != NULL ?
 	    sj_str(arb, "error") : "no answer yet");

@@ -391,6 +391,43 @@ print_node_lines(FILE *fp, json_t *node)
 	fprintf(fp, "\n");
 }
 
+/* arbiter etcd: leader key held by node 1 (this node), lease 2.7s left;
+ * sync record: leader 1, sync [2] */
+static void
+print_arbiter(FILE *fp, json_t *root)
+{
+	json_t *arb = sj_obj(root, "arbiter"), *rec, *sync, *v;
+	long long leader, left, rl;
+	char b[32];
+	size_t i;
+
+	if (arb == NULL)
+		return;
+	fprintf(fp, "arbiter etcd: ");
+	if (sj_bool(arb, "reachable") != 1)
+		fprintf(fp, "NOT REACHABLE, ");
+	if (sj_num(arb, "leader", &leader))
+		fprintf(fp, "leader key held by node %lld%s", leader,
+		    sj_bool(arb, "held") == 1 ? " (this node)" : "");
+	else
+		fprintf(fp, "leader key free or unknown");
+	if (sj_num(arb, "leaseLeftMs", &left) && sj_bool(arb, "held") == 1) {
+		sj_fmt_ms(b, sizeof(b), left);
+		fprintf(fp, ", lease %s left", b);
+	}
+	if ((rec = sj_obj(arb, "syncRecord")) != NULL &&
+	    sj_num(rec, "leader", &rl)) {
+		fprintf(fp, "; sync record: leader %lld, sync [", rl);
+		sync = sj_get(rec, "sync");
+		if (json_is_array(sync))
+			json_array_foreach(sync, i, v)
+				fprintf(fp, "%s%lld", i ? " " : "",
+				    (long long)json_integer_value(v));
+		fprintf(fp, "]");
+	}
+	fprintf(fp, "\n");
+}
+
 static void
 print_filesync(FILE *fp, json_t *root, json_t *node)
 {
@@ -442,6 +479,7 @@ print_report(FILE *fp, json_t *root, struct row *rows, size_t nrows,
 	fprintf(fp, "\n");
 	print_heartbeat(fp, root);
 	print_node_lines(fp, node);
+	print_arbiter(fp, root);
 	print_filesync(fp, root, node);
 	if (healthy) {
 		fprintf(fp, "healthy\n");
