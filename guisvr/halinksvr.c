@@ -9,8 +9,9 @@
  *
  * Who may do what (SO_PEERCRED at connect): anyone who can open the socket
  * (mode 0660: the daemons' group) reads the state and follows events, but
- * only hasvr's user — the user guisvr runs as — and root change the role
- * or the sync switch; a refusal is answered XE_AUTH and logged. The others
+ * only hasvr's user — the user guisvr runs as — and root change the role,
+ * the sync switch, the arbiter lease or the synchronous-standby set; a
+ * refusal is answered XE_AUTH and logged. The others
  * hold at most HLS_MAX_UNPRIV connections, are closed after HLS_IDLE_MS
  * without a request (unless they follow events), and give way to hasvr's
  * user and root when every slot is taken.
@@ -285,6 +286,21 @@ do_lease(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 }
 
 static void
+do_syncset(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
+{
+	if (!may_change(s, c, q->seq, "synchronous-standby set"))
+		return;
+	if (s->rep == NULL) {
+		log_warnx("ha-link: synchronous-standby set 0x%02x refused: %s",
+		    q->syncset, s->off_reason);
+		reply_err(s, c, q->seq, XE_BADREQ, s->off_reason);
+		return;
+	}
+	rep_set_syncset(s->rep, q->syncset);
+	reply_ok(s, c, q->seq);
+}
+
+static void
 do_state(struct halinksvr *s, struct hlconn *c, const struct hl_req *q)
 {
 	struct hl_state st;
@@ -351,6 +367,9 @@ handle(struct halinksvr *s, struct hlconn *c, const struct frame_hdr *h,
 		return;
 	case HL_LEASE:
 		do_lease(s, c, &q);
+		return;
+	case HL_SYNCSET:
+		do_syncset(s, c, &q);
 		return;
 	}
 }

@@ -3,7 +3,8 @@
  * A UNIX socket (var/run/guiSvr.halink, mode 0660) served by one small
  * thread of its own: requests are tiny, but a role change may block in
  * rep_start, which must never stall the client service. HL_ROLE, HL_STATE
- * and HL_SYNC go to rep.c, HL_LEASE to replease.c; HL_SUBSCRIBE keeps the connection and pushes
+ * and HL_SYNC go to rep.c, HL_LEASE to replease.c, HL_SYNCSET to
+ * repsyncset.c; HL_SUBSCRIBE keeps the connection and pushes
  * every replication event to it. A subscriber that stops reading is dropped
  * once its queue is full, so replication never waits for it. */
 #ifndef GUISVR_HALINKSVR_H
@@ -18,7 +19,7 @@ struct halinksvr_opts {
 	const char *path;       /* socket path (guicfg_paths.halink) */
 	struct rep *rep;        /* NULL: HA is off (standalone) */
 	/* why HA is off, sent with every refused HL_ROLE / HL_SYNC /
-	 * HL_LEASE, e.g.
+	 * HL_LEASE / HL_SYNCSET, e.g.
 	 * "highAvail.isHaEnabled is n in /opt/hasvr/etc/haSvr.cfg" */
 	const char *off_reason;
 };

@@ -22,6 +22,9 @@
  * Arbiter mode (replease.c): once hasvr sends an arbiter lease, a primary
  * whose lease ran out refuses writes and reports every commit as not
  * replicated until the lease is renewed; without one nothing changes.
+ * Arbiter sync mode (repsyncset.c): once hasvr sends the
+ * synchronous-standby set, no commit is acknowledged that a listed
+ * secondary lacks (sync), or without a listed secondary's ack (strict).
  *
  * A node whose history diverged (it wrote as primary what the new primary
  * never got) is not silently rolled back: its environment is copied aside to
@@ -82,12 +85,20 @@ int rep_set_sync(struct rep *r, int enable, char *err, size_t errlen);
  * primary whose lease ran out refuses writes and acknowledges none.
  * Called by the ha-link thread only. */
 void rep_set_lease(struct rep *r, uint32_t ms, uint64_t sent_ms);
+/* The synchronous-standby set (HL_SYNCSET, repsyncset.c): bit eid - 1 of
+ * mask set = eid is listed in etcd's synchronous-standby record. The
+ * first one turns arbiter sync mode on until guisvr stops; from then on
+ * a primary acknowledges no commit a listed secondary lacks, and a
+ * commit that waits for one is woken by a new set. Called by the ha-link
+ * thread only. */
+void rep_set_syncset(struct rep *r, uint8_t mask);
 /* The replication state for the ha-link (HL_R_STATE, lib/hlstate.h). */
 struct hl_state;
 void rep_state(struct rep *r, struct hl_state *out);
 /* Called by the store after each write transaction commits (worker
  * thread): waits for acknowledgements per the durability mode. Returns 0,
- * or XE_NOTREPL (strict; or the arbiter lease is out) with err filled. */
+ * or XE_NOTREPL (strict; or the arbiter lease is out; or a secondary the
+ * synchronous-standby set lists lacks it) with err filled. */
 int rep_commit_wait(struct rep *r, char *err, size_t errlen);
 /* Event sink: every line goes to guiDaemon.0 and to ha-link subscribers. */
 void rep_set_event_sink(struct rep *r, void (*sink)(const char *line, void *arg), void *arg);

@@ -11,7 +11,8 @@
  *   repstate.c   the replication state reported to hasvr;
  *   repstall.c   the watch thread: stalls of guisvr, and the arbiter
  *                lease's deadline passing;
- *   replease.c   the arbiter lease (HL_LEASE).
+ *   replease.c   the arbiter lease (HL_LEASE);
+ *   repsyncset.c the synchronous-standby set (HL_SYNCSET).
  *
  * Threads and who may do what:
  *   - committing workers: Berkeley DB calls rep_send from inside their
@@ -26,7 +27,7 @@
  *     DB_REP_ISPERM LSN; it also re-announces a client when its primary's
  *     connection comes up, and runs the divergence check.
  *   - the ha-link thread: rep_set_role / rep_set_sync / rep_set_lease /
- *     rep_state.
+ *     rep_set_syncset / rep_state.
  * r->mu guards the state below and is never held across a Berkeley DB call
  * or a transport send; r->role_mu serializes the calls to DB_ENV->rep_start.
  */
@@ -60,6 +61,12 @@
 #define REP_LEASE_READONLY_MSG "this node's arbiter lease ran out (is etcd " \
 	"reachable?): it takes no writes until hasvr renews the lease or " \
 	"steps it down"
+/* What a write is told when a secondary the synchronous-standby set lists
+ * did not acknowledge it and no new set dropped it within two
+ * ackTimeouts (repsyncset.c). */
+#define REP_SYNCSET_NOACK_MSG "committed on the primary, but the " \
+	"synchronous-standby record could not be updated in time (is etcd " \
+	"reachable?); it may be rolled back"
 
 enum rep_item_kind { REP_IT_MSG, REP_IT_PEER_UP };
 
@@ -194,6 +201,11 @@ struct rep {
 	uint64_t lease_from_ms;     /* when it may have been sent: it counts
 				     * from then */
 	int lease_out;              /* "ran out" said, "renewed" not since */
+
+	/* repsyncset.c, under mu */
+	int syncset_on;             /* arbiter sync mode: an HL_SYNCSET came */
+	uint8_t syncset;            /* the listed eids: bit eid - 1 */
+	uint64_t syncset_warn_ms;   /* "not acknowledged" last said */
 	pthread_mutex_t readonly_mu;    /* one rep_update_readonly at a time */
 };
 
@@ -257,6 +269,17 @@ int rep_lease_due(struct rep *r, uint64_t now);
 int rep_lease_note(struct rep *r, uint64_t now, char *line, size_t linelen);
 /* With r->mu held: ms until the lease runs out, 0 if it did (or none). */
 uint32_t rep_lease_left(struct rep *r, uint64_t now);
+
+/* ---- repsyncset.c -------------------------------------------------------- */
+/* With r->mu held: of this node's peers, how many the synchronous-standby
+ * set lists (*nlisted; 0 outside arbiter sync mode) and how many of those
+ * acknowledged lsn (*nacked). */
+void rep_syncset_count(struct rep *r, const DB_LSN *lsn, int *nlisted,
+    int *nacked);
+/* With r->mu held: the listed peers that have not acknowledged lsn, as
+ * "2 (10.0.0.2), 3 (10.0.0.3)" into out, for the log. */
+void rep_syncset_lacking(struct rep *r, const DB_LSN *lsn, char *out,
+    size_t outlen);
 
 /* ---- repack.c ------------------------------------------------------------- */
 /* With r->mu held: peers, roles or settings changed; every committer

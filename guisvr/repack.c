@@ -2,7 +2,8 @@
  * DB send callback (which remembers the LSN each committer waits for), the
  * acknowledgements from the peers and the primary's view of each peer
  * (acked, dirty, in sync), and the commit wait (rep_commit_wait) that the
- * durability mode asks for (rep.h). */
+ * durability mode asks for (rep.h), with the arbiter's rules: the lease
+ * (replease.c) and the synchronous-standby set (repsyncset.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -238,10 +239,12 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 	struct timespec ts;
 	struct rep_peer *p;
 	DB_LSN lsn;
-	uint64_t deadline, now;
+	uint64_t deadline, deadline2, now;
 	int i, ret, rc = 0, waitfor, acked, connected, timedout = 0, has;
 	int demoted, hold = 0;
-	char changes[HACFG_MAX_NODES][256];
+	int listed, lacked, missing, strict_ok, marked = 0, setwait = 0;
+	int timedout2 = 0, unlisted = 0;
+	char changes[HACFG_MAX_NODES][256], lacking[256] = "";
 	int nchanges = 0;
 
 	has = rep_tls_has_perm;
@@ -263,6 +266,8 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 		return rep_lease_ack(r, err, errlen);
 
 	deadline = util_now_ms() + (uint64_t)r->ack_timeout_ms;
+	/* a listed secondary's wait: hasvr's time to drop it from the set */
+	deadline2 = deadline + (uint64_t)r->ack_timeout_ms;
 	me.lsn = lsn;
 	pthread_cond_init(&me.cv, &r->cattr);
 	pthread_mutex_lock(&r->mu);
@@ -281,7 +286,14 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 		if (rep_lease_out(r, util_now_ms()))
 			break;
 		demoted = r->role != HA_ROLE_PRIMARY;
-		if (!r->sync_on) {
+		/* arbiter sync mode: the secondaries etcd's record lists
+		 * must have it (repsyncset.c; none listed otherwise) */
+		rep_syncset_count(r, &lsn, &listed, &lacked);
+		missing = listed - lacked;
+		/* replication off: no ack comes, but a new set may drop the
+		 * listed secondary that lacks it — wait for that below */
+		if (!r->sync_on && (r->dur == HA_STRICT || demoted ||
+		    missing == 0)) {
 			if (r->dur == HA_STRICT || demoted) {
 				snprintf(err, errlen, "committed on %s only: "
 				    "database replication is disabled", demoted ?
@@ -300,13 +312,16 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 			else if (p->up && p->insync)
 				waitfor++;
 		}
+		/* strict: a listed secondary's ack, any while none is */
+		strict_ok = listed > 0 ? lacked > 0 : acked > 0;
 		if (demoted) {
 			/* This node stopped being the primary meanwhile (a
 			 * switchover, or it lost to another primary): the write
 			 * counts only as acknowledged by a secondary, which the
 			 * successor of a switchover does before it takes over;
 			 * alone here it may be rolled back. */
-			if (acked > 0 && (r->dur == HA_STRICT || waitfor == 0))
+			if (r->dur == HA_STRICT ? strict_ok : (acked > 0 &&
+			    waitfor == 0 && missing == 0))
 				break;
 			if (timedout || util_now_ms() >= deadline) {
 				snprintf(err, errlen, "committed on this node, but "
@@ -316,7 +331,7 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 				rc = XE_NOTREPL;
 				break;
 			}
-		} else if (r->dur == HA_SYNC && waitfor == 0) {
+		} else if (r->dur == HA_SYNC && waitfor == 0 && missing == 0) {
 			/* every in-sync peer has it, or none is — but right
 			 * after a stall this node may have been deposed: no
 			 * ack alone until hasvr could tell (repstall.c) */
@@ -324,7 +339,7 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 			    rep_may_ack_alone(r, util_now_ms()))
 				break;
 			hold = 1;
-		} else if (r->dur == HA_STRICT && acked > 0)
+		} else if (r->dur == HA_STRICT && strict_ok)
 			break;
 		else if (r->dur == HA_STRICT && connected == 0) {
 			snprintf(err, errlen, "committed on the primary, but no "
@@ -345,10 +360,12 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 				hold = 1;
 		}
 		if (!demoted && !hold && (timedout || now >= deadline)) {
-			for (i = 0; i < r->npeers; i++) {
+			/* once: committers waiting on would wake each other */
+			for (i = 0; i < r->npeers && !marked; i++) {
 				p = &r->peers[i];
 				if (p->up && p->insync &&
-				    rep_lsn_cmp(&p->acked, &lsn) < 0) {
+				    rep_lsn_cmp(&p->acked, &lsn) < 0 &&
+				    nchanges < HACFG_MAX_NODES) {
 					char reason[64];
 
 					snprintf(reason, sizeof(reason),
@@ -358,8 +375,35 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 						nchanges++;
 				}
 			}
-			rep_wake(r);
-			break;
+			if (!marked)
+				rep_wake(r);
+			marked = 1;
+			if (missing == 0)
+				break;
+			/* A listed secondary lacks it: dirty now, so hasvr
+			 * rewrites the record without it and sends the new
+			 * set, which wakes us; until then, or its ack, it may
+			 * still take the leader key. */
+			if (timedout2 || now >= deadline2) {
+				snprintf(err, errlen, "%s", REP_SYNCSET_NOACK_MSG);
+				rc = XE_NOTREPL;
+				unlisted = 1;
+				if (rep_warn_due(&r->syncset_warn_ms))
+					rep_syncset_lacking(r, &lsn, lacking,
+					    sizeof(lacking));
+				break;
+			}
+			setwait = 1;
+			if (nchanges > 0) {
+				/* said now, not when the wait ends; then look
+				 * again (nothing is missed meanwhile) */
+				pthread_mutex_unlock(&r->mu);
+				for (i = 0; i < nchanges; i++)
+					rep_event(r, LOG_LVL_WARN, "%s", changes[i]);
+				nchanges = 0;
+				pthread_mutex_lock(&r->mu);
+				continue;
+			}
 		}
 		if (hold) {
 			/* until the stall's grace ends (or a role or peer
@@ -370,16 +414,25 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 			hold = 0;
 			continue;
 		}
+		if (setwait) {
+			deadline_in_ms(&ts, CLOCK_MONOTONIC, deadline2 - now);
+			if (pthread_cond_timedwait(&me.cv, &r->mu, &ts) ==
+			    ETIMEDOUT)
+				timedout2 = 1;
+			continue;
+		}
 		deadline_in_ms(&ts, CLOCK_MONOTONIC, deadline - now);
 		if (pthread_cond_timedwait(&me.cv, &r->mu, &ts) == ETIMEDOUT)
 			timedout = 1;
 	}
 	/* Whatever the wait gave, an arbiter lease out by now acknowledges
 	 * nothing: another node may hold the role already. Even on a node
-	 * demoted meanwhile: the write was committed as primary. */
-	if (rc == 0 && rep_lease_out(r, util_now_ms())) {
+	 * demoted meanwhile: the write was committed as primary. And it is
+	 * the lease that is said, not the record's update. */
+	if ((rc == 0 || unlisted) && rep_lease_out(r, util_now_ms())) {
 		snprintf(err, errlen, "%s", REP_LEASE_NOACK_MSG);
 		rc = XE_NOTREPL;
+		lacking[0] = '\0';
 	}
 	if (rc == 0)
 		/* the writer is told it is safe: a peer that has not got it
@@ -402,5 +455,12 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 	pthread_mutex_unlock(&r->mu);
 	for (i = 0; i < nchanges; i++)
 		rep_event(r, LOG_LVL_WARN, "%s", changes[i]);
+	if (lacking[0] != '\0')
+		rep_event(r, LOG_LVL_WARN, "a write committed at %u/%u was not "
+		    "acknowledged: the synchronous-standby set still lists %s, "
+		    "which did not acknowledge it, %lld ms after the commit "
+		    "(hasvr did not update the synchronous-standby record in "
+		    "time; is etcd reachable?)", lsn.file, lsn.offset, lacking,
+		    2 * r->ack_timeout_ms);
 	return rc;
 }

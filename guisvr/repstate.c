@@ -1,6 +1,7 @@
 /* repstate.c — guisvr's replication state as hasvr reads it over the
  * ha-link (rep_state, struct hl_state): role, history, whether the
- * database is in sync, the arbiter lease, and each peer's position. */
+ * database is in sync, the arbiter lease, the synchronous-standby set,
+ * and each peer's position. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,8 @@ rep_state(struct rep *r, struct hl_state *out)
 	out->foreign = r->foreign;
 	out->lease_on = r->lease_on != 0;
 	out->lease_left_ms = rep_lease_left(r, now);
+	out->syncset_on = r->syncset_on != 0;
+	out->syncset = r->syncset_on ? r->syncset : 0;
 	for (i = 0; i < r->npeers && i < HL_MAX_PEERS; i++) {
 		p = &r->peers[i];
 		q = &out->peers[i];

@@ -9,9 +9,11 @@
  * requests in order, so replies are matched to a FIFO of what was sent;
  * events come with sequence number 0. Nothing here ever waits.
  *
- * The role and the sync switch are state: kept, and sent again to a new
- * guisvr. An arbiter lease is a time from now: sent at once or not at
- * all, never kept for a later connection (it would be stale by then). */
+ * The role, the sync switch and the synchronous-standby set are state:
+ * kept, and sent again to a new guisvr (the set before the role, so that
+ * a new primary never acknowledges a write without a listed secondary).
+ * An arbiter lease is a time from now: sent at once or not at all, never
+ * kept for a later connection (it would be stale by then). */
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -42,6 +44,7 @@ struct inflight {
 	uint64_t role_no;         /* HL_ROLE: the want_no it carries */
 	int sync;                 /* HL_SYNC: the switch it carries */
 	uint32_t lease_ms;        /* HL_LEASE: what it carries */
+	uint8_t syncset;          /* HL_SYNCSET: what it carries */
 };
 
 struct link {
@@ -62,6 +65,7 @@ struct link {
 	uint32_t want_epoch, want_primary;
 	uint64_t want_no, sent_no;
 	int want_sync, sent_sync; /* -1: never set / not sent */
+	int want_syncset, sent_syncset;   /* a mask; -1: never set / not sent */
 	struct log_limit lease_lim;   /* "refused the arbiter lease" */
 	struct link_state st;
 };
@@ -94,6 +98,7 @@ send_req(struct link *l, struct hl_req *r, uint64_t role_no, int sync)
 		l->fifo[l->nfifo].role_no = role_no;
 		l->fifo[l->nfifo].sync = sync;
 		l->fifo[l->nfifo].lease_ms = r->lease_ms;
+		l->fifo[l->nfifo].syncset = r->syncset;
 		l->nfifo++;
 		if (r->type == HL_STATE)
 			l->state_asked = 1;
@@ -109,6 +114,14 @@ send_wanted(struct link *l)
 {
 	struct hl_req r;
 
+	/* first: a role to become primary then finds the set in force */
+	if (l->want_syncset != -1 && l->sent_syncset != l->want_syncset) {
+		memset(&r, 0, sizeof(r));
+		r.type = HL_SYNCSET;
+		r.syncset = (uint8_t)l->want_syncset;
+		if (send_req(l, &r, 0, 0) == 0)
+			l->sent_syncset = l->want_syncset;
+	}
 	if (l->want_role != HA_ROLE_STARTING && l->sent_no != l->want_no) {
 		memset(&r, 0, sizeof(r));
 		r.type = HL_ROLE;
@@ -152,9 +165,10 @@ drop(struct link *l, const char *why)
 	l->state_asked = 0;
 	l->st.connected = 0;
 	l->st.valid = 0;
-	/* a new guisvr knows nothing: both are sent again on the next one */
+	/* a new guisvr knows nothing: all are sent again on the next one */
 	l->sent_no = 0;
 	l->sent_sync = -1;
+	l->sent_syncset = -1;
 	arm(l, LINK_RETRY_MS);
 }
 
@@ -216,6 +230,11 @@ on_reply(struct link *l, const struct frame_hdr *h, const unsigned char *p)
 			log_warnx("highAvailSvr refused the arbiter lease of %u "
 			    "ms: %s%s", q.lease_ms, why, held ? " (and more "
 			    "refusals since)" : "");
+		return;
+	case HL_SYNCSET:
+		if (code != 0)
+			log_warnx("highAvailSvr refused the synchronous-standby "
+			    "set 0x%02x: %s", q.syncset, why);
 		return;
 	case HL_STATE:
 		l->state_asked = 0;
@@ -358,6 +377,7 @@ link_start(struct event_base *base, const char *path,
 	l->notify = notify;
 	l->arg = arg;
 	l->want_sync = l->sent_sync = -1;
+	l->want_syncset = l->sent_syncset = -1;
 	if ((l->timer = evtimer_new(base, on_timer, l)) == NULL) {
 		snprintf(err, errlen, "cannot create the ha-link timer");
 		free(l);
@@ -410,6 +430,16 @@ link_want_lease(struct link *l, uint32_t ms)
 	if (send_req(l, &r, 0, 0) == -1 && l->bev != NULL)
 		log_debug("ha-link: arbiter lease of %u ms not sent: %d replies "
 		    "owed", ms, l->nfifo);
+}
+
+void
+link_want_syncset(struct link *l, uint8_t mask)
+{
+	l->want_syncset = mask;
+	send_wanted(l);
+	if (l->sent_syncset != l->want_syncset && l->bev != NULL)
+		log_debug("ha-link: synchronous-standby set 0x%02x not sent yet: "
+		    "%d replies owed", mask, l->nfifo);
 }
 
 void

@@ -46,6 +46,9 @@ struct link_state {
 	int sync_on;
 	int lease_on;             /* arbiter mode: guisvr got an HL_LEASE */
 	uint32_t lease_left_ms;   /* its lease, as guisvr times it; 0 ran out */
+	int syncset_on;           /* arbiter sync mode: guisvr got an
+				   * HL_SYNCSET */
+	uint8_t syncset;          /* the set it holds: bit eid - 1 = listed */
 	struct link_peer peers[LINK_MAX_PEERS];
 	int npeers;
 	/* the last role request */
@@ -78,6 +81,13 @@ void link_want_sync(struct link *l, int enable);
  * guisvr owing too many replies, nothing is sent (a later value would be
  * stale; the next renewal sends a fresh one). */
 void link_want_lease(struct link *l, uint32_t ms);
+/* Tell guisvr the synchronous-standby set: bit eid - 1 of mask = eid is
+ * listed in etcd's synchronous-standby record (HL_SYNCSET). From the first
+ * one on, a primary's guisvr acknowledges no write that a listed
+ * secondary lacks. Call it once the record is written. Sent through the
+ * same FIFO as the others, at once if it can be; it is state, like the
+ * role: kept, and sent again (before the role) to a new guisvr. */
+void link_want_syncset(struct link *l, uint8_t mask);
 /* Ask guisvr for its state now (its answer arrives through notify). */
 void link_refresh(struct link *l);
 /* Drop the connection (guisvr died): reconnect and resend. */

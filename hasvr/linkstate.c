@@ -51,6 +51,8 @@ link_from_state(const struct hl_state *hs, struct link_state *st)
 	util_strlcpy(st->fault_why, hs->fault_why, sizeof(st->fault_why));
 	st->lease_on = hs->lease_on;
 	st->lease_left_ms = hs->lease_left_ms;
+	st->syncset_on = hs->syncset_on;
+	st->syncset = hs->syncset;
 	st->npeers = 0;
 	for (i = 0; i < hs->npeers && i < LINK_MAX_PEERS; i++) {
 		q = &hs->peers[i];

@@ -37,6 +37,7 @@ halink_typename(int type)
 	case HL_SUBSCRIBE: return "HL_SUBSCRIBE";
 	case HL_SYNC: return "HL_SYNC";
 	case HL_LEASE: return "HL_LEASE";
+	case HL_SYNCSET: return "HL_SYNCSET";
 	}
 	return "?";
 }
@@ -58,6 +59,9 @@ halink_encode_request(struct buf *b, const struct hl_req *r)
 		break;
 	case HL_LEASE:
 		buf_put_u32(b, r->lease_ms);
+		break;
+	case HL_SYNCSET:
+		buf_put_u8(b, r->syncset);
 		break;
 	}
 	proto_finish(b);
@@ -84,6 +88,10 @@ request_layout(int type, uint32_t *len, const char **layout)
 	case HL_LEASE:
 		*len = 4;
 		*layout = "u32 ms";
+		return 0;
+	case HL_SYNCSET:
+		*len = 1;
+		*layout = "u8 mask";
 		return 0;
 	}
 	return -1;
@@ -132,6 +140,10 @@ halink_decode_request(const struct frame_hdr *h, const void *p,
 		break;
 	case HL_LEASE:
 		r->lease_ms = rd_u32(&rd);
+		break;
+	case HL_SYNCSET:
+		/* every value is a set of eids 1..8 */
+		r->syncset = rd_u8(&rd);
 		break;
 	}
 	return 0;
@@ -242,6 +254,16 @@ halink_lease(struct hlc *h, uint32_t ms, char *err, size_t errlen)
 	r.seq = ++h->u.seq;
 	halink_encode_request(&h->u.out, &r);
 	return request(h, ms > 0 ? "lease" : "lease end", XM_R_OK, err, errlen);
+}
+
+int
+halink_syncset(struct hlc *h, uint8_t mask, char *err, size_t errlen)
+{
+	struct hl_req r = { .type = HL_SYNCSET, .syncset = mask };
+
+	r.seq = ++h->u.seq;
+	halink_encode_request(&h->u.out, &r);
+	return request(h, "synchronous-standby set", XM_R_OK, err, errlen);
 }
 
 int

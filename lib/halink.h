@@ -28,12 +28,27 @@
  *                the next HL_LEASE renews it or a role change steps it
  *                down. A guisvr that never got one behaves as before
  *                (pair mode).
+ *   HL_SYNCSET   u8 mask                                  -> OK | ERR
+ *                the synchronous-standby set: bit (eid - 1) set = that
+ *                secondary (eids 1..8) is listed in the synchronous-standby
+ *                record hasvr keeps in etcd, the only secondaries that may
+ *                take the leader key. The first one turns arbiter sync mode
+ *                on until guisvr restarts: from then on, in durability
+ *                sync, a primary acknowledges a commit only once every
+ *                listed secondary acknowledged it; one that does not
+ *                within ackTimeout is marked dirty (for hasvr to drop it
+ *                from the record and send a new set) and the commit keeps
+ *                waiting, for the ack or the new set, up to a second
+ *                ackTimeout: then XE_NOTREPL. In strict, a listed
+ *                secondary's ack is the one that counts (any if none is
+ *                listed). A guisvr that never got one behaves as before.
  *
  *   HL_R_STATE   struct hl_state, typed and length-checked (hlstate.h):
  *                  role, epoch, generation, LSN, startup done, durability,
  *                  database state, sync switch, the primary a secondary
  *                  follows, refused writes, the arbiter lease (on, ms
- *                  left), and per peer its connection,
+ *                  left), the synchronous-standby set (on, mask), and
+ *                  per peer its connection,
  *                  in-sync, LSNs, lag and refused TLS authentication;
  *                  halinkctl prints it as "key value" lines
  *   HL_R_EVENT   str16 text, e.g. "get BDB event DB_EVENT_REP_MASTER",
@@ -49,7 +64,7 @@
 #include "proto.h"
 
 enum hl_type {
-	HL_ROLE = 200, HL_STATE, HL_SUBSCRIBE, HL_SYNC, HL_LEASE,
+	HL_ROLE = 200, HL_STATE, HL_SUBSCRIBE, HL_SYNC, HL_LEASE, HL_SYNCSET,
 	HL_R_STATE = 250, HL_R_EVENT,
 };
 
@@ -59,8 +74,8 @@ enum hl_type {
  * (EX_TEMPFAIL from sysexits.h). */
 #define GUISVR_EXIT_DISK 75
 
-/* "HL_ROLE", "HL_STATE", "HL_SUBSCRIBE", "HL_SYNC", "HL_LEASE"; "?" if not
- * a request. */
+/* "HL_ROLE", "HL_STATE", "HL_SUBSCRIBE", "HL_SYNC", "HL_LEASE",
+ * "HL_SYNCSET"; "?" if not a request. */
 const char *halink_typename(int type);
 
 /* A request as guisvr reads it. */
@@ -72,6 +87,7 @@ struct hl_req {
 	uint32_t primary;       /* HL_ROLE: eid, HA_PRIMARY_NONE or _ANY */
 	int enable;             /* HL_SYNC: 0 or 1 */
 	uint32_t lease_ms;      /* HL_LEASE: valid this long from now, 0 over */
+	uint8_t syncset;        /* HL_SYNCSET: bit eid - 1 = eid listed */
 };
 
 /* Request codec (both ends). halink_encode_request builds a whole frame
@@ -97,6 +113,8 @@ int halink_state(struct hlc *h, struct hl_state *st, char *err,
 int halink_sync(struct hlc *h, int enable, char *err, size_t errlen);
 /* The arbiter lease: primary for ms more milliseconds (0: not any more). */
 int halink_lease(struct hlc *h, uint32_t ms, char *err, size_t errlen);
+/* The synchronous-standby set: bit eid - 1 of mask = eid is listed. */
+int halink_syncset(struct hlc *h, uint8_t mask, char *err, size_t errlen);
 int halink_subscribe(struct hlc *h, char *err, size_t errlen);
 /* Next event line (after subscribe); timeout_ms < 0 waits forever.
  * 1 got one (malloc'ed *text), 0 timeout, -1 closed/error. */

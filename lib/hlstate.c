@@ -66,6 +66,8 @@ hl_state_encode(struct buf *b, const struct hl_state *st)
 	    sizeof(st->fault_why) - 1));
 	buf_put_u8(b, st->lease_on);
 	buf_put_u32(b, st->lease_left_ms);
+	buf_put_u8(b, st->syncset_on);
+	buf_put_u8(b, st->syncset);
 	buf_put_u8(b, n);
 	for (i = 0; i < n; i++) {
 		p = &st->peers[i];
@@ -154,6 +156,8 @@ hl_state_decode(const void *p, size_t len, struct hl_state *out,
 		    "not printable");
 	st.lease_on = rd_u8(&rd);
 	st.lease_left_ms = rd_u32(&rd);
+	st.syncset_on = rd_u8(&rd);
+	st.syncset = rd_u8(&rd);
 	st.npeers = rd_u8(&rd);
 	if (rd.bad)
 		return bad(err, errlen, "truncated before the peers");
@@ -164,10 +168,13 @@ hl_state_decode(const void *p, size_t len, struct hl_state *out,
 	if (st.dbstate > HL_DB_ALONE)
 		return bad(err, errlen, "unknown database state");
 	if (st.startup_done > 1 || st.sync_on > 1 || st.fault > 1 ||
-	    st.lease_on > 1)
+	    st.lease_on > 1 || st.syncset_on > 1)
 		return bad(err, errlen, "a flag is neither 0 nor 1");
 	if (!st.lease_on && st.lease_left_ms != 0)
 		return bad(err, errlen, "lease time without a lease");
+	if (!st.syncset_on && st.syncset != 0)
+		return bad(err, errlen, "synchronous-standby set without arbiter "
+		    "sync mode");
 	if (st.npeers > HL_MAX_PEERS)
 		return bad(err, errlen, "too many peers");
 	for (i = 0; i < st.npeers; i++) {
@@ -233,6 +240,8 @@ hl_state_format(const struct hl_state *st, char *out, size_t outlen)
 	}
 	if (st->lease_on)
 		APPEND("leaseLeftMs %u\n", st->lease_left_ms);
+	if (st->syncset_on)
+		APPEND("syncSet 0x%02x\n", st->syncset);
 	for (i = 0; i < st->npeers && i < HL_MAX_PEERS; i++) {
 		p = &st->peers[i];
 		APPEND("peer %u %s %s lsn %u/%u acked %u/%u behindBytes %llu "

@@ -7,14 +7,14 @@
  *   u32 lsn file, u32 lsn offset, u8 startupDone, u8 durability,
  *   u8 dbstate, u8 sync, u32 follow, u64 foreignDropped,
  *   u8 fault, u64 fault first age ms, u64 fault last age ms, str16 why,
- *   u8 leaseOn, u32 lease left ms, u8 npeers, then per peer: u32 eid,
- *   str16 addr, u8 up, u8 insync, u32 lsn file, u32 lsn offset,
- *   u32 acked file, u32 acked offset, u64 behindBytes, u64 behindCommits,
- *   u8 authFailed, u64 auth age ms, str16 auth why.
+ *   u8 leaseOn, u32 lease left ms, u8 syncSetOn, u8 syncSet, u8 npeers,
+ *   then per peer: u32 eid, str16 addr, u8 up, u8 insync, u32 lsn file,
+ *   u32 lsn offset, u32 acked file, u32 acked offset, u64 behindBytes,
+ *   u64 behindCommits, u8 authFailed, u64 auth age ms, str16 auth why.
  * Decoding refuses a truncated payload, trailing bytes, an enum value or a
- * flag out of range, lease time without a lease, more than HL_MAX_PEERS
- * peers and a string longer than its field or holding a control
- * character. The encoder sends strings as they are: guisvr's are
+ * flag out of range, lease time without a lease, a synchronous-standby
+ * set without arbiter sync mode, more than HL_MAX_PEERS peers and a
+ * string longer than its field or holding a control character. The encoder sends strings as they are: guisvr's are
  * addresses and error texts. */
 #ifndef HASVR_HLSTATE_H
 #define HASVR_HLSTATE_H
@@ -62,6 +62,8 @@ struct hl_state {
 	char fault_why[64];
 	uint8_t lease_on;           /* arbiter mode: an HL_LEASE came */
 	uint32_t lease_left_ms;     /* until the lease runs out; 0 ran out */
+	uint8_t syncset_on;         /* arbiter sync mode: an HL_SYNCSET came */
+	uint8_t syncset;            /* the last one: bit eid - 1 = listed */
 	uint8_t npeers;
 	struct hl_peer peers[HL_MAX_PEERS];
 };

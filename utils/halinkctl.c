@@ -1,7 +1,8 @@
 /* halinkctl — speak hasvr's side of the ha-link by hand: give guisvr a
  * role, read its replication state, turn database sync on or off, give it
- * an arbiter lease, watch its replication events. It is what hasvr sends, for tests and for
- * troubleshooting a node whose hasvr is not running.
+ * an arbiter lease or the synchronous-standby set, watch its replication
+ * events. It is what hasvr sends, for tests and for troubleshooting a
+ * node whose hasvr is not running.
  *
  * Exit status: 0 done, 1 error (the message names the cause), 2 usage. */
 #include <sys/stat.h>
@@ -46,6 +47,14 @@ usage(FILE *fp)
 	    "                                      (0: not any more); the first "
 	    "one turns\n"
 	    "                                      arbiter mode on until guisvr "
+	    "restarts\n"
+	    "  syncset MASK                        synchronous-standby set: "
+	    "bit EID-1 of\n"
+	    "                                      MASK (0..255, or 0x00..0xff) "
+	    "= secondary\n"
+	    "                                      EID listed; the first one "
+	    "turns arbiter\n"
+	    "                                      sync mode on until guisvr "
 	    "restarts\n"
 	    "  events [-t SECONDS] [-n COUNT]      print events as they happen, "
 	    "until\n"
@@ -97,6 +106,28 @@ number(const char *s, long long lo, long long hi, const char *what)
 		errx(EXIT_USAGE, "%s '%s': expected a number from %lld to %lld", what, s,
 		    lo, hi);
 	return v;
+}
+
+/* A mask of eids: decimal, or hexadecimal after 0x. */
+static uint8_t
+mask(const char *s)
+{
+	unsigned long v;
+	const char *digits = s;
+	char *end;
+	int base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		digits = s + 2;
+		base = 16;
+	}
+	errno = 0;
+	v = strtoul(digits, &end, base);
+	if (*digits == '\0' || *end != '\0' || errno != 0 || v > 255 ||
+	    digits[0] == '-' || digits[0] == '+' || digits[0] == ' ')
+		errx(EXIT_USAGE, "syncset '%s': expected a mask from 0 to 255 (or "
+		    "0x00 to 0xff), bit EID-1 set for each listed secondary", s);
+	return (uint8_t)v;
 }
 
 /* Connect after the arguments are checked, so a usage error is one. */
@@ -212,6 +243,24 @@ cmd_lease(const char *sock, int argc, char **argv)
 }
 
 static int
+cmd_syncset(const char *sock, int argc, char **argv)
+{
+	char err[HASVR_ERRLEN];
+	struct hlc *h;
+	uint8_t m;
+
+	if (argc != 2)
+		errx(EXIT_USAGE, "usage: syncset MASK");
+	m = mask(argv[1]);
+	h = link_open(sock);
+	if (halink_syncset(h, m, err, sizeof(err)) != 0)
+		errx(1, "%s", err);
+	halink_close(h);
+	printf("synchronous-standby set 0x%02x accepted\n", m);
+	return 0;
+}
+
+static int
 cmd_events(const char *sock, int argc, char **argv)
 {
 	char err[HASVR_ERRLEN], *text;
@@ -286,9 +335,9 @@ main(int argc, char *argv[])
 		errx(EXIT_USAGE, "give either -f or -s, not both");
 	if (strcmp(argv[0], "role") != 0 && strcmp(argv[0], "state") != 0 &&
 	    strcmp(argv[0], "sync") != 0 && strcmp(argv[0], "lease") != 0 &&
-	    strcmp(argv[0], "events") != 0)
-		errx(EXIT_USAGE, "unknown command '%s' (role, state, sync, lease "
-		    "or events)", argv[0]);
+	    strcmp(argv[0], "syncset") != 0 && strcmp(argv[0], "events") != 0)
+		errx(EXIT_USAGE, "unknown command '%s' (role, state, sync, lease, "
+		    "syncset or events)", argv[0]);
 	if (sock == NULL) {
 		socket_path(cfgfile, cfg_given, path, sizeof(path));
 		sock = path;
@@ -301,5 +350,7 @@ main(int argc, char *argv[])
 		return cmd_sync(sock, argc, argv);
 	if (strcmp(argv[0], "lease") == 0)
 		return cmd_lease(sock, argc, argv);
+	if (strcmp(argv[0], "syncset") == 0)
+		return cmd_syncset(sock, argc, argv);
 	return cmd_events(sock, argc, argv);
 }

@@ -1,7 +1,7 @@
 /* fuzz_halink.c — the ha-link as guisvr reads it: frame headers and every
  * request (halink_decode_request: ROLE with its role, epoch and primary,
- * STATE, SUBSCRIBE, SYNC, LEASE), the bytes hasvr or halinkctl send on
- * guisvr's ha-link socket.
+ * STATE, SUBSCRIBE, SYNC, LEASE, SYNCSET), the bytes hasvr or halinkctl
+ * send on guisvr's ha-link socket.
  *
  * Input: the byte stream of one ha-link connection. Frames are taken one
  * after the other, as guisvr's ha-link thread does, until one is over its

@@ -7,10 +7,11 @@
  *
  * Invariants: a refusal is said; what is decoded is within its ranges
  * (a known role, durability and database state, flags 0 or 1, no lease
- * time without a lease, at most HL_MAX_PEERS peers, every string ending
- * inside its array) and encodes back to exactly the input bytes; hasvr's copy keeps the same values; the
- * text never overflows its buffer and holds no control character but
- * newlines. */
+ * time without a lease, no synchronous-standby set without its mode, at
+ * most HL_MAX_PEERS peers, every string ending inside its array) and
+ * encodes back to exactly the input bytes; hasvr's copy keeps the same
+ * values; the text never overflows its buffer and holds no control
+ * character but newlines. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,8 @@ check_state(const struct hl_state *st)
 	FUZZ_ASSERT(st->startup_done <= 1 && st->sync_on <= 1 &&
 	    st->fault <= 1 && st->lease_on <= 1);
 	FUZZ_ASSERT(st->lease_on || st->lease_left_ms == 0);
+	FUZZ_ASSERT(st->syncset_on <= 1);
+	FUZZ_ASSERT(st->syncset_on || st->syncset == 0);
 	FUZZ_ASSERT(memchr(st->fault_why, '\0', sizeof(st->fault_why)) != NULL);
 	FUZZ_ASSERT(st->npeers <= HL_MAX_PEERS);
 	for (i = 0; i < st->npeers; i++) {
@@ -74,6 +77,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(ls.gen == st.gen && ls.epoch == st.epoch);
 	FUZZ_ASSERT(ls.lease_on == st.lease_on &&
 	    ls.lease_left_ms == st.lease_left_ms);
+	FUZZ_ASSERT(ls.syncset_on == st.syncset_on &&
+	    ls.syncset == st.syncset);
 	n = link_dbstate(&ls);
 	FUZZ_ASSERT(n >= HB_DB_UNKNOWN && n <= HB_DB_ALONE);
 	/* the text, cut to any size */

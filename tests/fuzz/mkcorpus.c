@@ -568,11 +568,12 @@ corpus_halink(void)
 		{ .type = HL_SUBSCRIBE, .seq = 5 },
 		{ .type = HL_SYNC, .seq = 6, .enable = 1 },
 		{ .type = HL_LEASE, .seq = 7, .lease_ms = 4000 },
-		{ .type = 299, .seq = 8 },
+		{ .type = HL_SYNCSET, .seq = 8, .syncset = 0x06 },
+		{ .type = 299, .seq = 9 },
 	};
 	static const char *const names[] = {
 		"role_primary", "role_secondary", "role_any", "state",
-		"subscribe", "sync", "lease", "unknown",
+		"subscribe", "sync", "lease", "syncset", "unknown",
 	};
 	struct buf b, all;
 	size_t i;
@@ -607,6 +608,8 @@ corpus_linkstate(void)
 	st.sync_on = 1;
 	st.lease_on = 1;
 	st.lease_left_ms = 3200;
+	st.syncset_on = 1;
+	st.syncset = 0x02;
 	st.npeers = 2;
 	st.peers[0] = (struct hl_peer){ .eid = 2, .addr = "192.168.10.2",
 	    .up = 1, .insync = 1, .lsn = { 1, 28832 }, .acked = { 1, 28832 } };

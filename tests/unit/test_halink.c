@@ -2,7 +2,7 @@
  * share: every request encodes and decodes back, and guisvr's refusals
  * keep their codes and words (wrong lengths, unknown roles, a sync value
  * other than 0 or 1, unknown types); and the typed state (lib/hlstate.c),
- * the arbiter lease's fields included. */
+ * the arbiter lease's and the synchronous-standby set's fields included. */
 #include <stdio.h>
 #include <string.h>
 
@@ -52,8 +52,11 @@ t_roundtrip(void)
 		{ .type = HL_LEASE, .seq = 9, .lease_ms = 1500 },
 		{ .type = HL_LEASE, .seq = 10, .lease_ms = 0 },
 		{ .type = HL_LEASE, .seq = 11, .lease_ms = 0xffffffffu },
+		{ .type = HL_SYNCSET, .seq = 12, .syncset = 0x02 },
+		{ .type = HL_SYNCSET, .seq = 13, .syncset = 0 },
+		{ .type = HL_SYNCSET, .seq = 14, .syncset = 0xff },
 	};
-	const size_t want_len[] = { 9, 9, 9, 9, 0, 0, 1, 1, 4, 4, 4 };
+	const size_t want_len[] = { 9, 9, 9, 9, 0, 0, 1, 1, 4, 4, 4, 1, 1, 1 };
 	struct hl_req r;
 	struct buf b;
 	size_t i;
@@ -72,6 +75,7 @@ t_roundtrip(void)
 		CU_ASSERT_EQUAL(r.primary, in[i].primary);
 		CU_ASSERT_EQUAL(r.enable, in[i].enable);
 		CU_ASSERT_EQUAL(r.lease_ms, in[i].lease_ms);
+		CU_ASSERT_EQUAL(r.syncset, in[i].syncset);
 	}
 	buf_free(&b);
 }
@@ -113,6 +117,15 @@ t_refusals(void)
 	/* big-endian, like every other field */
 	CU_ASSERT_EQUAL(decode_raw(HL_LEASE, role + 4, 4, &r), 0);
 	CU_ASSERT_EQUAL(r.lease_ms, 0x01000000u);
+	CU_ASSERT_EQUAL(decode_raw(HL_SYNCSET, NULL, 0, &r), XE_BADREQ);
+	CU_ASSERT_STRING_EQUAL(msg, "HL_SYNCSET payload is 0 bytes, expected 1 "
+	    "(u8 mask)");
+	CU_ASSERT_EQUAL(decode_raw(HL_SYNCSET, role, 2, &r), XE_BADREQ);
+	CU_ASSERT_STRING_EQUAL(msg, "HL_SYNCSET payload is 2 bytes, expected 1 "
+	    "(u8 mask)");
+	/* every byte is a set of eids 1..8 */
+	CU_ASSERT_EQUAL(decode_raw(HL_SYNCSET, &two, 1, &r), 0);
+	CU_ASSERT_EQUAL(r.syncset, 2);
 	CU_ASSERT_EQUAL(decode_raw(HL_R_STATE, NULL, 0, &r), XE_UNKNOWN);
 	CU_ASSERT_STRING_EQUAL(msg, "unknown ha-link request type 250");
 	CU_ASSERT_EQUAL(decode_raw(0, NULL, 0, &r), XE_UNKNOWN);
@@ -124,6 +137,7 @@ t_names(void)
 	CU_ASSERT_STRING_EQUAL(halink_typename(HL_ROLE), "HL_ROLE");
 	CU_ASSERT_STRING_EQUAL(halink_typename(HL_SYNC), "HL_SYNC");
 	CU_ASSERT_STRING_EQUAL(halink_typename(HL_LEASE), "HL_LEASE");
+	CU_ASSERT_STRING_EQUAL(halink_typename(HL_SYNCSET), "HL_SYNCSET");
 	CU_ASSERT_STRING_EQUAL(halink_typename(HL_R_EVENT), "?");
 	CU_ASSERT_EQUAL(ha_role_parse(ha_role_word(HA_ROLE_SECONDARY)),
 	    HA_ROLE_SECONDARY);
@@ -151,6 +165,8 @@ sample_state(struct hl_state *st)
 	strcpy(st->fault_why, "No space left on device");
 	st->lease_on = 1;
 	st->lease_left_ms = 2500;
+	st->syncset_on = 1;
+	st->syncset = 0x06;
 	st->npeers = 2;
 	st->peers[0] = (struct hl_peer){ .eid = 1, .addr = "10.0.0.1",
 	    .up = 1, .insync = 1, .lsn = { 2, 3100 }, .acked = { 2, 2900 },
@@ -179,6 +195,8 @@ t_state(void)
 		{ 33, 2, "flag" },                /* fault */
 		{ 75, 2, "flag" },                /* leaseOn */
 		{ 75, 0, "lease time without a lease" },
+		{ 80, 2, "flag" },                /* syncSetOn */
+		{ 80, 0, "synchronous-standby set without arbiter sync mode" },
 	};
 
 	sample_state(&st);
@@ -221,6 +239,7 @@ t_state(void)
 	    "durability strict\nstate dirty\nsync on\nfollow 1\n"
 	    "foreignDropped 12\n"
 	    "leaseLeftMs 2500\n"
+	    "syncSet 0x06\n"
 	    "peer 1 10.0.0.1 connected lsn 2/3100 acked 2/2900 behindBytes 100 "
 	    "behindCommits 0 in-sync\n"
 	    "peer 3 10.0.0.3 down lsn 1/10 acked 0/0 behindBytes 0 "
@@ -234,6 +253,13 @@ t_state(void)
 	st.lease_on = 0;
 	hl_state_format(&st, text, sizeof(text));
 	CU_ASSERT_PTR_NULL(strstr(text, "lease"));
+	/* an empty set is said while on; off, no line */
+	st.syncset = 0;
+	hl_state_format(&st, text, sizeof(text));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nsyncSet 0x00\n"));
+	st.syncset_on = 0;
+	hl_state_format(&st, text, sizeof(text));
+	CU_ASSERT_PTR_NULL(strstr(text, "syncSet"));
 	st.role = HA_ROLE_STANDALONE;
 	hl_state_format(&st, text, sizeof(text));
 	CU_ASSERT_STRING_EQUAL(text, "role standalone\n");

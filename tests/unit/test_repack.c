@@ -10,7 +10,11 @@
  * another thread wakes its committer at once. And the arbiter lease
  * (guisvr/replease.c): a primary whose lease ran out refuses writes and
  * acknowledges none, a renewal ends that at once, a secondary ignores it,
- * and without any lease nothing changes. */
+ * and without any lease nothing changes. And the synchronous-standby set
+ * (guisvr/repsyncset.c): a commit the listed secondary lacks is not
+ * acknowledged at ackTimeout, but once a new set drops it, or it acks,
+ * and is refused after a second ackTimeout; without a set nothing
+ * changes. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -194,6 +198,9 @@ struct rig {
 	pthread_mutex_t ev_mu;
 	int to_dirty, to_insync;    /* state-change events seen */
 	int lease_out, lease_back;  /* "ran out", "renewed" */
+	int unlisted;               /* "... was not acknowledged: the
+				     * synchronous-standby set still lists" */
+	int unknown;                /* "... not a peer of this node" */
 };
 
 static void
@@ -210,6 +217,11 @@ rig_event(const char *line, void *arg)
 		g->lease_out++;
 	if (strncmp(line, "arbiter lease renewed after it had run out", 42) == 0)
 		g->lease_back++;
+	if (strstr(line, "was not acknowledged: the synchronous-standby set "
+	    "still lists 2 (127.0.0.2)") != NULL)
+		g->unlisted++;
+	if (strstr(line, "not a peer of this node") != NULL)
+		g->unknown++;
 	pthread_mutex_unlock(&g->ev_mu);
 }
 
@@ -723,6 +735,243 @@ test_lease_secondary(void)
 	rig_stop(&g);
 }
 
+#define SYNCSET_NOACK "committed on the primary, but the synchronous-standby " \
+	"record could not be updated in time (is etcd reachable?); it may be " \
+	"rolled back"
+#define LISTED (1u << (PEER - 1))  /* the set that lists the secondary */
+
+/* "... not acknowledged" (unlisted) or "not a peer" events seen. */
+static int
+rig_syncset_events(struct rig *g, int unlisted)
+{
+	int n;
+
+	pthread_mutex_lock(&g->ev_mu);
+	n = unlisted ? g->unlisted : g->unknown;
+	pthread_mutex_unlock(&g->ev_mu);
+	return n;
+}
+
+/* Waits until ms passed since t0. */
+static void
+sleep_until(uint64_t t0, uint64_t ms)
+{
+	while (util_now_ms() - t0 < ms)
+		usleep(10 * 1000);
+}
+
+/* sync, no set (pair mode): a commit the secondary does not acknowledge
+ * is acknowledged at ackTimeout, and the state says nothing of a set. */
+static void
+test_syncset_pair(void)
+{
+	char err[HASVR_ERRLEN] = "";
+	struct hl_state st;
+	struct rig g;
+	uint64_t t0, el;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_SYNC, 500, 1) == 0);
+	t0 = util_now_ms();
+	CU_ASSERT_EQUAL(put1(&g.s, "0.sset.p1", err, sizeof(err)), 0);
+	el = util_now_ms() - t0;
+	CU_ASSERT(el >= 490 && el < 2000);
+	rep_state(g.r, &st);
+	CU_ASSERT_EQUAL(st.syncset_on, 0);
+	CU_ASSERT_EQUAL(st.syncset, 0);
+	CU_ASSERT_EQUAL(st.dbstate, HL_DB_DIRTY);
+	rig_stop(&g);
+}
+
+/* sync, the secondary listed: a commit it does not acknowledge is not
+ * acknowledged at ackTimeout — the secondary is marked dirty, for hasvr
+ * to drop it — and is, at once, when the new set without it comes. The
+ * next commit does not wait for it. */
+static void
+test_syncset_dropped(void)
+{
+	char err[HASVR_ERRLEN] = "";
+	struct hl_state st;
+	struct writer w;
+	struct rig g;
+	uint64_t t0, set_ms;
+	int n, insync;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_SYNC, 1000, 1) == 0);
+	rep_set_syncset(g.r, LISTED);
+	rep_state(g.r, &st);
+	CU_ASSERT_EQUAL(st.syncset_on, 1);
+	CU_ASSERT_EQUAL(st.syncset, LISTED);
+	(void)sent_perm(&n);
+	t0 = util_now_ms();
+	CU_ASSERT_FATAL(writer_start(&w, &g.s, "0.sset.d1") == 0);
+	CU_ASSERT_FATAL(wait_perm(n) == 0);
+	sleep_until(t0, 1300);
+	/* past ackTimeout: dirty, but not acknowledged without it */
+	CU_ASSERT(!writer_done(&w));
+	rig_peer(&g, &st, &insync);
+	CU_ASSERT(!insync);
+	CU_ASSERT_EQUAL(rig_events(&g, 1), 1);
+	set_ms = util_now_ms();
+	rep_set_syncset(g.r, 0);
+	pthread_join(w.thr, NULL);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	CU_ASSERT(w.done_ms - set_ms < 500);    /* the set, not the timeout */
+	rep_state(g.r, &st);
+	CU_ASSERT_EQUAL(st.syncset_on, 1);      /* on until restart */
+	CU_ASSERT_EQUAL(st.syncset, 0);
+	/* dirty and not listed: not waited for */
+	t0 = util_now_ms();
+	CU_ASSERT_EQUAL(put1(&g.s, "0.sset.d2", err, sizeof(err)), 0);
+	CU_ASSERT(util_now_ms() - t0 < 500);
+	CU_ASSERT_EQUAL(rig_syncset_events(&g, 1), 0);
+	rig_stop(&g);
+}
+
+/* sync, the secondary listed and never dropped: refused (XE_NOTREPL)
+ * after a second ackTimeout, with the record's words, said in the log;
+ * committed here all the same. Listed and down, the same. */
+static void
+test_syncset_not_updated(void)
+{
+	char err[HASVR_ERRLEN] = "";
+	struct rig g;
+	uint64_t t0, el;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_SYNC, 500, 1) == 0);
+	rep_set_syncset(g.r, LISTED);
+	t0 = util_now_ms();
+	CU_ASSERT_EQUAL(put1(&g.s, "0.sset.n1", err, sizeof(err)), XE_NOTREPL);
+	el = util_now_ms() - t0;
+	CU_ASSERT_STRING_EQUAL(err, SYNCSET_NOACK);
+	CU_ASSERT(el >= 990);
+	CU_ASSERT(el < 3000);
+	CU_ASSERT(exists(&g.s, "0.sset.n1"));
+	CU_ASSERT_EQUAL(rig_events(&g, 1), 1);
+	CU_ASSERT_EQUAL(rig_syncset_events(&g, 1), 1);
+	peer_link(0);
+	t0 = util_now_ms();
+	err[0] = '\0';
+	CU_ASSERT_EQUAL(put1(&g.s, "0.sset.n2", err, sizeof(err)), XE_NOTREPL);
+	CU_ASSERT_STRING_EQUAL(err, SYNCSET_NOACK);
+	CU_ASSERT(util_now_ms() - t0 >= 990);
+	rig_stop(&g);
+}
+
+/* sync, the secondary listed: its ack acknowledges a commit at once,
+ * before ackTimeout and during the second wait alike. */
+static void
+test_syncset_acked(void)
+{
+	struct writer w;
+	struct acker a;
+	struct rig g;
+	uint64_t t0;
+	int n, insync;
+	struct hl_state st;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_SYNC, 1000, 1) == 0);
+	rep_set_syncset(g.r, LISTED);
+	(void)sent_perm(&n);
+	CU_ASSERT_FATAL(writer_start(&w, &g.s, "0.sset.a1") == 0);
+	CU_ASSERT_FATAL(wait_perm(n) == 0);
+	memset(&a, 0, sizeof(a));
+	a.lsn = sent_perm(NULL);
+	a.delay_ms = 50;
+	CU_ASSERT_FATAL(pthread_create(&a.thr, NULL, acker_main, &a) == 0);
+	pthread_join(a.thr, NULL);
+	pthread_join(w.thr, NULL);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	CU_ASSERT(w.done_ms - a.sent_ms < 500);
+	rig_peer(&g, &st, &insync);
+	CU_ASSERT(insync);
+
+	/* late: dirty at ackTimeout, then its ack ends the second wait */
+	(void)sent_perm(&n);
+	t0 = util_now_ms();
+	CU_ASSERT_FATAL(writer_start(&w, &g.s, "0.sset.a2") == 0);
+	CU_ASSERT_FATAL(wait_perm(n) == 0);
+	memset(&a, 0, sizeof(a));
+	a.lsn = sent_perm(NULL);
+	sleep_until(t0, 1300);
+	CU_ASSERT(!writer_done(&w));
+	CU_ASSERT_EQUAL(rig_events(&g, 1), 1);
+	CU_ASSERT_FATAL(pthread_create(&a.thr, NULL, acker_main, &a) == 0);
+	pthread_join(a.thr, NULL);
+	pthread_join(w.thr, NULL);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	CU_ASSERT(w.done_ms - a.sent_ms < 500);
+	/* caught up: in sync again, said once */
+	rig_peer(&g, &st, &insync);
+	CU_ASSERT(insync);
+	CU_ASSERT_EQUAL(rig_events(&g, 0), 1);
+	rig_stop(&g);
+}
+
+/* strict, the secondary listed: its ack counts; no ack, refused at
+ * ackTimeout as always. A set naming only an eid that is no peer lists
+ * nobody (said in the log): strict keeps its rule. */
+static void
+test_syncset_strict(void)
+{
+	char err[HASVR_ERRLEN] = "";
+	struct writer w;
+	struct acker a;
+	struct rig g;
+	uint64_t t0;
+	int n;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_STRICT, 500, 1) == 0);
+	rep_set_syncset(g.r, LISTED);
+	(void)sent_perm(&n);
+	CU_ASSERT_FATAL(writer_start(&w, &g.s, "0.sset.s1") == 0);
+	CU_ASSERT_FATAL(wait_perm(n) == 0);
+	memset(&a, 0, sizeof(a));
+	a.lsn = sent_perm(NULL);
+	CU_ASSERT_FATAL(pthread_create(&a.thr, NULL, acker_main, &a) == 0);
+	pthread_join(a.thr, NULL);
+	pthread_join(w.thr, NULL);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	t0 = util_now_ms();
+	CU_ASSERT_EQUAL(put1(&g.s, "0.sset.s2", err, sizeof(err)), XE_NOTREPL);
+	CU_ASSERT(util_now_ms() - t0 >= 490);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not acknowledged by a secondary "
+	    "within 500 ms"));
+	rep_set_syncset(g.r, 1u << 4);          /* eid 5: not a peer */
+	CU_ASSERT_EQUAL(rig_syncset_events(&g, 0), 1);
+	peer_link(0);
+	err[0] = '\0';
+	CU_ASSERT_EQUAL(put1(&g.s, "0.sset.s3", err, sizeof(err)), XE_NOTREPL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no secondary is connected"));
+	rig_stop(&g);
+}
+
+/* The lease wins: a commit waiting for a listed secondary (past
+ * ackTimeout) when the arbiter lease runs out is answered with the
+ * lease's words. */
+static void
+test_syncset_lease(void)
+{
+	struct writer w;
+	struct rig g;
+	uint64_t t0;
+	int n;
+
+	CU_ASSERT_FATAL(rig_start(&g, HA_SYNC, 300, 1) == 0);
+	rep_set_syncset(g.r, LISTED);
+	t0 = util_now_ms();
+	rep_set_lease(g.r, 500, t0);             /* out at 450 ms */
+	(void)sent_perm(&n);
+	CU_ASSERT_FATAL(writer_start(&w, &g.s, "0.sset.l1") == 0);
+	CU_ASSERT_FATAL(wait_perm(n) == 0);
+	pthread_join(w.thr, NULL);
+	CU_ASSERT_EQUAL(w.rc, XE_NOTREPL);
+	CU_ASSERT_STRING_EQUAL(w.err, LEASE_NOACK);
+	CU_ASSERT(w.done_ms - t0 >= 400);
+	CU_ASSERT(w.done_ms - t0 < 3000);
+	CU_ASSERT_EQUAL(rig_syncset_events(&g, 1), 0);
+	rig_stop(&g);
+}
+
 void
 test_repack_register(void)
 {
@@ -740,4 +989,16 @@ test_repack_register(void)
 	    test_lease_commit_wait);
 	CU_add_test(s, "arbiter lease: a secondary ignores it",
 	    test_lease_secondary);
+	CU_add_test(s, "no synchronous-standby set: acknowledged at ackTimeout",
+	    test_syncset_pair);
+	CU_add_test(s, "synchronous-standby set: acknowledged once the listed "
+	    "secondary is dropped", test_syncset_dropped);
+	CU_add_test(s, "synchronous-standby set: refused when never updated",
+	    test_syncset_not_updated);
+	CU_add_test(s, "synchronous-standby set: the listed secondary's ack",
+	    test_syncset_acked);
+	CU_add_test(s, "synchronous-standby set: strict",
+	    test_syncset_strict);
+	CU_add_test(s, "synchronous-standby set: the lease wins",
+	    test_syncset_lease);
 }
