@@ -8,7 +8,10 @@
 #     shows the arbiter on both nodes;
 #  2. the nodes cut from each other, both reaching etcd: the holder stays
 #     the only primary (roles sampled every 100 ms), the other never
-#     promotes;
+#     promotes; the primary acknowledges writes alone only after etcd's
+#     synchronous-standby record stopped listing the other; killed then,
+#     the other never takes over (it may lack those writes) — the
+#     restarted primary takes its key back with them;
 #  3. the primary cut from etcd and from its peer: its guisvr refuses
 #     writes ("arbiter lease ran out") before the other node becomes
 #     primary (timestamps of both logs), and the other takes over;
@@ -57,6 +60,32 @@ leader_key()
 {
 	etcd_ctl "$T/etcd" get --print-value-only "$PREFIX/leader" 2>/dev/null
 }
+# wait_jget FILTER VALUE SECS: the current instance's status has it
+wait_jget()
+{
+	local n v
+	n=0
+	while [ $n -lt $(($3 * 10)) ]; do
+		v=$(jget "$1")
+		[ "$v" = "$2" ] && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	fail "$INST: $1 is '$v', not '$2', after $3 s"
+}
+# wait_sync_record ERE SECS: PREFIX/sync matches ERE
+wait_sync_record()
+{
+	local n
+	n=0
+	while [ $n -lt $(($2 * 10)) ]; do
+		etcd_ctl "$T/etcd" get --print-value-only "$PREFIX/sync" 2>/dev/null |
+		    grep -Eq "$1" && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	fail "the sync record is '$(etcd_ctl "$T/etcd" get --print-value-only "$PREFIX/sync" 2>&1)', not /$1/, after $2 s"
+}
 # ms_of FILE PATTERN: the first log line matching PATTERN, as ms of the day
 ms_of()
 {
@@ -98,20 +127,40 @@ on b wait_role SECONDARY 30
 on b hastatus -w 30 >/dev/null || fail "pair not healthy"
 assert_eq 1 "$(leader_key)" "the leader key names a (eid 1)"
 assert_eq true "$(on a jget .arbiter.held)" "a holds the key (haStatus)"
-assert_eq 1 "$(on b jget .arbiter.leader)" "b sees a hold it"
-assert_eq false "$(on b jget .arbiter.held)" "b does not"
+on b wait_jget .arbiter.leader 1 10
+assert_eq false "$(on b jget .arbiter.held)" "b does not hold it"
 on a assert_grep "arbiter: took the leader key $PREFIX/leader" "$(on a hlog)"
 on a hastatus >"$T/st.a"
 on a xdb -w set 0.arb.one v=1 >/dev/null || fail "write on a"
 
+wait_sync_record '"sync":\[2\]' 30
+
 note "2. the nodes cut from each other, both reaching etcd: a stays the only primary"
 cut_peers
 sample_roles 6 "$T/roles.cut"
-heal
 grep -q "PRIMARY PRIMARY" "$T/roles.cut" && fail "two primaries while the peers were cut: $(grep -c 'PRIMARY PRIMARY' "$T/roles.cut") samples"
 grep -qv "^PRIMARY " "$T/roles.cut" && fail "a lost the primary role while it held the key"
 assert_eq 1 "$(leader_key)" "the key stayed a's"
+# a acknowledges alone only once the record no longer lists b
+wait_sync_record '"sync":\[\]' 10
+on a xdb -w set 0.arb.alone v=a >/dev/null || fail "a refused a write with b dropped from the record"
+on b wait_jget .arbiter.eligible false 10
+
+note "2b. a dies while b is left out of the record: b never takes over"
+instance a
+kill9_node
+sleep $((TTL_MS / 1000 + 3))
+sample_roles 2 "$T/roles.dropped"
+grep -q PRIMARY "$T/roles.dropped" && fail "b took over without being in the sync record"
+heal
+instance a
+start_hasvr
+wait_role PRIMARY 30
+on b wait_role SECONDARY 20
 on b hastatus -w 60 >/dev/null || fail "b did not come back in-sync"
+wait_sync_record '"sync":\[2\]' 30
+wait_converged a b 60 >/dev/null
+on b xdb get 0.arb.alone >/dev/null || fail "the write a acknowledged alone is not on b"
 
 note "3. a cut from etcd and from b: a stops writes before b takes over"
 cut_peers
