@@ -27,6 +27,21 @@ static const char *const durability_words[] = {
 
 static const char *const arbiter_words[] = { "none", "etcd", NULL };
 
+/* The next token of a list at *p, separated by any of seps: 1 with tok
+ * filled (cut to toklen) and *p moved past it, 0 at the end. */
+static int
+next_token(const char **p, const char *seps, char *tok, size_t toklen)
+{
+	size_t len;
+
+	*p += strspn(*p, seps);
+	if ((len = strcspn(*p, seps)) == 0)
+		return 0;
+	snprintf(tok, toklen, "%.*s", (int)len, *p);
+	*p += len;
+	return 1;
+}
+
 #define G	(1024LL * 1024 * 1024)
 
 const struct cfg_key hacfg_keys[] = {
@@ -203,7 +218,6 @@ collect(const struct cfg *c, struct cfg *cw, struct slot *s, int max)
 	};
 	const char *list, *p;
 	char tok[1024];
-	size_t len;
 	int i, n = 0, nrep = 0, line;
 
 	for (i = 0; i < 2; i++) {
@@ -219,12 +233,7 @@ collect(const struct cfg *c, struct cfg *cw, struct slot *s, int max)
 	}
 	list = cfg_str(c, "highAvail.replicaAddrs");
 	line = cfg_line(c, "highAvail.replicaAddrs");
-	for (p = list; *p != '\0';) {
-		p += strspn(p, " \t");
-		if ((len = strcspn(p, " \t")) == 0)
-			break;
-		snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
-		p += len;
+	for (p = list; next_token(&p, " \t", tok, sizeof(tok));) {
 		if (++nrep > HACFG_MAX_REPLICAS) {
 			if (cw != NULL && nrep == HACFG_MAX_REPLICAS + 1)
 				cfg_add_error(cw, line, "highAvail.replicaAddrs "
@@ -364,17 +373,11 @@ check_sync(struct cfg *c)
 	const char *list, *p;
 	char tok[1100];
 	long long bw;
-	size_t len;
 	int line;
 
 	list = cfg_str(c, "highAvail.syncPaths");
 	line = cfg_line(c, "highAvail.syncPaths");
-	for (p = list; *p != '\0';) {
-		p += strspn(p, " \t");
-		if ((len = strcspn(p, " \t")) == 0)
-			break;
-		snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
-		p += len;
+	for (p = list; next_token(&p, " \t", tok, sizeof(tok));) {
 		check_sync_path(c, tok, line);
 	}
 	bw = cfg_num(c, "highAvail.syncBandwidth");
@@ -425,19 +428,13 @@ check_arbiter(struct cfg *c)
 {
 	const char *list, *p, *prefix;
 	char tok[1024];
-	size_t len;
 	int n = 0, line;
 
 	if (strcmp(cfg_str(c, "highAvail.arbiter"), "etcd") != 0)
 		return;
 	list = cfg_str(c, "highAvail.etcdEndpoints");
 	line = cfg_line(c, "highAvail.etcdEndpoints");
-	for (p = list; *p != '\0';) {
-		p += strspn(p, " \t,");
-		if ((len = strcspn(p, " \t,")) == 0)
-			break;
-		snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
-		p += len;
+	for (p = list; next_token(&p, " \t,", tok, sizeof(tok));) {
 		if (++n > HACFG_MAX_ETCD) {
 			cfg_add_error(c, line, "highAvail.etcdEndpoints: more "
 			    "than %d endpoints", HACFG_MAX_ETCD);
@@ -585,7 +582,6 @@ hacfg_view(const struct cfg *c, struct hacfg *h)
 	struct slot s[HACFG_MAX_NODES];
 	char me[64];
 	const char *list, *p;
-	size_t len;
 	int i, j, n;
 
 	memset(h, 0, sizeof(*h));
@@ -625,15 +621,9 @@ hacfg_view(const struct cfg *c, struct hacfg *h)
 	    HA_ARBITER_ETCD : HA_ARBITER_NONE;
 	h->netcd = 0;
 	list = cfg_str(c, "highAvail.etcdEndpoints");
-	for (p = list; *p != '\0' && h->netcd < HACFG_MAX_ETCD;) {
-		p += strspn(p, " \t,");
-		if ((len = strcspn(p, " \t,")) == 0)
-			break;
-		snprintf(h->etcd[h->netcd], sizeof(h->etcd[0]), "%.*s", (int)len,
-		    p);
-		p += len;
+	for (p = list; h->netcd < HACFG_MAX_ETCD && next_token(&p, " \t,",
+	    h->etcd[h->netcd], sizeof(h->etcd[0]));)
 		h->netcd++;
-	}
 	h->etcd_prefix = cfg_str(c, "highAvail.etcdPrefix");
 	h->etcd_ca = str_or_null(c, "highAvail.etcdCAFile");
 	h->etcd_cert = str_or_null(c, "highAvail.etcdCertFile");
