@@ -213,6 +213,14 @@ peers_check(struct peers *ps, uint64_t now)
 	}
 }
 
+static void on_readable(evutil_socket_t fd, short what, void *arg);
+
+void
+peers_read_now(struct peers *ps)
+{
+	on_readable(ps->fd, EV_READ, ps);
+}
+
 static void
 on_readable(evutil_socket_t fd, short what, void *arg)
 {

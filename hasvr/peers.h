@@ -60,6 +60,9 @@ void peers_check(struct peers *ps, uint64_t now);
 
 int peers_count(const struct peers *ps);
 const struct ha_peer *peers_at(const struct peers *ps, int i);
+/* Read the heartbeats waiting in the socket now, as the event loop would
+ * (after a stall, before anything is decided). */
+void peers_read_now(struct peers *ps);
 const struct ha_peer *peers_by_eid(const struct peers *ps, int eid);
 int peer_alive(const struct peers *ps, const struct ha_peer *p, uint64_t now);
 /* A live peer has this heartbeat role (HB_ROLE_*). */

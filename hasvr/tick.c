@@ -291,9 +291,11 @@ ha_tick(struct ha *h)
 			    h->last_tick_ms), held ? " (more stalls)" : "");
 		/* decide nothing on what was known before the stall: the
 		 * heartbeats that arrived meanwhile wait in the socket, and
-		 * without them every peer looks dead. The loop reads them
-		 * before the next tick. */
+		 * without them every peer looks dead. Read them now — another
+		 * event (a ping's answer) may run the next tick before the
+		 * loop gets to the socket. */
 		h->last_tick_ms = now;
+		peers_read_now(h->peers);
 		return;
 	}
 	h->last_tick_ms = now;
