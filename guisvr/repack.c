@@ -312,8 +312,9 @@ rep_commit_wait(struct rep *r, char *err, size_t errlen)
 			else if (p->up && p->insync)
 				waitfor++;
 		}
-		/* strict: a listed secondary's ack, any while none is */
-		strict_ok = listed > 0 ? lacked > 0 : acked > 0;
+		/* strict: every listed secondary's ack (one that lacks it
+		 * could take the leader key), any while none is listed */
+		strict_ok = listed > 0 ? missing == 0 && lacked > 0 : acked > 0;
 		if (demoted) {
 			/* This node stopped being the primary meanwhile (a
 			 * switchover, or it lost to another primary): the write

@@ -19,8 +19,8 @@
  * ackTimeout, and is then answered XE_NOTREPL (REP_SYNCSET_NOACK_MSG).
  * Otherwise a primary cut off from etcd and from its secondary would
  * acknowledge writes alone while the record still names the secondary,
- * which may then take the key without them. In strict mode the ack that
- * counts is a listed secondary's (any secondary's while none is listed).
+ * which may then take the key without them. In strict mode every listed
+ * secondary must have acknowledged (any secondary while none is listed).
  *
  * The set names eids; this node's own eid and eids that are not peers of
  * this node are ignored (the latter said in the log).

@@ -323,13 +323,23 @@ round_once(struct arbiter *a)
 		ok = (!a->sync_on || read_sync(a, error, sizeof(error)) == 0) &&
 		    leader_round(a, want, error, sizeof(error)) == 0;
 	}
-	if (!a->held)
+	if (!a->held || !held_before)
 		a->sync_written = 0;        /* a new term writes it anew */
-	else if (!held_before)
-		a->sync_written = 0;
+	else if (a->sync_written && (a->rec_leader != a->self_eid ||
+	    a->rec_mask != a->sync_mask))
+		a->sync_written = 0;        /* someone else wrote it: repair */
 	if (ok && a->sync_on && a->held && want &&
-	    (!a->sync_written || a->sync_mask != sync_want))
-		ok = write_sync(a, sync_want, error, sizeof(error)) == 0;
+	    (!a->sync_written || a->sync_mask != sync_want)) {
+		/* a term's first record lists only who the last one did
+		 * (they hold every write acknowledged so far) */
+		unsigned mask = sync_want;
+
+		if (!held_before)
+			mask &= a->rec_present ? a->rec_mask : 0;
+		/* only while our lease (so the key) is certainly ours */
+		if (util_now_ms() < a->lease_until)
+			ok = write_sync(a, mask, error, sizeof(error)) == 0;
+	}
 	if (!ok && a->was_reachable)
 		log_warnx("arbiter: etcd: %s", error);
 	else if (ok && !a->was_reachable)
@@ -339,10 +349,12 @@ round_once(struct arbiter *a)
 	pthread_mutex_lock(&a->mu);
 	v = a->view;
 	a->view.reachable = ok;
-	if (ok) {
+	/* held only ever drops on what this round learned (a lease that
+	 * was replaced holds no key), whether or not the round ended well */
+	a->view.held = a->held;
+	if (ok)
 		a->view.leader_eid = a->leader_eid;
-		a->view.held = a->held;
-	} else if (a->leader_eid != a->self_eid)
+	else if (a->leader_eid != a->self_eid)
 		a->view.leader_eid = -1;
 	/* a lease renewed is good until its safe end; one not renewed only
 	 * until the end it had */
@@ -359,6 +371,10 @@ round_once(struct arbiter *a)
 	util_strlcpy(a->view.endpoint, etcd_endpoint(a->e),
 	    sizeof(a->view.endpoint));
 	util_strlcpy(a->view.error, error, sizeof(a->view.error));
+	/* printable ASCII only: it goes into haStatus's JSON */
+	for (char *c = a->view.error; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
 	changed = v.reachable != a->view.reachable ||
 	    v.leader_eid != a->view.leader_eid || v.held != a->view.held ||
 	    v.sync_written != a->view.sync_written ||

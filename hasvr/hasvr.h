@@ -88,6 +88,7 @@ struct ha {
 	struct arbiter_view arb_view;  /* its view at the last tick */
 	uint64_t lease_sent_until; /* the lease end guisvr was told, 0 none */
 	int syncset_sent;          /* the sync set guisvr was told, -1 none */
+	unsigned sync_wish;        /* the secondaries guisvr holds in sync */
 
 	struct ha_peer_view view[HACFG_MAX_NODES];  /* by ha_peer.idx */
 

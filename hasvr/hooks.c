@@ -111,12 +111,9 @@ ha_on_ping(int ok, uint64_t sent, void *arg)
 void
 ha_on_link(void *arg)
 {
-	struct ha *h = arg;
-
-	/* a guisvr (re)connected knows no lease: tell it again */
-	h->lease_sent_until = 0;
-	h->syncset_sent = -1;
-	ha_tick_schedule(h);
+	/* every reply and event: decide with it at once (the link itself
+	 * tells a new guisvr the lease and the set before its role) */
+	ha_tick_schedule(arg);
 }
 
 static void

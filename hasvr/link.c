@@ -66,6 +66,9 @@ struct link {
 	uint64_t want_no, sent_no;
 	int want_sync, sent_sync; /* -1: never set / not sent */
 	int want_syncset, sent_syncset;   /* a mask; -1: never set / not sent */
+	uint64_t lease_until;     /* the lease's end (CLOCK_MONOTONIC ms), 0
+				   * none; 1: ended */
+	int lease_sent;           /* guisvr of this connection has it */
 	struct log_limit lease_lim;   /* "refused the arbiter lease" */
 	struct link_state st;
 };
@@ -114,7 +117,19 @@ send_wanted(struct link *l)
 {
 	struct hl_req r;
 
-	/* first: a role to become primary then finds the set in force */
+	/* first: a role to become primary then finds the lease and the set
+	 * in force (a guisvr restarted under a primary gets both before its
+	 * role) */
+	if (l->lease_until != 0 && !l->lease_sent) {
+		uint64_t now = util_now_ms();
+
+		memset(&r, 0, sizeof(r));
+		r.type = HL_LEASE;
+		r.lease_ms = l->lease_until > now ?
+		    (uint32_t)(l->lease_until - now) : 0;
+		if (send_req(l, &r, 0, 0) == 0)
+			l->lease_sent = 1;
+	}
 	if (l->want_syncset != -1 && l->sent_syncset != l->want_syncset) {
 		memset(&r, 0, sizeof(r));
 		r.type = HL_SYNCSET;
@@ -169,6 +184,7 @@ drop(struct link *l, const char *why)
 	l->sent_no = 0;
 	l->sent_sync = -1;
 	l->sent_syncset = -1;
+	l->lease_sent = 0;
 	arm(l, LINK_RETRY_MS);
 }
 
@@ -422,12 +438,12 @@ link_want_sync(struct link *l, int enable)
 void
 link_want_lease(struct link *l, uint32_t ms)
 {
-	struct hl_req r;
-
-	memset(&r, 0, sizeof(r));
-	r.type = HL_LEASE;
-	r.lease_ms = ms;
-	if (send_req(l, &r, 0, 0) == -1 && l->bev != NULL)
+	/* kept, and its time left computed when it is written: a guisvr
+	 * (re)connected later gets it before its role */
+	l->lease_until = ms > 0 ? util_now_ms() + ms : 1;
+	l->lease_sent = 0;
+	send_wanted(l);
+	if (!l->lease_sent && l->bev != NULL)
 		log_debug("ha-link: arbiter lease of %u ms not sent: %d replies "
 		    "owed", ms, l->nfifo);
 }

@@ -764,7 +764,7 @@ tick_arbiter(const struct role_ctx *ctx, struct role_decision *out)
 		}
 		return;
 	}
-	if (out->action == ROLE_ACT_NONE && ctx->arb_held) {
+	if (out->action == ROLE_ACT_NONE && ctx->arb_held && self_able(ctx)) {
 		out->want_leader = 1;
 		decide(out, ROLE_ACT_PRIMARY, HA_ROLE_PRIMARY, next_epoch(ctx), 0,
 		    "this node holds the leader key; epoch %u", next_epoch(ctx));

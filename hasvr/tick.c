@@ -191,7 +191,13 @@ note_arbiter(struct ha *h, const struct link_state *ls, uint64_t now)
 		m.lsn_offset = ls->lsn.offset;
 	}
 	arbiter_publish(h->arb, &m);
-	arbiter_want_sync(h->arb, sync_wish(h, ls));
+	/* a secondary joins guisvr's set first (guisvr then waits for it)
+	 * and the record only once guisvr holds it; one that leaves, the
+	 * record first (ha_send_syncset sends guisvr record | wish) */
+	h->sync_wish = sync_wish(h, ls);
+	arbiter_want_sync(h->arb, h->sync_wish & ((ls->valid &&
+	    ls->syncset_on ? ls->syncset : 0) | (h->arb_view.sync_written ?
+	    h->arb_view.sync_mask : 0)));
 	ha_send_lease(h, now, 0);
 	ha_send_syncset(h, 0);
 }
@@ -207,17 +213,23 @@ lease_matters(struct ha *h, int becoming)
 void
 ha_send_syncset(struct ha *h, int becoming)
 {
+	unsigned mask;
+
 	if (h->arb == NULL || !h->arb_view.sync_on)
 		return;
 	if (!lease_matters(h, becoming)) {
 		h->syncset_sent = -1;   /* a new term starts from its record */
 		return;
 	}
-	if (!h->arb_view.sync_written ||
-	    (int)h->arb_view.sync_mask == h->syncset_sent)
+	if (!h->arb_view.sync_written)
 		return;
-	link_want_syncset(h->link, (uint8_t)h->arb_view.sync_mask);
-	h->syncset_sent = (int)h->arb_view.sync_mask;
+	mask = h->arb_view.sync_mask;
+	if (role_current(h->role) == HA_ROLE_PRIMARY)
+		mask |= h->sync_wish;   /* joining: guisvr before the record */
+	if ((int)mask == h->syncset_sent)
+		return;
+	link_want_syncset(h->link, (uint8_t)mask);
+	h->syncset_sent = (int)mask;
 }
 
 void
