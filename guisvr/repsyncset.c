@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "harole.h"
 #include "rep_int.h"
 #include "util.h"
 
@@ -36,7 +37,7 @@
 static int
 listed(uint8_t mask, int eid)
 {
-	return eid >= 1 && eid <= 8 && (mask & (1u << (eid - 1))) != 0;
+	return (mask & ha_eid_bit(eid)) != 0;
 }
 
 void

@@ -150,9 +150,8 @@ read_sync(struct arbiter *a, char *error, size_t len)
 			a->rec_leader = (int)json_integer_value(l);
 		arr = json_object_get(o, "sync");
 		json_array_foreach(arr, i, v)
-			if (json_is_integer(v) && json_integer_value(v) >= 1 &&
-			    json_integer_value(v) <= 8)
-				a->rec_mask |= 1u << (json_integer_value(v) - 1);
+			if (json_is_integer(v))
+				a->rec_mask |= ha_eid_bit(json_integer_value(v));
 		json_decref(o);
 	}
 	etcd_kv_clear(&kv);
@@ -169,7 +168,7 @@ write_sync(struct arbiter *a, unsigned mask, char *error, size_t len)
 
 	arr = json_array();
 	for (i = 1; i <= 8; i++)
-		if (mask & (1u << (i - 1)))
+		if (mask & ha_eid_bit(i))
 			json_array_append_new(arr, json_integer(i));
 	o = json_pack("{s:i,s:o}", "leader", a->self_eid, "sync", arr);
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
@@ -202,7 +201,7 @@ eligible(const struct arbiter *a)
 {
 	return !a->sync_on || !a->rec_present ||
 	    a->rec_leader == a->self_eid ||
-	    (a->self_eid <= 8 && (a->rec_mask & (1u << (a->self_eid - 1))));
+	    (a->rec_mask & ha_eid_bit(a->self_eid)) != 0;
 }
 
 static int

@@ -27,9 +27,8 @@ fill(struct hb_msg *m, uint64_t now, void *arg)
 	m->insync_set = 0;
 	for (i = 0; me.role == HA_ROLE_PRIMARY &&
 	    (p = peers_at(h->peers, i)) != NULL; i++)
-		if (h->view[p->idx].known && h->view[p->idx].insync &&
-		    p->eid >= 1 && p->eid <= 8)
-			m->insync_set |= (uint8_t)(1u << (p->eid - 1));
+		if (h->view[p->idx].known && h->view[p->idx].insync)
+			m->insync_set |= (uint8_t)ha_eid_bit(p->eid);
 	m->flags = (h->ha_sync ? HB_F_HASYNC : 0) |
 	    (h->ha_sync && h->db_sync ? HB_F_DBSYNC : 0) |
 	    (me.startup_done ? HB_F_STARTUP : 0) |

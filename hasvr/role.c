@@ -441,8 +441,8 @@ role_peer_heard(struct role_ctx *ctx, int eid, uint64_t now_ms,
 	p->info = *pi;
 	if (ctx->keep_acked && pi->role == HA_ROLE_PRIMARY &&
 	    ctx->role != HA_ROLE_PRIMARY && eid == ctx->primary_eid &&
-	    ctx->self_eid >= 1 && ctx->self_eid <= 8) {
-		int out = (pi->insync_set & (1u << (ctx->self_eid - 1))) == 0;
+	    ha_eid_bit(ctx->self_eid) != 0) {
+		int out = (pi->insync_set & ha_eid_bit(ctx->self_eid)) == 0;
 
 		if (out && ctx->lacks_acked != eid)
 			log_notice("primary peer %d acknowledges writes this node "

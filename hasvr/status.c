@@ -221,7 +221,7 @@ arbiter_json(struct ha *h, uint64_t now)
 	if (v->sync_on && v->rec_present) {
 		arr = json_array();
 		for (i = 1; i <= 8; i++)
-			if (v->rec_mask & (1u << (i - 1)))
+			if (v->rec_mask & ha_eid_bit(i))
 				json_array_append_new(arr, json_integer(i));
 		rec = json_pack("{s:i,s:o}", "leader", v->rec_leader, "sync", arr);
 	}

@@ -160,14 +160,13 @@ sync_wish(struct ha *h, const struct link_state *ls)
 		if (!ls->valid)
 			return h->arb_view.sync_mask;   /* nothing new known */
 		for (i = 0; i < ls->npeers; i++)
-			if (ls->peers[i].up && ls->peers[i].insync &&
-			    ls->peers[i].eid >= 1 && ls->peers[i].eid <= 8)
-				mask |= 1u << (ls->peers[i].eid - 1);
+			if (ls->peers[i].up && ls->peers[i].insync)
+				mask |= ha_eid_bit(ls->peers[i].eid);
 		return mask;
 	}
 	if (h->arb_view.rec_present)
 		mask = h->arb_view.rec_mask;
-	return self >= 1 && self <= 8 ? mask & ~(1u << (self - 1)) : mask;
+	return mask & ~ha_eid_bit(self);
 }
 
 /* Arbiter mode: what the arbiter's thread learned goes to the role

@@ -24,6 +24,15 @@ enum ha_role {
 #define HA_PRIMARY_NONE 0u
 #define HA_PRIMARY_ANY  0xffffffffu
 
+/* A node's bit in a set of nodes (a heartbeat's in-sync set, the
+ * synchronous-standby record, guisvr's sync set): bit eid-1 for eids 1..8,
+ * 0 for any other eid. */
+static inline unsigned
+ha_eid_bit(long long eid)
+{
+	return eid >= 1 && eid <= 8 ? 1u << (eid - 1) : 0;
+}
+
 /* The name people read in logs and haStatus: "STARTING", "PRIMARY",
  * "SECONDARY", "STANDALONE"; "UNKNOWN" for anything else. */
 const char *ha_role_name(int role);
